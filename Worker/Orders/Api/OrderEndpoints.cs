@@ -1,0 +1,205 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Temporalio.Api.Enums.V1;
+using Temporalio.Client;
+using Temporalio.Exceptions;
+using Worker.Orders.Persistence;
+using Worker.Temporal;
+
+namespace Worker.Orders.Api;
+
+/// <summary>The HTTP API (role <c>api</c>): start orders, read them, and signal their workflows.</summary>
+public static class OrderEndpoints
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static WebApplicationBuilder AddOrdersApi(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSingleton(ApiKeys.From(builder.Configuration));
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+        return builder;
+    }
+
+    public static WebApplication MapOrdersApi(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseStatusCodePages();
+        app.MapOpenApi();
+        var api = app.MapGroup("/api").AddEndpointFilter<ApiKeyFilter>().WithTags("Orders");
+        api.MapGet("/products", async (OrderStore store, CancellationToken ct) => Results.Ok(await store.ListProductsAsync(ct)))
+            .Produces<IReadOnlyList<Product>>();
+        api.MapPost("/orders", PlaceOrderAsync)
+            .Accepts<OrderRequest>("application/json")
+            .Produces<OrderAccepted>(StatusCodes.Status202Accepted)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        api.MapGet("/orders/{id}", GetOrderAsync).Produces<OrderView>().ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/orders/{id}/approve", (string id, HttpContext http) =>
+            SignalAsync(http, id, s => s == OrderStatus.AwaitingApproval, wf => wf.ApproveAsync()));
+        api.MapPost("/orders/{id}/reject", (string id, HttpContext http) =>
+            SignalAsync(http, id, s => s == OrderStatus.AwaitingApproval, wf => wf.RejectAsync()));
+        api.MapPost("/orders/{id}/cancel", (string id, HttpContext http) =>
+            SignalAsync(http, id, s => !s.IsTerminal() && s != OrderStatus.Compensating, wf => wf.CancelAsync()));
+        return app;
+    }
+
+    /// <summary>Workflow id of an order: one workflow per order id, which is what makes POST idempotent.</summary>
+    public static string WorkflowId(string orderId) => $"order-{orderId}";
+
+    private static async Task<IResult> PlaceOrderAsync(
+        HttpRequest http, OrderStore store, ITemporalClient temporal, IOptions<OrdersOptions> orders,
+        IOptions<TemporalSettings> temporalSettings, CancellationToken ct)
+    {
+        if (!http.HasJsonContentType())
+        {
+            return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
+                "The body must be JSON (Content-Type: application/json).");
+        }
+        var body = await ReadLimitedAsync(http, OrderRequestRules.MaxBodyBytes, ct);
+        if (body is null)
+        {
+            return Problem(StatusCodes.Status413PayloadTooLarge, "Body too large",
+                $"The body must be at most {OrderRequestRules.MaxBodyBytes} bytes.");
+        }
+        OrderRequest? request;
+        try
+        {
+            request = JsonSerializer.Deserialize<OrderRequest>(body, Json);
+        }
+        catch (JsonException e)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", e.Message);
+        }
+        if (request is null)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", "The body must be a JSON object.");
+        }
+        var errors = OrderRequestRules.Validate(request);
+        if (errors.Count == 0)
+        {
+            var unknown = await store.FindUnknownSkusAsync(request.Lines!.Select(l => l.Sku!), ct);
+            if (unknown.Count > 0)
+            {
+                errors["lines"] = [.. unknown.Select(s => $"Unknown sku '{s}'.")];
+            }
+        }
+        if (errors.Count > 0)
+        {
+            return Results.ValidationProblem(errors);
+        }
+
+        var orderId = request.OrderId!;
+        var lines = request.Lines!.Select(l => new OrderLine(l.Sku!, l.Quantity!.Value)).ToList();
+        var registration = await store.RegisterAsync(orderId, OrderRequestRules.Fingerprint(request), new OrderRequestRecord(lines), ct);
+        if (registration == OrderRegistration.Conflict)
+        {
+            return Problem(StatusCodes.Status409Conflict, "Order id already used",
+                $"Order {orderId} exists with a different request.");
+        }
+
+        // Also on a retry: the first attempt may have stored the order and failed before starting the
+        // workflow. UseExisting makes a second start of a running workflow a no-op.
+        var input = new OrderInput(orderId, lines, request.PaymentToken!, orders.Value.ApprovalThreshold, orders.Value.ApprovalTimeout);
+        try
+        {
+            await temporal.StartWorkflowAsync(
+                (OrderWorkflow wf) => wf.RunAsync(input),
+                new WorkflowOptions(WorkflowId(orderId), temporalSettings.Value.TaskQueue)
+                {
+                    IdConflictPolicy = WorkflowIdConflictPolicy.UseExisting,
+                    IdReusePolicy = WorkflowIdReusePolicy.RejectDuplicate,
+                    Rpc = new RpcOptions { CancellationToken = ct },
+                });
+        }
+        catch (WorkflowAlreadyStartedException)
+        {
+            // Closed already: this is a retry of an order that finished.
+        }
+        catch (Exception e) when (e is RpcException or InvalidOperationException)
+        {
+            return TemporalUnavailable(e);
+        }
+        var location = $"/api/orders/{orderId}";
+        return Results.Accepted(location, new OrderAccepted(orderId, WorkflowId(orderId), location));
+    }
+
+    private static async Task<IResult> GetOrderAsync(string id, HttpContext http, OrderStore store, IOrderCache cache, CancellationToken ct)
+    {
+        var cached = await cache.GetAsync(id);
+        http.Response.Headers["X-Cache"] = cached is null ? "miss" : "hit";
+        if (cached is not null)
+        {
+            return Results.Ok(cached);
+        }
+        var order = await store.FindAsync(id, ct);
+        if (order is null)
+        {
+            return Problem(StatusCodes.Status404NotFound, "Order not found", $"No order {id}.");
+        }
+        await cache.SetAsync(order);
+        return Results.Ok(order);
+    }
+
+    private static async Task<IResult> SignalAsync(
+        HttpContext http, string id, Func<OrderStatus, bool> accepts,
+        System.Linq.Expressions.Expression<Func<OrderWorkflow, Task>> signal)
+    {
+        var store = http.RequestServices.GetRequiredService<OrderStore>();
+        var temporal = http.RequestServices.GetRequiredService<ITemporalClient>();
+        var order = await store.FindAsync(id, http.RequestAborted);
+        if (order is null)
+        {
+            return Problem(StatusCodes.Status404NotFound, "Order not found", $"No order {id}.");
+        }
+        if (!accepts(order.Status))
+        {
+            return Problem(StatusCodes.Status409Conflict, "Not allowed in this state",
+                $"Order {id} is {order.Status}; this action does not apply.");
+        }
+        try
+        {
+            await temporal.GetWorkflowHandle<OrderWorkflow>(WorkflowId(id)).SignalAsync(
+                signal, new WorkflowSignalOptions { Rpc = new RpcOptions { CancellationToken = http.RequestAborted } });
+        }
+        catch (RpcException e) when (e.Code == RpcException.StatusCode.NotFound)
+        {
+            return Problem(StatusCodes.Status409Conflict, "Not allowed in this state", $"Order {id} has finished.");
+        }
+        catch (Exception e) when (e is RpcException or InvalidOperationException)
+        {
+            return TemporalUnavailable(e);
+        }
+        return Results.Accepted($"/api/orders/{id}");
+    }
+
+    /// <summary>Reads at most <paramref name="limit"/> bytes; null when the body is longer.</summary>
+    private static async Task<byte[]?> ReadLimitedAsync(HttpRequest http, int limit, CancellationToken ct)
+    {
+        if (http.ContentLength > limit)
+        {
+            return null;
+        }
+        using var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await http.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > limit)
+            {
+                return null;
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
+    private static IResult TemporalUnavailable(Exception e) =>
+        Problem(StatusCodes.Status503ServiceUnavailable, "Temporal unavailable", $"Try again shortly: {e.Message}");
+
+    private static IResult Problem(int status, string title, string detail) =>
+        Results.Problem(statusCode: status, title: title, detail: detail);
+}

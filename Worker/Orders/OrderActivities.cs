@@ -1,0 +1,157 @@
+using Microsoft.Extensions.Options;
+using Temporalio.Activities;
+using Temporalio.Exceptions;
+using Worker.Orders.Persistence;
+
+namespace Worker.Orders;
+
+/// <summary>
+/// The saga's side effects. Each activity is idempotent (see <see cref="FulfilmentStore"/>), turns business
+/// refusals into non-retryable application failures and mirrors the order's new state into the cache after
+/// the database transaction committed. Registered scoped: one instance per activity execution.
+/// </summary>
+public sealed class OrderActivities(
+    FulfilmentStore store, IOrderCache cache, PaymentGateway payments, IOptions<OrdersOptions> options)
+{
+    /// <summary>Payment token that payment sandboxes decline; lets anyone try the compensation path.</summary>
+    public const string DeclinedPaymentToken = "tok_decline";
+
+    /// <summary>Shipping stages, in order; the heartbeat carries the index of the last completed one.</summary>
+    public static readonly IReadOnlyList<string> ShippingStages = ["Picking", "Packing", "HandedToCarrier"];
+
+    [Activity]
+    public async Task<Reservation> ReserveInventoryAsync(ReserveInventoryInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var (total, order) = await Refusable(() => store.ReserveAsync(input.OrderId, input.Lines, CancellationToken));
+        await cache.SetAsync(order);
+        return new Reservation(input.OrderId, total);
+    }
+
+    [Activity]
+    public async Task ReleaseInventoryAsync(string orderId)
+    {
+        var order = await Refusable(() => store.ReleaseAsync(orderId, CancellationToken));
+        await cache.SetAsync(order);
+    }
+
+    [Activity]
+    public async Task<PaymentReceipt> ChargePaymentAsync(ChargePaymentInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (await store.FindChargeAsync(input.OrderId, CancellationToken) is { } existing)
+        {
+            return existing;
+        }
+        if (input.PaymentToken == DeclinedPaymentToken)
+        {
+            throw Declined($"Payment declined for order {input.OrderId}");
+        }
+        string reference;
+        try
+        {
+            reference = payments.IsConfigured
+                ? await payments.ChargeAsync(input.OrderId, input.Amount, input.PaymentToken, CancellationToken)
+                : $"ledger-{input.OrderId}";
+        }
+        catch (PaymentDeclinedException e)
+        {
+            throw Declined(e.Message);
+        }
+        var (receipt, order) = await Refusable(() => store.RecordChargeAsync(input.OrderId, input.Amount, reference, CancellationToken));
+        await cache.SetAsync(order);
+        return receipt;
+    }
+
+    [Activity]
+    public async Task RefundPaymentAsync(string orderId)
+    {
+        if (payments.IsConfigured && await store.FindChargeAsync(orderId, CancellationToken) is { } charge)
+        {
+            await payments.RefundAsync(orderId, charge.Reference, CancellationToken);
+        }
+        var order = await Refusable(() => store.RecordRefundAsync(orderId, CancellationToken));
+        await cache.SetAsync(order);
+    }
+
+    /// <summary>
+    /// Moves the shipment through its stages, heartbeating after each so that a retry resumes where the last
+    /// attempt stopped and so that a cancellation reaches the activity. On cancellation the unfinished
+    /// shipment is marked cancelled and the cancellation propagates to the workflow.
+    /// </summary>
+    [Activity]
+    public async Task<Shipment> ShipOrderAsync(string orderId)
+    {
+        var context = ActivityExecutionContext.Current;
+        var (stage, tracking, order) = await Refusable(() => store.StartShipmentAsync(orderId, CancellationToken));
+        await cache.SetAsync(order);
+        if (tracking is not null)
+        {
+            return new Shipment(orderId, tracking);
+        }
+        if (context.Info.HeartbeatDetails.Count > 0)
+        {
+            stage = Math.Max(stage, await context.Info.HeartbeatDetailAtAsync<int>(0));
+        }
+        try
+        {
+            for (; stage < ShippingStages.Count; stage++)
+            {
+                await WorkThroughStageAsync(context, stage);
+                await store.AdvanceShipmentAsync(orderId, stage + 1, CancellationToken);
+                context.Heartbeat(stage + 1);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The store call must not use the cancelled token: recording the cancellation is the point.
+            await store.CancelShipmentAsync(orderId, CancellationToken.None);
+            throw;
+        }
+        var trackingNumber = $"TRK-{orderId}";
+        order = await store.CompleteShipmentAsync(orderId, trackingNumber, CancellationToken.None);
+        await cache.SetAsync(order);
+        return new Shipment(orderId, trackingNumber);
+    }
+
+    [Activity]
+    public async Task RecordOrderStatusAsync(OrderStatusUpdate update)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        var order = await Refusable(() => store.RecordStatusAsync(update.OrderId, update.Status, update.Reason, CancellationToken));
+        await cache.SetAsync(order);
+    }
+
+    private static CancellationToken CancellationToken => ActivityExecutionContext.Current.CancellationToken;
+
+    // A stage is slow work; heartbeat in small slices so a cancellation is seen within a fraction of a stage
+    // (the SDK throttles the heartbeats it actually sends).
+    private async Task WorkThroughStageAsync(ActivityExecutionContext context, int stage)
+    {
+        var remaining = options.Value.ShippingStageDuration;
+        var slice = TimeSpan.FromMilliseconds(200);
+        while (remaining > TimeSpan.Zero)
+        {
+            var wait = remaining < slice ? remaining : slice;
+            await Task.Delay(wait, context.CancellationToken);
+            remaining -= wait;
+            context.Heartbeat(stage);
+        }
+        context.CancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private static ApplicationFailureException Declined(string message) =>
+        new(message, OrderErrors.PaymentDeclined, nonRetryable: true);
+
+    private static async Task<T> Refusable<T>(Func<Task<T>> step)
+    {
+        try
+        {
+            return await step();
+        }
+        catch (FulfilmentRefusedException e)
+        {
+            throw new ApplicationFailureException(e.Message, e.ErrorType, nonRetryable: true);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+namespace Worker.Orders;
+
+// The types that cross the workflow boundary are serialized into Temporal's history: renaming or removing a
+// property changes what old histories replay into, so treat them as a wire format.
+
+/// <summary>One product line of an order.</summary>
+public sealed record OrderLine(string Sku, int Quantity);
+
+/// <summary>Everything the workflow needs, fixed at start so the workflow never reads configuration.</summary>
+public sealed record OrderInput(
+    string OrderId,
+    IReadOnlyList<OrderLine> Lines,
+    string PaymentToken,
+    decimal ApprovalThreshold,
+    TimeSpan ApprovalTimeout);
+
+/// <summary>Lifecycle of an order, as stored in PostgreSQL and reported by the API.</summary>
+public enum OrderStatus
+{
+    Pending,
+    Reserved,
+    AwaitingApproval,
+    Charged,
+    Shipping,
+    Completed,
+    Compensating,
+    Cancelled,
+    Rejected,
+    Failed,
+}
+
+public static class OrderStatusExtensions
+{
+    public static bool IsTerminal(this OrderStatus status) =>
+        status is OrderStatus.Completed or OrderStatus.Cancelled or OrderStatus.Rejected or OrderStatus.Failed;
+}
+
+/// <summary>The workflow's result.</summary>
+public sealed record OrderResult(string OrderId, OrderStatus Status, string? FailureReason);
+
+/// <summary>Answer of the <c>GetStatus</c> query: where the saga is and when each step began.</summary>
+public sealed record OrderProgress(
+    string Step,
+    OrderStatus Status,
+    string? FailureReason,
+    IReadOnlyDictionary<string, DateTime> StepStartedAt);
+
+/// <summary>Input of <c>ReserveInventory</c>.</summary>
+public sealed record ReserveInventoryInput(string OrderId, IReadOnlyList<OrderLine> Lines);
+
+/// <summary>Result of <c>ReserveInventory</c>: the order total at the prices reserved.</summary>
+public sealed record Reservation(string OrderId, decimal Total);
+
+/// <summary>Input of <c>ChargePayment</c>.</summary>
+public sealed record ChargePaymentInput(string OrderId, string PaymentToken, decimal Amount);
+
+/// <summary>Result of <c>ChargePayment</c>.</summary>
+public sealed record PaymentReceipt(string OrderId, decimal Amount, string Reference);
+
+/// <summary>Result of <c>ShipOrder</c>.</summary>
+public sealed record Shipment(string OrderId, string TrackingNumber);
+
+/// <summary>Input of <c>RecordOrderStatus</c>.</summary>
+public sealed record OrderStatusUpdate(string OrderId, OrderStatus Status, string? Reason);
+
+/// <summary>Error types raised as non-retryable application failures.</summary>
+public static class OrderErrors
+{
+    public const string OutOfStock = "OutOfStock";
+    public const string UnknownSku = "UnknownSku";
+    public const string PaymentDeclined = "PaymentDeclined";
+    public const string UnknownOrder = "UnknownOrder";
+}

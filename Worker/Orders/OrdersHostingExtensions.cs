@@ -1,0 +1,78 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using StackExchange.Redis;
+using Worker.Orders.Persistence;
+
+namespace Worker.Orders;
+
+/// <summary>Registers the order domain's infrastructure: PostgreSQL, the optional Redis cache, stores, options.</summary>
+public static class OrdersHostingExtensions
+{
+    /// <summary>Connection string names, as the AppHost and deployments provide them (<c>ConnectionStrings:*</c>).</summary>
+    public const string DatabaseConnectionName = "appdb";
+    public const string CacheConnectionName = "redis";
+
+    public static WebApplicationBuilder AddOrders(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<OrdersOptions>().Bind(builder.Configuration.GetSection(OrdersOptions.Section));
+        services.AddOptions<PaymentsOptions>().Bind(builder.Configuration.GetSection(PaymentsOptions.Section));
+
+        if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(DatabaseConnectionName)))
+        {
+            throw new InvalidOperationException(
+                $"ConnectionStrings:{DatabaseConnectionName} is required (environment variable ConnectionStrings__{DatabaseConnectionName}).");
+        }
+        // Aspire's client integration: pooled NpgsqlDataSource, health check, tracing and metrics.
+        builder.AddNpgsqlDataSource(DatabaseConnectionName);
+        services.AddSingleton<OrderStore>();
+        services.AddSingleton<FulfilmentStore>();
+        services.AddSingleton<DatabaseInitializer>();
+        services.AddHostedService(sp => sp.GetRequiredService<DatabaseInitializer>());
+        services.AddHealthChecks().AddCheck<DatabaseInitializer>("appdb-schema");
+
+        if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(CacheConnectionName)))
+        {
+            services.AddSingleton<IOrderCache, NoOrderCache>();
+        }
+        else
+        {
+            // The cache is optional by design: Aspire's Unhealthy Redis check is replaced by one that reports
+            // Degraded, so a Redis outage never takes replicas out of rotation.
+            builder.AddRedisClient(CacheConnectionName,
+                settings => settings.DisableHealthChecks = true,
+                options =>
+                {
+                    options.AbortOnConnectFail = false;
+                    options.ConnectTimeout = 2000;
+                });
+            services.AddSingleton<IOrderCache, RedisOrderCache>();
+            services.AddHealthChecks().AddCheck<RedisCacheHealthCheck>("redis", HealthStatus.Degraded);
+        }
+
+        services.AddHttpClient<PaymentGateway>();
+        return builder;
+    }
+}
+
+/// <summary>Redis answers a PING; reported as Degraded (not Unhealthy) when it does not.</summary>
+public sealed class RedisCacheHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!redis.IsConnected)
+        {
+            return new HealthCheckResult(context.Registration.FailureStatus, "Redis cache not connected; serving from PostgreSQL");
+        }
+        try
+        {
+            await redis.GetDatabase().PingAsync().WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            return new HealthCheckResult(context.Registration.FailureStatus, $"Redis cache not answering: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,19 @@
+namespace Worker.Orders;
+
+/// <summary>Business settings of the order saga (section <c>Orders</c>).</summary>
+public sealed class OrdersOptions
+{
+    public const string Section = "Orders";
+
+    /// <summary>Orders whose total is at or above this wait for an approval signal.</summary>
+    public decimal ApprovalThreshold { get; set; } = 1000m;
+
+    /// <summary>How long an order waits for approval before it is cancelled.</summary>
+    public TimeSpan ApprovalTimeout { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How long a cached order status lives in Redis.</summary>
+    public TimeSpan CacheTtl { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Time spent in each shipping stage (picking, packing, handing to the carrier).</summary>
+    public TimeSpan ShippingStageDuration { get; set; } = TimeSpan.FromSeconds(1);
+}

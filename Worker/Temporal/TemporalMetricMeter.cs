@@ -1,0 +1,52 @@
+using System.Diagnostics.Metrics;
+using Temporalio.Runtime;
+
+namespace Worker.Temporal;
+
+/// <summary>
+/// Forwards the Temporal SDK core's metrics (poll counts, task latencies, slots, request failures) to a .NET
+/// <see cref="Meter"/>, so they reach OTLP and <c>/metrics</c> with the rest of the process's telemetry.
+/// The package that does this upstream (Temporalio.Extensions.DiagnosticSource) is not available to this
+/// project; this is the same idea in the few lines it needs.
+/// </summary>
+public sealed class TemporalMetricMeter(Meter meter) : ICustomMetricMeter
+{
+    /// <summary>Name of the meter that carries Temporal's metrics.</summary>
+    public const string MeterName = "Temporalio";
+
+    public ICustomMetricCounter<T> CreateCounter<T>(string name, string? unit, string? description) where T : struct =>
+        new Counter<T>(meter.CreateCounter<T>(name, unit, description));
+
+    public ICustomMetricHistogram<T> CreateHistogram<T>(string name, string? unit, string? description) where T : struct =>
+        new Histogram<T>(meter.CreateHistogram<T>(name, unit, description));
+
+    public ICustomMetricGauge<T> CreateGauge<T>(string name, string? unit, string? description) where T : struct =>
+        new Gauge<T>(meter.CreateGauge<T>(name, unit, description));
+
+    public object CreateTags(object? appendFrom, IReadOnlyCollection<KeyValuePair<string, object>> tags)
+    {
+        var merged = appendFrom is KeyValuePair<string, object?>[] existing ? new Dictionary<string, object?>(existing) : [];
+        foreach (var (key, value) in tags)
+        {
+            merged[key] = value;
+        }
+        return merged.ToArray();
+    }
+
+    private static ReadOnlySpan<KeyValuePair<string, object?>> Tags(object tags) => (KeyValuePair<string, object?>[])tags;
+
+    private sealed class Counter<T>(System.Diagnostics.Metrics.Counter<T> inner) : ICustomMetricCounter<T> where T : struct
+    {
+        public void Add(T value, object tags) => inner.Add(value, Tags(tags));
+    }
+
+    private sealed class Histogram<T>(System.Diagnostics.Metrics.Histogram<T> inner) : ICustomMetricHistogram<T> where T : struct
+    {
+        public void Record(T value, object tags) => inner.Record(value, Tags(tags));
+    }
+
+    private sealed class Gauge<T>(System.Diagnostics.Metrics.Gauge<T> inner) : ICustomMetricGauge<T> where T : struct
+    {
+        public void Set(T value, object tags) => inner.Record(value, Tags(tags));
+    }
+}

@@ -1,0 +1,66 @@
+namespace Worker.Temporal;
+
+/// <summary>Connection to Temporal (section <c>Temporal</c>). Only the address is required.</summary>
+public sealed class TemporalSettings
+{
+    public const string Section = "Temporal";
+
+    /// <summary>host:port of the Temporal frontend, e.g. <c>localhost:7233</c> or <c>ns.acct.tmprl.cloud:7233</c>.</summary>
+    public string? Address { get; set; }
+
+    public string Namespace { get; set; } = "default";
+
+    public string TaskQueue { get; set; } = "orders";
+
+    /// <summary>Temporal Cloud API key (a secret). Setting it turns TLS on unless <see cref="Tls"/> says otherwise.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>Use TLS. Defaults to on when an API key or a client certificate is configured.</summary>
+    public bool? Tls { get; set; }
+
+    /// <summary>Overrides the TLS server name (SNI), for servers reached through a proxy.</summary>
+    public string? TlsServerName { get; set; }
+
+    /// <summary>PEM client certificate for mTLS (Temporal Cloud with certificates, self-hosted with mTLS).</summary>
+    public string? TlsClientCertPath { get; set; }
+
+    /// <summary>PEM private key of <see cref="TlsClientCertPath"/>.</summary>
+    public string? TlsClientKeyPath { get; set; }
+
+    /// <summary>PEM CA bundle to trust instead of the system roots.</summary>
+    public string? TlsServerCaCertPath { get; set; }
+
+    /// <summary>How long a worker lets in-flight activities finish on shutdown before cancelling them.</summary>
+    public TimeSpan GracefulShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Worker identity prefix; the host name is appended so each replica is told apart in the Temporal UI.</summary>
+    public string? Identity { get; set; }
+
+    public bool UseTls => Tls ?? (!string.IsNullOrEmpty(ApiKey) || !string.IsNullOrEmpty(TlsClientCertPath));
+
+    /// <summary>Problems that make the settings unusable, each naming its configuration key.</summary>
+    public IEnumerable<string> Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Address))
+        {
+            yield return "Temporal:Address is required (host:port of the Temporal frontend, e.g. localhost:7233; "
+                + "environment variable Temporal__Address).";
+        }
+        if (string.IsNullOrWhiteSpace(Namespace))
+        {
+            yield return "Temporal:Namespace must not be empty.";
+        }
+        if (string.IsNullOrWhiteSpace(TaskQueue))
+        {
+            yield return "Temporal:TaskQueue must not be empty.";
+        }
+        if (string.IsNullOrEmpty(TlsClientCertPath) != string.IsNullOrEmpty(TlsClientKeyPath))
+        {
+            yield return "Temporal:TlsClientCertPath and Temporal:TlsClientKeyPath must be set together.";
+        }
+        if (GracefulShutdownTimeout < TimeSpan.Zero)
+        {
+            yield return "Temporal:GracefulShutdownTimeout must not be negative.";
+        }
+    }
+}

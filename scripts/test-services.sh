@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Starts and stops the real PostgreSQL and Redis servers the tests use: installed binaries, loopback only,
+# throwaway data directories. Sourced by test.sh; also usable by hand:
+#   source scripts/test-services.sh && start_test_services   # exports the connection strings
+#   stop_test_services
+# Installs the servers with apt-get when missing (root on Debian/Ubuntu), as CI machines need.
+
+TEST_PG_PORT="${TEST_PG_PORT:-55432}"
+TEST_REDIS_PORT="${TEST_REDIS_PORT:-56379}"
+
+find_pg_bin() {
+  local dir
+  for dir in /usr/lib/postgresql/*/bin; do
+    [[ -x "$dir/pg_ctl" ]] && { echo "$dir"; return 0; }
+  done
+  command -v pg_ctl >/dev/null && { dirname "$(command -v pg_ctl)"; return 0; }
+  return 1
+}
+
+install_missing() {
+  local packages=()
+  find_pg_bin >/dev/null || packages+=(postgresql)
+  command -v redis-server >/dev/null || packages+=(redis-server)
+  ((${#packages[@]} == 0)) && return 0
+  if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+    echo "Missing: ${packages[*]}. Install them (Debian: apt-get install ${packages[*]}) and run again." >&2
+    return 1
+  fi
+  echo "Installing ${packages[*]} with apt-get..." >&2
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+  # Debian's package starts a cluster on 5432 of its own; the tests use their own server, so stop that one.
+  command -v pg_ctlcluster >/dev/null && service postgresql stop >/dev/null 2>&1 || true
+}
+
+# PostgreSQL refuses to run as root: run it as the 'postgres' user when we are root.
+as_pg_user() {
+  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start_test_services() {
+  install_missing || return 1
+  local pg_bin
+  pg_bin="$(find_pg_bin)" || { echo "PostgreSQL binaries not found" >&2; return 1; }
+  TEST_SERVICES_DIR="$(mktemp -d "${TMPDIR:-/tmp}/worker-tests.XXXXXX")"
+  chmod 755 "$TEST_SERVICES_DIR"
+  export TEST_SERVICES_DIR TEST_PG_BIN="$pg_bin" TEST_PG_DATA="$TEST_SERVICES_DIR/pg"
+  mkdir -p "$TEST_PG_DATA" && [[ $(id -u) -eq 0 ]] && chown postgres "$TEST_PG_DATA"
+
+  as_pg_user "$pg_bin/initdb" -D "$TEST_PG_DATA" -U postgres --auth=trust -E UTF8 >/dev/null || return 1
+  # Many test hosts share the server, each with a connection pool.
+  as_pg_user "$pg_bin/pg_ctl" -D "$TEST_PG_DATA" -l "$TEST_PG_DATA/server.log" -w -t 30 \
+    -o "-p $TEST_PG_PORT -k $TEST_PG_DATA -c listen_addresses=127.0.0.1 -c max_connections=500 -c fsync=off" start >/dev/null || {
+      cat "$TEST_PG_DATA/server.log" >&2; return 1; }
+  "$pg_bin/psql" -h 127.0.0.1 -p "$TEST_PG_PORT" -U postgres -qc "CREATE DATABASE appdb" >/dev/null || return 1
+
+  redis-server --bind 127.0.0.1 --port "$TEST_REDIS_PORT" --daemonize yes --save '' --appendonly no \
+    --pidfile "$TEST_SERVICES_DIR/redis.pid" --logfile "$TEST_SERVICES_DIR/redis.log" || return 1
+  for _ in $(seq 50); do redis-cli -p "$TEST_REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+
+  export TEST_PG_PORT TEST_REDIS_PORT
+  export TEST_POSTGRES_CONNECTION="Host=127.0.0.1;Port=$TEST_PG_PORT;Username=postgres;Database=postgres"
+  export TEST_REDIS_CONNECTION="127.0.0.1:$TEST_REDIS_PORT"
+  echo "PostgreSQL on 127.0.0.1:$TEST_PG_PORT, Redis on 127.0.0.1:$TEST_REDIS_PORT (data in $TEST_SERVICES_DIR)" >&2
+}
+
+stop_test_services() {
+  [[ -n "${TEST_SERVICES_DIR:-}" ]] || return 0
+  [[ -f "$TEST_SERVICES_DIR/redis.pid" ]] && kill "$(cat "$TEST_SERVICES_DIR/redis.pid")" 2>/dev/null
+  [[ -d "${TEST_PG_DATA:-}" ]] && as_pg_user "$TEST_PG_BIN/pg_ctl" -D "$TEST_PG_DATA" -m immediate stop >/dev/null 2>&1
+  rm -rf "$TEST_SERVICES_DIR"
+  unset TEST_SERVICES_DIR
+}

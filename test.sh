@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The one test command: starts real PostgreSQL and Redis on loopback, runs every test project, stops the
+# servers, and prints the totals of all projects as one line: "N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")"
+source scripts/test-services.sh
+
+trap stop_test_services EXIT
+start_test_services || exit 1
+
+log="$(mktemp)"
+dotnet test Aspire.sln --nologo "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+# VSTest prints one summary per project: "Passed!  - Failed: 0, Passed: 12, Skipped: 0, Total: 12, ...".
+awk '/ - Failed: *[0-9]+, Passed: *[0-9]+, Skipped: *[0-9]+/ {
+       gsub(/,/, ""); for (i = 1; i <= NF; i++) {
+         if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
+     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+rm -f "$log"
+exit "$status"
