@@ -18,7 +18,13 @@ public sealed class OrdersDatabase : IAsyncLifetime
         await DatabaseSchema.EnsureCreatedAsync(DataSource, CancellationToken.None);
     }
 
-    public async Task DisposeAsync() => await DataSource.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        if (DataSource is not null)
+        {
+            await DataSource.DisposeAsync();
+        }
+    }
 
     /// <summary>Adds a product only this test uses, so stock assertions are not disturbed by other tests.</summary>
     public async Task<string> AddProductAsync(decimal price, int stock)

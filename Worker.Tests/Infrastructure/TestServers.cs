@@ -18,7 +18,7 @@ public static class TestServers
     /// <summary>Creates a fresh, empty database and returns its connection string.</summary>
     public static async Task<string> CreateDatabaseAsync(string prefix)
     {
-        var name = $"{prefix}_{Guid.NewGuid():N}"[..40].ToLowerInvariant();
+        var name = $"{prefix}_{Guid.NewGuid():N}".ToLowerInvariant();
         await using (var admin = new NpgsqlConnection(PostgresConnection))
         {
             await admin.OpenAsync();
