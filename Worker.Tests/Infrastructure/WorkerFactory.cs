@@ -1,0 +1,43 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Worker.Tests.Infrastructure;
+
+/// <summary>
+/// The real worker host in-process (WebApplicationFactory) with real PostgreSQL and, optionally, Redis.
+/// Temporal points at a closed loopback port: this project's end-to-end tests against a Temporal server
+/// live elsewhere; here the API's validation, authentication and health reporting are under test.
+/// </summary>
+public sealed class WorkerFactory(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Program>
+{
+    public const string ApiKey = "test-api-key";
+    public const string UnreachableTemporal = "127.0.0.1:1";
+
+    public static Dictionary<string, string?> DefaultSettings(string databaseConnection, string? redisConnection) => new()
+    {
+        ["ConnectionStrings:appdb"] = databaseConnection,
+        ["ConnectionStrings:redis"] = redisConnection,
+        ["Temporal:Address"] = UnreachableTemporal,
+        ["Api:Keys"] = ApiKey,
+    };
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        foreach (var (key, value) in settings)
+        {
+            if (value is not null)
+            {
+                builder.UseSetting(key, value);
+            }
+        }
+    }
+
+    /// <summary>A client that sends the API key.</summary>
+    public HttpClient CreateAuthorizedClient()
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
+        return client;
+    }
+}
