@@ -23,8 +23,10 @@ public static class OrdersHostingExtensions
             throw new InvalidOperationException(
                 $"ConnectionStrings:{DatabaseConnectionName} is required (environment variable ConnectionStrings__{DatabaseConnectionName}).");
         }
-        // Aspire's client integration: pooled NpgsqlDataSource, health check, tracing and metrics.
-        builder.AddNpgsqlDataSource(DatabaseConnectionName);
+        // Aspire's client integration: pooled NpgsqlDataSource, tracing and metrics. Its health check is
+        // replaced by one with a stable name, so probes and dashboards can name the dependency.
+        builder.AddNpgsqlDataSource(DatabaseConnectionName, settings => settings.DisableHealthChecks = true);
+        services.AddHealthChecks().AddNpgSql(sp => sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), name: DatabaseConnectionName);
         services.AddSingleton<OrderStore>();
         services.AddSingleton<FulfilmentStore>();
         services.AddSingleton<DatabaseInitializer>();

@@ -1,0 +1,85 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Worker.Tests.Infrastructure;
+
+namespace Worker.Tests.Hosting;
+
+/// <summary>Roles decide what a process serves; optional Redis decides what readiness checks.</summary>
+public sealed class RoleAndDependencyHealthTests(OrdersDatabase db) : IClassFixture<OrdersDatabase>
+{
+    [Fact]
+    public async Task Worker_role_alone_serves_no_api_but_health_and_metrics()
+    {
+        var settings = WorkerFactory.DefaultSettings(db.ConnectionString, null);
+        settings["Worker:Roles"] = "worker";
+        settings["Api:Keys"] = null;
+        using var factory = new WorkerFactory(settings);
+        using var client = factory.CreateAuthorizedClient();
+
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/products")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/alive")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/metrics")).StatusCode);
+        Assert.Contains("temporal-worker", await CheckNamesAsync(client));
+    }
+
+    [Fact]
+    public async Task Api_role_alone_does_not_report_a_worker()
+    {
+        var settings = WorkerFactory.DefaultSettings(db.ConnectionString, null);
+        settings["Worker:Roles"] = "api";
+        using var factory = new WorkerFactory(settings);
+        using var client = factory.CreateAuthorizedClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/products")).StatusCode);
+        var checks = await CheckNamesAsync(client);
+        Assert.DoesNotContain("temporal-worker", checks);
+        Assert.Contains("temporal", checks);
+    }
+
+    [Fact]
+    public async Task Without_a_redis_connection_string_there_is_no_cache_and_no_redis_check()
+    {
+        using var factory = new WorkerFactory(WorkerFactory.DefaultSettings(db.ConnectionString, null));
+        using var client = factory.CreateAuthorizedClient();
+        var id = await db.AddOrderAsync([new("TAMPER", 1)]);
+
+        Assert.DoesNotContain("redis", await CheckNamesAsync(client));
+        Assert.Equal("miss", (await client.GetAsync($"/api/orders/{id}")).Headers.GetValues("X-Cache").Single());
+        Assert.Equal("miss", (await client.GetAsync($"/api/orders/{id}")).Headers.GetValues("X-Cache").Single());
+    }
+
+    [Fact]
+    public async Task Redis_down_is_degraded_not_unhealthy_and_reads_still_succeed()
+    {
+        using var factory = new WorkerFactory(WorkerFactory.DefaultSettings(db.ConnectionString, TestServers.DeadRedisConnection));
+        using var client = factory.CreateAuthorizedClient();
+        var id = await db.AddOrderAsync([new("TAMPER", 1)]);
+
+        var order = await client.GetAsync($"/api/orders/{id}");
+        var report = await (await client.GetAsync("/health")).Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.OK, order.StatusCode);
+        Assert.Equal("Degraded", report.GetProperty("checks").GetProperty("redis").GetProperty("status").GetString());
+        Assert.Equal("Healthy", report.GetProperty("checks").GetProperty("appdb").GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Database_down_makes_readiness_unhealthy_but_not_liveness()
+    {
+        var settings = WorkerFactory.DefaultSettings("Host=127.0.0.1;Port=1;Username=x;Database=x;Timeout=1", null);
+        using var factory = new WorkerFactory(settings);
+        using var client = factory.CreateClient();
+
+        var report = await (await client.GetAsync("/health")).Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal("Unhealthy", report.GetProperty("checks").GetProperty("appdb-schema").GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/alive")).StatusCode);
+    }
+
+    private static async Task<List<string>> CheckNamesAsync(HttpClient client)
+    {
+        var report = await (await client.GetAsync("/health")).Content.ReadFromJsonAsync<JsonElement>();
+        return report.GetProperty("checks").EnumerateObject().Select(p => p.Name).ToList();
+    }
+}
