@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Worker.Tests.Infrastructure;
+
+namespace Worker.Tests.Hosting;
+
+/// <summary>What an operator sees of the process: start-up errors, log format, probes, the health-check entry.</summary>
+public sealed class WorkerProcessTests(OrdersDatabase db) : IClassFixture<OrdersDatabase>
+{
+    private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(20);
+
+    [Theory]
+    [InlineData("Temporal__Address", "Temporal:Address")]
+    [InlineData("Api__Keys", "Api:Keys")]
+    [InlineData("ConnectionStrings__appdb", "ConnectionStrings:appdb")]
+    public async Task Missing_required_setting_exits_at_start_naming_the_key(string variable, string key)
+    {
+        var environment = WorkerProcess.Environment(db.ConnectionString);
+        environment.Remove(variable);
+        using var worker = WorkerProcess.Start(environment);
+
+        var exitCode = await worker.WaitForExitAsync(ExitTimeout);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains(key, worker.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unknown_role_exits_at_start_naming_the_key()
+    {
+        var environment = WorkerProcess.Environment(db.ConnectionString);
+        environment["Worker__Roles"] = "api,scheduler";
+        using var worker = WorkerProcess.Start(environment);
+
+        Assert.Equal(2, await worker.WaitForExitAsync(ExitTimeout));
+        Assert.Contains("Worker:Roles", worker.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Without_temporal_the_process_stays_up_alive_200_and_health_503()
+    {
+        using var worker = WorkerProcess.Start(WorkerProcess.Environment(db.ConnectionString));
+
+        await worker.WaitForAsync("/alive", HttpStatusCode.OK, TimeSpan.FromSeconds(30));
+        await worker.WaitForAsync("/health", HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(5));
+        await Task.Delay(1000);
+
+        Assert.False(worker.HasExited);
+    }
+
+    [Fact]
+    public async Task Logs_outside_development_are_one_json_object_per_line()
+    {
+        using var worker = WorkerProcess.Start(WorkerProcess.Environment(db.ConnectionString));
+        await worker.WaitForAsync("/alive", HttpStatusCode.OK, TimeSpan.FromSeconds(30));
+        await Task.Delay(500);
+
+        var lines = worker.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+        Assert.NotEmpty(lines);
+        foreach (var line in lines)
+        {
+            using var doc = JsonDocument.Parse(line);
+            var root = doc.RootElement;
+            Assert.True(root.TryGetProperty("Timestamp", out _), line);
+            Assert.True(root.TryGetProperty("LogLevel", out _), line);
+            Assert.True(root.TryGetProperty("Category", out _), line);
+            Assert.True(root.TryGetProperty("Message", out _), line);
+        }
+        Assert.Contains(lines, l => l.Contains("Temporal at 127.0.0.1:1 not reachable", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Health_check_entry_point_reports_the_probe_result_as_exit_code()
+    {
+        using var worker = WorkerProcess.Start(WorkerProcess.Environment(db.ConnectionString));
+        await worker.WaitForAsync("/alive", HttpStatusCode.OK, TimeSpan.FromSeconds(30));
+        var ports = new Dictionary<string, string?> { ["ASPNETCORE_HTTP_PORTS"] = worker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+
+        Assert.Equal(0, await RunHealthCheckAsync(ports, "/alive"));
+        Assert.Equal(1, await RunHealthCheckAsync(ports, "/health"));
+        Assert.Equal(0, await RunHealthCheckAsync([], $"http://127.0.0.1:{worker.Port}/alive"));
+        Assert.Equal(1, await RunHealthCheckAsync(new() { ["ASPNETCORE_HTTP_PORTS"] = WorkerProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture) }, "/alive"));
+    }
+
+    [Fact]
+    public async Task Sigterm_stops_the_process_cleanly()
+    {
+        using var worker = WorkerProcess.Start(WorkerProcess.Environment(db.ConnectionString));
+        await worker.WaitForAsync("/alive", HttpStatusCode.OK, TimeSpan.FromSeconds(30));
+
+        worker.Terminate();
+
+        Assert.Equal(0, await worker.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+    }
+
+    private static async Task<int> RunHealthCheckAsync(Dictionary<string, string?> environment, string target)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(WorkerProcess.WorkerDll);
+        info.ArgumentList.Add("--health-check");
+        info.ArgumentList.Add(target);
+        info.Environment.Remove("ASPNETCORE_HTTP_PORTS");
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+        using var process = Process.Start(info)!;
+        await process.WaitForExitAsync();
+        return process.ExitCode;
+    }
+}
