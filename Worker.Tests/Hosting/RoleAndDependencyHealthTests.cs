@@ -1,6 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Worker.Temporal;
 using Worker.Tests.Infrastructure;
 
 namespace Worker.Tests.Hosting;
@@ -75,6 +80,22 @@ public sealed class RoleAndDependencyHealthTests(OrdersDatabase db) : IClassFixt
 
         Assert.Equal("Unhealthy", report.GetProperty("checks").GetProperty("appdb-schema").GetProperty("status").GetString());
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/alive")).StatusCode);
+    }
+
+    [Fact]
+    public void Host_waits_longer_than_the_workers_graceful_shutdown_window()
+    {
+        var settings = WorkerFactory.DefaultSettings(db.ConnectionString, null);
+        settings["Temporal:GracefulShutdownTimeout"] = "00:00:45";
+        using var factory = new WorkerFactory(settings);
+
+        var host = factory.Services.GetRequiredService<IOptions<HostOptions>>().Value;
+        var temporal = factory.Services.GetRequiredService<IOptions<TemporalSettings>>().Value;
+        var workerOptions = OrderWorkerService.CreateOptions(factory.Services, temporal, NullLoggerFactory.Instance);
+
+        Assert.Equal(TimeSpan.FromSeconds(45), workerOptions.GracefulShutdownTimeout);
+        Assert.True(host.ShutdownTimeout > workerOptions.GracefulShutdownTimeout, $"host waits {host.ShutdownTimeout}");
+        Assert.Equal("orders", workerOptions.TaskQueue);
     }
 
     private static async Task<List<string>> CheckNamesAsync(HttpClient client)
