@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Worker start-up time (process start to first 200 on /alive) and idle RSS, next to a bare ASP.NET Core
+# app started the same way, in the same run. Both are Release builds run with `dotnet X.dll`, alternated
+# run by run so machine noise hits both alike. The worker gets real PostgreSQL (started here) and an
+# unreachable Temporal, as on a developer machine before Temporal is up.
+#   bench/startup.sh [runs]     (default 7)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs="${1:-7}"
+source scripts/test-services.sh
+trap stop_test_services EXIT
+start_test_services >/dev/null
+
+out="$(mktemp -d)"
+dotnet publish Worker/Worker.csproj -c Release -o "$out/worker" --nologo -v q >/dev/null
+dotnet publish bench/BareApi/BareApi.csproj -c Release -o "$out/bare" --nologo -v q >/dev/null
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
+  || echo $((20000 + RANDOM % 20000)); }
+
+# Prints "<milliseconds to /alive> <idle RSS in KiB>" for one start of the given dll.
+measure() {
+  local dll="$1" port start pid ms rss
+  port="$(free_port)"
+  start=$(date +%s%N)
+  ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Production \
+    ConnectionStrings__appdb="$TEST_POSTGRES_CONNECTION" Temporal__Address=127.0.0.1:1 Api__Keys=bench \
+    dotnet "$dll" >/dev/null 2>&1 &
+  pid=$!
+  until curl -sf "http://127.0.0.1:$port/alive" >/dev/null 2>&1; do
+    kill -0 "$pid" 2>/dev/null || { echo "process exited" >&2; return 1; }
+    sleep 0.005
+  done
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  sleep 3   # idle: background start-up work (schema, connection retries) settles
+  rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  echo "$ms $rss"
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+worker_ms=(); worker_rss=(); bare_ms=(); bare_rss=()
+measure "$out/bare/BareApi.dll" >/dev/null   # warm the disk cache for both
+measure "$out/worker/Worker.dll" >/dev/null
+for _ in $(seq "$runs"); do
+  read -r ms rss < <(measure "$out/worker/Worker.dll"); worker_ms+=("$ms"); worker_rss+=("$rss")
+  read -r ms rss < <(measure "$out/bare/BareApi.dll"); bare_ms+=("$ms"); bare_rss+=("$rss")
+done
+rm -rf "$out"
+
+wm=$(printf '%s\n' "${worker_ms[@]}" | median); bm=$(printf '%s\n' "${bare_ms[@]}" | median)
+wr=$(printf '%s\n' "${worker_rss[@]}" | median); br=$(printf '%s\n' "${bare_rss[@]}" | median)
+echo "runs per app: $runs (medians)"
+awk -v wm="$wm" -v bm="$bm" -v wr="$wr" -v br="$br" 'BEGIN {
+  printf "start to /alive: worker %d ms, bare ASP.NET Core %d ms, ratio %.2f (target <= 3)\n", wm, bm, wm / bm
+  printf "idle RSS:        worker %d MiB, bare ASP.NET Core %d MiB, ratio %.2f (target <= 2)\n", wr / 1024, br / 1024, wr / br }' 
