@@ -1,0 +1,30 @@
+using Temporalio.Client;
+using Temporalio.Worker;
+
+namespace TemporalTestServer.Tests;
+
+/// <summary>A test server plus a connected client; each test runs its own worker on its own task queue.</summary>
+public sealed class ServerFixture : IAsyncLifetime
+{
+    public TemporalTestServer Server { get; private set; } = null!;
+
+    public TemporalClient Client { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Server = await TemporalTestServer.StartAsync(new TestServerOptions { Namespaces = { "orders-test" } });
+        Client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(Server.Address));
+    }
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+
+    /// <summary>Runs <paramref name="test"/> while a worker with the given workflows and activities polls a fresh task queue.</summary>
+    public async Task WithWorkerAsync(Action<TemporalWorkerOptions> register, Func<string, Task> test)
+    {
+        var taskQueue = $"tq-{Guid.NewGuid():N}";
+        var options = new TemporalWorkerOptions(taskQueue);
+        register(options);
+        using var worker = new TemporalWorker(Client, options);
+        await worker.ExecuteAsync(() => test(taskQueue));
+    }
+}

@@ -1,0 +1,102 @@
+using Temporalio.Api.Enums.V1;
+using TemporalTestServer.State;
+
+namespace TemporalTestServer.Service;
+
+/// <summary>
+/// The server's clock: real time plus an offset that time skipping advances. Every 10 ms it fires due
+/// timers, expires workflow and activity tasks, and re-queues activities whose retry interval ended.
+/// Time skips only to durable timers, and only while nothing is runnable and some client waits for a
+/// workflow result; activity retry intervals and timeouts always run in real time.
+/// </summary>
+public sealed partial class TestWorkflowService
+{
+    private readonly CancellationTokenSource stopping = new();
+    private readonly Task clockLoop;
+    private TimeSpan clockOffset;
+
+    /// <summary>Whether time skipping is on (see <see cref="TestServerOptions.TimeSkipping"/>).</summary>
+    public bool TimeSkipping { get; set; }
+
+    /// <summary>How far the server's clock is ahead of real time.</summary>
+    public TimeSpan Skipped
+    {
+        get
+        {
+            lock (gate)
+            {
+                return clockOffset;
+            }
+        }
+    }
+
+    /// <summary>Moves the clock forward by hand (timers due by then fire on the next tick).</summary>
+    public void Skip(TimeSpan time)
+    {
+        lock (gate)
+        {
+            clockOffset += time;
+        }
+    }
+
+    private async Task RunClockAsync()
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping.Token))
+            {
+                lock (gate)
+                {
+                    Tick();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private void Tick()
+    {
+        var running = runs.Values.SelectMany(list => list).Where(r => r.IsRunning).ToList();
+        if (TimeSkipping && resultWaiters > 0 && !running.Any(IsBusy))
+        {
+            var next = running.SelectMany(r => r.Timers.Values).Select(t => (DateTime?)t.FireAt).Min();
+            if (next is { } fireAt && fireAt > Now)
+            {
+                clockOffset += fireAt - Now;
+            }
+        }
+        var now = Now;
+        foreach (var run in running)
+        {
+            if (run.WorkflowTask is { Started: true } task && task.Deadline <= now)
+            {
+                TimeOutWorkflowTask(run, task);
+            }
+            if (run.WorkflowTask is null && run.WorkflowTaskRetryAt <= now)
+            {
+                ScheduleWorkflowTask(run);
+            }
+            foreach (var activity in run.Activities.Values.ToList())
+            {
+                CheckActivity(run, activity, now);
+            }
+            foreach (var timer in run.Timers.Values.Where(t => t.FireAt <= now).OrderBy(t => t.FireAt).ToList())
+            {
+                run.Timers.Remove(timer.TimerId);
+                AppendExternal(run, () => Append(run, EventType.TimerFired, e => e.TimerFiredEventAttributes = new()
+                {
+                    TimerId = timer.TimerId,
+                    StartedEventId = timer.StartedEventId,
+                }));
+            }
+        }
+    }
+
+    /// <summary>Something can happen without time passing: a workflow task, an activity, a query.</summary>
+    private static bool IsBusy(WorkflowRun run) =>
+        run.WorkflowTask is not null || run.WorkflowTaskRetryAt is not null || run.Activities.Count > 0
+        || run.Buffered.Count > 0 || run.PendingQueries.Count > 0;
+}

@@ -1,0 +1,333 @@
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Temporalio.Api.Command.V1;
+using Temporalio.Api.Common.V1;
+using Temporalio.Api.Enums.V1;
+using Temporalio.Api.Failure.V1;
+using Temporalio.Api.History.V1;
+using Temporalio.Api.TaskQueue.V1;
+using Temporalio.Api.WorkflowService.V1;
+using TemporalTestServer.Grpc;
+using TemporalTestServer.State;
+
+namespace TemporalTestServer.Service;
+
+/// <summary>
+/// Workflow tasks: scheduling, delivery with the full history (no sticky queues: a worker that polls its
+/// sticky queue simply gets nothing, as from a real server that stopped using it), completion with
+/// commands, failure and retry.
+/// </summary>
+public sealed partial class TestWorkflowService
+{
+    private void MapWorkflowTasks(GrpcEndpoint endpoint)
+    {
+        endpoint.Map<PollWorkflowTaskQueueRequest>(Service + "PollWorkflowTaskQueue", (r, context) =>
+        {
+            lock (gate)
+            {
+                RequireNamespace(r.Namespace);
+            }
+            // Sticky queues never receive tasks here; their pollers just wait.
+            var name = r.TaskQueue.Kind == TaskQueueKind.Sticky ? "sticky:" + r.TaskQueue.Name : r.TaskQueue.Name;
+            return LongPollAsync(WorkflowQueue(r.Namespace, name), r.Identity, StartTask, new PollWorkflowTaskQueueResponse(), context);
+        });
+        Map<RespondWorkflowTaskCompletedRequest>(endpoint, "RespondWorkflowTaskCompleted", CompleteWorkflowTask);
+        Map<RespondWorkflowTaskFailedRequest>(endpoint, "RespondWorkflowTaskFailed", r =>
+        {
+            var (run, task) = FindStartedWorkflowTask(r.TaskToken);
+            Append(run, EventType.WorkflowTaskFailed, e => e.WorkflowTaskFailedEventAttributes = new()
+            {
+                ScheduledEventId = task.ScheduledEventId,
+                StartedEventId = task.StartedEventId,
+                Cause = r.Cause,
+                Failure = r.Failure,
+                Identity = r.Identity,
+            });
+            RetryWorkflowTask(run, task);
+            return new RespondWorkflowTaskFailedResponse();
+        });
+        Map<RespondQueryTaskCompletedRequest>(endpoint, "RespondQueryTaskCompleted", r =>
+        {
+            var id = ParseToken(r.TaskToken, "query")[1];
+            var query = runs.Values.SelectMany(l => l).SelectMany(run => run.PendingQueries).FirstOrDefault(q => q.Id == id)
+                ?? throw GrpcStatusException.NotFound("Query not found (timed out?).");
+            query.Answer.TrySetResult(r);
+            return new RespondQueryTaskCompletedResponse();
+        });
+        Map<ShutdownWorkerRequest>(endpoint, "ShutdownWorker", r =>
+        {
+            foreach (var queue in workflowQueues.Values)
+            {
+                queue.ReleasePollers(r.Identity);
+            }
+            foreach (var queue in activityQueues.Values)
+            {
+                queue.ReleasePollers(r.Identity);
+            }
+            return new ShutdownWorkerResponse();
+        });
+        // Newer SDKs report worker heartbeats; accepted and ignored.
+        Map<RecordWorkerHeartbeatRequest>(endpoint, "RecordWorkerHeartbeat", _ => new RecordWorkerHeartbeatResponse());
+    }
+
+    private void ScheduleWorkflowTask(WorkflowRun run)
+    {
+        if (run.WorkflowTask is not null || !run.IsRunning)
+        {
+            return;
+        }
+        run.WorkflowTaskRetryAt = null;
+        var scheduled = Append(run, EventType.WorkflowTaskScheduled, e => e.WorkflowTaskScheduledEventAttributes = new()
+        {
+            TaskQueue = new TaskQueue { Name = run.TaskQueue, Kind = TaskQueueKind.Normal },
+            StartToCloseTimeout = Duration.FromTimeSpan(run.WorkflowTaskTimeout),
+            Attempt = run.WorkflowTaskAttempt,
+        });
+        run.WorkflowTask = new WorkflowTaskState { ScheduledEventId = scheduled.EventId, Attempt = run.WorkflowTaskAttempt };
+        WorkflowQueue(run.Namespace, run.TaskQueue).Offer(run, StartTask);
+    }
+
+    /// <summary>Turns a queued workflow task or query into a poll response for <paramref name="identity"/>; null when stale.</summary>
+    private IMessage? StartTask(object item, string identity)
+    {
+        if (item is QueryState query)
+        {
+            if (query.Answer.Task.IsCompleted)
+            {
+                return null;
+            }
+            if (query.Run.WorkflowTask is not null)
+            {
+                query.Dispatched = false; // delivered after the workflow task in flight
+                return null;
+            }
+            var queryTask = NewTaskResponse(query.Run, Token("query", query.Id));
+            queryTask.Query = query.Query;
+            return queryTask;
+        }
+        var run = (WorkflowRun)item;
+        if (run.WorkflowTask is not { Started: false } task)
+        {
+            return null;
+        }
+        var started = Append(run, EventType.WorkflowTaskStarted, e => e.WorkflowTaskStartedEventAttributes = new()
+        {
+            ScheduledEventId = task.ScheduledEventId,
+            Identity = identity,
+            RequestId = NewId(),
+        });
+        task.StartedEventId = started.EventId;
+        task.Deadline = Now + run.WorkflowTaskTimeout;
+        var response = NewTaskResponse(run, Token("wft", run.Namespace, run.WorkflowId, run.RunId, task.ScheduledEventId));
+        response.StartedEventId = task.StartedEventId;
+        response.Attempt = task.Attempt;
+        response.ScheduledTime = run.Events[(int)task.ScheduledEventId - 1].EventTime;
+        response.StartedTime = started.EventTime;
+        return response;
+    }
+
+    private static PollWorkflowTaskQueueResponse NewTaskResponse(WorkflowRun run, ByteString token)
+    {
+        var response = new PollWorkflowTaskQueueResponse
+        {
+            TaskToken = token,
+            WorkflowExecution = new WorkflowExecution { WorkflowId = run.WorkflowId, RunId = run.RunId },
+            WorkflowType = new WorkflowType { Name = run.WorkflowType },
+            PreviousStartedEventId = run.PreviousStartedEventId,
+            History = new Temporalio.Api.History.V1.History(),
+            WorkflowExecutionTaskQueue = new TaskQueue { Name = run.TaskQueue, Kind = TaskQueueKind.Normal },
+            Attempt = 1,
+        };
+        response.History.Events.AddRange(run.Events.Select(e => e.Clone()));
+        return response;
+    }
+
+    private (WorkflowRun Run, WorkflowTaskState Task) FindStartedWorkflowTask(ByteString token)
+    {
+        var parts = ParseToken(token, "wft");
+        var run = FindRun(parts[1], parts[2], parts[3]);
+        var scheduled = long.Parse(parts[4], System.Globalization.CultureInfo.InvariantCulture);
+        return run.WorkflowTask is { Started: true } task && task.ScheduledEventId == scheduled
+            ? (run, task)
+            : throw GrpcStatusException.NotFound("Workflow task not found (timed out, or the workflow closed).");
+    }
+
+    private IMessage CompleteWorkflowTask(RespondWorkflowTaskCompletedRequest r)
+    {
+        var (run, task) = FindStartedWorkflowTask(r.TaskToken);
+        var closes = r.Commands.Any(c => c.CommandType is CommandType.CompleteWorkflowExecution
+            or CommandType.FailWorkflowExecution or CommandType.CancelWorkflowExecution);
+        if (closes && run.Buffered.Count > 0)
+        {
+            // As the real server: a workflow may not close while events it has not seen are waiting.
+            Append(run, EventType.WorkflowTaskFailed, e => e.WorkflowTaskFailedEventAttributes = new()
+            {
+                ScheduledEventId = task.ScheduledEventId,
+                StartedEventId = task.StartedEventId,
+                Cause = WorkflowTaskFailedCause.UnhandledCommand,
+                Identity = r.Identity,
+            });
+            RetryWorkflowTask(run, task, immediately: true);
+            return new RespondWorkflowTaskCompletedResponse();
+        }
+        var completed = Append(run, EventType.WorkflowTaskCompleted, e => e.WorkflowTaskCompletedEventAttributes = new()
+        {
+            ScheduledEventId = task.ScheduledEventId,
+            StartedEventId = task.StartedEventId,
+            Identity = r.Identity,
+            // The SDK reads its flags back from here when it replays: dropping them would change replay.
+            SdkMetadata = r.SdkMetadata,
+            MeteringMetadata = r.MeteringMetadata,
+        }).EventId;
+        run.WorkflowTask = null;
+        run.WorkflowTaskAttempt = 1;
+        run.PreviousStartedEventId = task.StartedEventId;
+
+        var needsTask = r.ForceCreateNewWorkflowTask;
+        foreach (var command in r.Commands)
+        {
+            needsTask |= ApplyCommand(run, command, completed, r.Identity);
+        }
+        if (run.IsRunning)
+        {
+            needsTask |= FlushBuffered(run);
+            if (needsTask)
+            {
+                ScheduleWorkflowTask(run);
+            }
+        }
+        DispatchQueries(run);
+        return new RespondWorkflowTaskCompletedResponse();
+    }
+
+    /// <summary>Applies one command; true when it produced an event the workflow must see in a new task.</summary>
+    private bool ApplyCommand(WorkflowRun run, Command command, long completed, string identity)
+    {
+        switch (command.CommandType)
+        {
+            case CommandType.ScheduleActivityTask:
+                ScheduleActivity(run, command.ScheduleActivityTaskCommandAttributes, completed);
+                return false;
+            case CommandType.RequestCancelActivityTask:
+                return RequestCancelActivity(run, command.RequestCancelActivityTaskCommandAttributes.ScheduledEventId, completed);
+            case CommandType.StartTimer:
+                var timer = command.StartTimerCommandAttributes;
+                var started = Append(run, EventType.TimerStarted, e => e.TimerStartedEventAttributes = new()
+                {
+                    TimerId = timer.TimerId,
+                    StartToFireTimeout = timer.StartToFireTimeout,
+                    WorkflowTaskCompletedEventId = completed,
+                });
+                run.Timers[timer.TimerId] = new TimerState(timer.TimerId, started.EventId, Now + timer.StartToFireTimeout.ToTimeSpan());
+                return false;
+            case CommandType.CancelTimer:
+                var timerId = command.CancelTimerCommandAttributes.TimerId;
+                if (run.Timers.Remove(timerId, out var cancelled))
+                {
+                    Append(run, EventType.TimerCanceled, e => e.TimerCanceledEventAttributes = new()
+                    {
+                        TimerId = timerId,
+                        StartedEventId = cancelled.StartedEventId,
+                        WorkflowTaskCompletedEventId = completed,
+                        Identity = identity,
+                    });
+                }
+                return false;
+            case CommandType.RecordMarker:
+                var marker = command.RecordMarkerCommandAttributes;
+                Append(run, EventType.MarkerRecorded, e => e.MarkerRecordedEventAttributes = new()
+                {
+                    MarkerName = marker.MarkerName,
+                    Details = { marker.Details },
+                    Header = marker.Header,
+                    Failure = marker.Failure,
+                    WorkflowTaskCompletedEventId = completed,
+                });
+                return false;
+            case CommandType.UpsertWorkflowSearchAttributes:
+                Append(run, EventType.UpsertWorkflowSearchAttributes, e => e.UpsertWorkflowSearchAttributesEventAttributes = new()
+                {
+                    SearchAttributes = command.UpsertWorkflowSearchAttributesCommandAttributes.SearchAttributes,
+                    WorkflowTaskCompletedEventId = completed,
+                });
+                return false;
+            case CommandType.CompleteWorkflowExecution:
+                Append(run, EventType.WorkflowExecutionCompleted, e => e.WorkflowExecutionCompletedEventAttributes = new()
+                {
+                    Result = command.CompleteWorkflowExecutionCommandAttributes.Result,
+                    WorkflowTaskCompletedEventId = completed,
+                });
+                Close(run, WorkflowExecutionStatus.Completed);
+                return false;
+            case CommandType.FailWorkflowExecution:
+                Append(run, EventType.WorkflowExecutionFailed, e => e.WorkflowExecutionFailedEventAttributes = new()
+                {
+                    Failure = command.FailWorkflowExecutionCommandAttributes.Failure,
+                    RetryState = RetryState.RetryPolicyNotSet,
+                    WorkflowTaskCompletedEventId = completed,
+                });
+                Close(run, WorkflowExecutionStatus.Failed);
+                return false;
+            case CommandType.CancelWorkflowExecution:
+                Append(run, EventType.WorkflowExecutionCanceled, e => e.WorkflowExecutionCanceledEventAttributes = new()
+                {
+                    Details = command.CancelWorkflowExecutionCommandAttributes.Details,
+                    WorkflowTaskCompletedEventId = completed,
+                });
+                Close(run, WorkflowExecutionStatus.Canceled);
+                return false;
+            default:
+                throw new GrpcStatusException(StatusCode.Unimplemented,
+                    $"Command {command.CommandType} is not supported by the Temporal test server.");
+        }
+    }
+
+    private static bool FlushBuffered(WorkflowRun run)
+    {
+        if (run.Buffered.Count == 0)
+        {
+            return false;
+        }
+        foreach (var append in run.Buffered)
+        {
+            append();
+        }
+        run.Buffered.Clear();
+        return true;
+    }
+
+    /// <summary>After a failed or timed-out workflow task: the next attempt, at once for the first retry, then with backoff.</summary>
+    private void RetryWorkflowTask(WorkflowRun run, WorkflowTaskState task, bool immediately = false)
+    {
+        run.WorkflowTask = null;
+        run.WorkflowTaskAttempt = immediately ? 1 : task.Attempt + 1;
+        FlushBuffered(run);
+        if (immediately || run.WorkflowTaskAttempt <= 2)
+        {
+            ScheduleWorkflowTask(run);
+        }
+        else
+        {
+            var delay = TimeSpan.FromMilliseconds(Math.Min(10_000, 500 * Math.Pow(2, run.WorkflowTaskAttempt - 3)));
+            run.WorkflowTaskRetryAt = Now + delay;
+        }
+    }
+
+    private void TimeOutWorkflowTask(WorkflowRun run, WorkflowTaskState task)
+    {
+        Append(run, EventType.WorkflowTaskTimedOut, e => e.WorkflowTaskTimedOutEventAttributes = new()
+        {
+            ScheduledEventId = task.ScheduledEventId,
+            StartedEventId = task.StartedEventId,
+            TimeoutType = TimeoutType.StartToClose,
+        });
+        RetryWorkflowTask(run, task);
+    }
+
+    private static Failure TimeoutFailure(TimeoutType type, Payloads? lastHeartbeat) => new()
+    {
+        Message = $"activity {type} timeout",
+        Source = "temporal-test-server",
+        TimeoutFailureInfo = new TimeoutFailureInfo { TimeoutType = type, LastHeartbeatDetails = lastHeartbeat },
+    };
+}

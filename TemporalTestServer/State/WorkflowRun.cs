@@ -1,0 +1,104 @@
+using Temporalio.Api.Enums.V1;
+using Temporalio.Api.Failure.V1;
+using Temporalio.Api.History.V1;
+using Temporalio.Api.Common.V1;
+using Temporalio.Api.Query.V1;
+using Temporalio.Api.WorkflowService.V1;
+
+namespace TemporalTestServer.State;
+
+/// <summary>One run of a workflow: its history and everything pending on it. Guarded by the service lock.</summary>
+public sealed class WorkflowRun
+{
+    public required string Namespace { get; init; }
+    public required string WorkflowId { get; init; }
+    public required string RunId { get; init; }
+    public required string WorkflowType { get; init; }
+    public required string TaskQueue { get; init; }
+    public required string? StartRequestId { get; init; }
+    public required TimeSpan WorkflowTaskTimeout { get; init; }
+    public required DateTime StartTime { get; init; }
+
+    public List<HistoryEvent> Events { get; } = [];
+
+    /// <summary>
+    /// Events that arrived while a workflow task was running. As on the real server they are written
+    /// after that task completes, never between its started and completed events.
+    /// </summary>
+    public List<Action> Buffered { get; } = [];
+
+    public WorkflowExecutionStatus Status { get; set; } = WorkflowExecutionStatus.Running;
+    public DateTime? CloseTime { get; set; }
+    public bool IsRunning => Status == WorkflowExecutionStatus.Running;
+
+    public WorkflowTaskState? WorkflowTask { get; set; }
+    public int WorkflowTaskAttempt { get; set; } = 1;
+    /// <summary>After a failed workflow task, when the retry is scheduled.</summary>
+    public DateTime? WorkflowTaskRetryAt { get; set; }
+    public long PreviousStartedEventId { get; set; }
+
+    public Dictionary<long, ActivityState> Activities { get; } = [];
+    public Dictionary<string, TimerState> Timers { get; } = new(StringComparer.Ordinal);
+    public List<QueryState> PendingQueries { get; } = [];
+
+    /// <summary>Completed when the run closes: long polls for the close event wait on it.</summary>
+    public TaskCompletionSource Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public HistoryEvent? CloseEvent => IsRunning ? null : Events[^1];
+}
+
+/// <summary>The run's current workflow task (scheduled, then started by a poller).</summary>
+public sealed class WorkflowTaskState
+{
+    public required long ScheduledEventId { get; init; }
+    public required int Attempt { get; init; }
+    public long StartedEventId { get; set; }
+    public bool Started => StartedEventId != 0;
+    public DateTime Deadline { get; set; }
+}
+
+public enum ActivityPhase
+{
+    /// <summary>In the task queue, waiting for a poller.</summary>
+    Queued,
+
+    /// <summary>Handed to a worker; deadlines run.</summary>
+    Running,
+
+    /// <summary>Failed and waiting for its retry interval.</summary>
+    Backoff,
+}
+
+/// <summary>A scheduled activity until it closes.</summary>
+public sealed class ActivityState
+{
+    public required long ScheduledEventId { get; init; }
+    public required ActivityTaskScheduledEventAttributes Attributes { get; init; }
+    public required DateTime FirstScheduledTime { get; init; }
+    public DateTime AttemptScheduledTime { get; set; }
+    public int Attempt { get; set; } = 1;
+    public ActivityPhase Phase { get; set; } = ActivityPhase.Queued;
+    public DateTime StartedTime { get; set; }
+    public string Identity { get; set; } = "";
+    public DateTime? StartToCloseDeadline { get; set; }
+    public DateTime? HeartbeatDeadline { get; set; }
+    public DateTime? ScheduleToCloseDeadline { get; init; }
+    public DateTime? RetryAt { get; set; }
+    public Payloads? HeartbeatDetails { get; set; }
+    public Failure? LastFailure { get; set; }
+    public long CancelRequestedEventId { get; set; }
+    public bool CancelRequested => CancelRequestedEventId != 0;
+}
+
+/// <summary>A started durable timer.</summary>
+public sealed record TimerState(string TimerId, long StartedEventId, DateTime FireAt);
+
+/// <summary>A query waiting to be answered by a worker (delivered as a legacy query task).</summary>
+public sealed class QueryState
+{
+    public required string Id { get; init; }
+    public required WorkflowRun Run { get; init; }
+    public required WorkflowQuery Query { get; init; }
+    public bool Dispatched { get; set; }
+    public TaskCompletionSource<RespondQueryTaskCompletedRequest> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

@@ -1,0 +1,58 @@
+using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
+using TemporalTestServer.Grpc;
+using TemporalTestServer.Service;
+
+namespace TemporalTestServer;
+
+/// <summary>
+/// An in-memory Temporal frontend on loopback for tests: the real SDK's client and worker talk to it over
+/// gRPC as to a Temporal server. Not Temporal: see the README for what it implements and its limits.
+/// </summary>
+public sealed class TemporalTestServer : IAsyncDisposable
+{
+    private readonly WebApplication app;
+
+    private TemporalTestServer(WebApplication app, TestWorkflowService service, int port)
+    {
+        this.app = app;
+        Service = service;
+        Port = port;
+    }
+
+    public TestWorkflowService Service { get; }
+
+    public int Port { get; }
+
+    /// <summary><c>host:port</c> for <c>TemporalClientConnectOptions.TargetHost</c> or <c>Temporal:Address</c>.</summary>
+    public string Address => $"127.0.0.1:{Port}";
+
+    public static async Task<TemporalTestServer> StartAsync(TestServerOptions? options = null)
+    {
+        options ??= new TestServerOptions();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Loopback, options.Port, l => l.Protocols = HttpProtocols.Http2);
+            k.Limits.MaxRequestBodySize = 64 * 1024 * 1024;
+            k.Limits.Http2.MaxStreamsPerConnection = 1000;
+        });
+        var app = builder.Build();
+        var service = new TestWorkflowService(options);
+        var endpoint = new GrpcEndpoint();
+        service.MapTo(endpoint);
+        app.Run(endpoint.HandleAsync);
+        await app.StartAsync();
+        var address = app.Urls.Select(u => new Uri(u)).First();
+        return new TemporalTestServer(app, service, address.Port);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync(TimeSpan.FromSeconds(2));
+        await app.DisposeAsync();
+        Service.Dispose();
+    }
+}

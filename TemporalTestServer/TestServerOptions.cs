@@ -1,0 +1,20 @@
+namespace TemporalTestServer;
+
+/// <summary>Settings of a <see cref="TemporalTestServer"/>.</summary>
+public sealed class TestServerOptions
+{
+    /// <summary>Loopback port; 0 picks a free one.</summary>
+    public int Port { get; set; }
+
+    /// <summary>
+    /// Skip time to the next durable timer when nothing is runnable and a client is waiting for a workflow
+    /// result (as Temporal's own time-skipping test server does). Off: timers fire in real time.
+    /// </summary>
+    public bool TimeSkipping { get; set; } = true;
+
+    /// <summary>Namespaces that exist besides <c>default</c>.</summary>
+    public IList<string> Namespaces { get; } = [];
+
+    /// <summary>Longest a poll waits before an empty answer (also bounded by the caller's deadline).</summary>
+    public TimeSpan LongPollTimeout { get; set; } = TimeSpan.FromSeconds(20);
+}
