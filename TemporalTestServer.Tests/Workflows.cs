@@ -36,6 +36,20 @@ public sealed class TestActivities
     [Activity]
     public async Task SleepAsync(TimeSpan duration) => await Task.Delay(duration, ActivityExecutionContext.Current.CancellationToken);
 
+    /// <summary>First attempt heartbeats once then stalls; the retry returns the details it was given.</summary>
+    [Activity]
+    public async Task<int> HeartbeatThenStallAsync()
+    {
+        var context = ActivityExecutionContext.Current;
+        if (context.Info.Attempt > 1)
+        {
+            return await context.Info.HeartbeatDetailAtAsync<int>(0);
+        }
+        context.Heartbeat(42);
+        await Task.Delay(TimeSpan.FromSeconds(30), context.CancellationToken);
+        return 0;
+    }
+
     [Activity]
     public async Task<string> HeartbeatUntilCancelledAsync()
     {
@@ -121,13 +135,17 @@ public sealed class RetryWorkflow
         };
         try
         {
-            return activity switch
+            switch (activity)
             {
-                "Flaky" => await Workflow.ExecuteActivityAsync((TestActivities a) => a.Flaky("x"), options),
-                "Refuse" => await Workflow.ExecuteActivityAsync((TestActivities a) => a.Refuse(), options).ContinueWith(_ => "", TaskScheduler.Current),
-                "Sleep" => await Workflow.ExecuteActivityAsync((TestActivities a) => a.SleepAsync(TimeSpan.FromSeconds(30)), options).ContinueWith(_ => "", TaskScheduler.Current),
-                _ => throw new ApplicationFailureException("unknown activity"),
-            };
+                case "Flaky":
+                    return await Workflow.ExecuteActivityAsync((TestActivities a) => a.Flaky("x"), options);
+                case "Refuse":
+                    await Workflow.ExecuteActivityAsync((TestActivities a) => a.Refuse(), options);
+                    return "refuse returned";
+                default:
+                    await Workflow.ExecuteActivityAsync((TestActivities a) => a.SleepAsync(TimeSpan.FromSeconds(30)), options);
+                    return "sleep returned";
+            }
         }
         catch (ActivityFailureException e)
         {
@@ -139,6 +157,20 @@ public sealed class RetryWorkflow
             };
         }
     }
+}
+
+[Workflow]
+public sealed class HeartbeatResumeWorkflow
+{
+    [WorkflowRun]
+    public Task<int> RunAsync() => Workflow.ExecuteActivityAsync(
+        (TestActivities a) => a.HeartbeatThenStallAsync(),
+        new()
+        {
+            StartToCloseTimeout = TimeSpan.FromSeconds(10),
+            HeartbeatTimeout = TimeSpan.FromMilliseconds(400),
+            RetryPolicy = new() { InitialInterval = TimeSpan.FromMilliseconds(20) },
+        });
 }
 
 [Workflow]
