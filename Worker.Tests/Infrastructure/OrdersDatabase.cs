@@ -5,15 +5,20 @@ using Worker.Orders.Persistence;
 namespace Worker.Tests.Infrastructure;
 
 /// <summary>A fresh application database with the schema applied, shared by one test class.</summary>
-public sealed class OrdersDatabase : IAsyncLifetime
+public sealed class OrdersDatabase(string? serverConnection = null) : IAsyncLifetime
 {
+    public OrdersDatabase()
+        : this(null)
+    {
+    }
+
     public string ConnectionString { get; private set; } = "";
 
     public NpgsqlDataSource DataSource { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        ConnectionString = await TestServers.CreateDatabaseAsync("orders");
+        ConnectionString = await TestServers.CreateDatabaseAsync("orders", serverConnection);
         DataSource = NpgsqlDataSource.Create(ConnectionString);
         await DatabaseSchema.EnsureCreatedAsync(DataSource, CancellationToken.None);
     }

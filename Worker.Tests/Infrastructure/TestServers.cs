@@ -16,16 +16,17 @@ public static class TestServers
     public static string DeadRedisConnection => "127.0.0.1:1,abortConnect=false,connectTimeout=500";
 
     /// <summary>Creates a fresh, empty database and returns its connection string.</summary>
-    public static async Task<string> CreateDatabaseAsync(string prefix)
+    public static async Task<string> CreateDatabaseAsync(string prefix, string? serverConnection = null)
     {
+        serverConnection ??= PostgresConnection;
         var name = $"{prefix}_{Guid.NewGuid():N}".ToLowerInvariant();
-        await using (var admin = new NpgsqlConnection(PostgresConnection))
+        await using (var admin = new NpgsqlConnection(serverConnection))
         {
             await admin.OpenAsync();
             await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", admin);
             await command.ExecuteNonQueryAsync();
         }
-        return new NpgsqlConnectionStringBuilder(PostgresConnection) { Database = name }.ConnectionString;
+        return new NpgsqlConnectionStringBuilder(serverConnection) { Database = name }.ConnectionString;
     }
 
     private static string Required(string variable) =>
