@@ -38,7 +38,7 @@ public class EndToEndEnvironment : IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
-        database = new OrdersDatabase(PostgresServerConnection);
+        database = new OrdersDatabase { ServerConnection = PostgresServerConnection };
         await database.InitializeAsync();
         testServer = RealTemporalAddress is null ? await TemporalTestServer.TemporalTestServer.StartAsync() : null;
         var settings = WorkerFactory.DefaultSettings(database.ConnectionString, RedisConnection);

@@ -5,12 +5,10 @@ using Worker.Orders.Persistence;
 namespace Worker.Tests.Infrastructure;
 
 /// <summary>A fresh application database with the schema applied, shared by one test class.</summary>
-public sealed class OrdersDatabase(string? serverConnection = null) : IAsyncLifetime
+public sealed class OrdersDatabase : IAsyncLifetime
 {
-    public OrdersDatabase()
-        : this(null)
-    {
-    }
+    /// <summary>PostgreSQL server to create the database on; the shared test server when null.</summary>
+    public string? ServerConnection { get; init; }
 
     public string ConnectionString { get; private set; } = "";
 
@@ -18,7 +16,7 @@ public sealed class OrdersDatabase(string? serverConnection = null) : IAsyncLife
 
     public async Task InitializeAsync()
     {
-        ConnectionString = await TestServers.CreateDatabaseAsync("orders", serverConnection);
+        ConnectionString = await TestServers.CreateDatabaseAsync("orders", ServerConnection);
         DataSource = NpgsqlDataSource.Create(ConnectionString);
         await DatabaseSchema.EnsureCreatedAsync(DataSource, CancellationToken.None);
     }
