@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Temporalio.Client;
 using Temporalio.Extensions.Hosting;
 using Temporalio.Worker;
@@ -33,15 +34,20 @@ public sealed partial class OrderWorkerService(
     private static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(2);
     private readonly ILogger logger = loggerFactory.CreateLogger<OrderWorkerService>();
 
-    /// <summary>The worker options: the workflow, the activities resolved from a DI scope per execution.</summary>
+    /// <summary>
+    /// The worker options: the order workflow and its activities (resolved from a DI scope per execution),
+    /// on top of whatever the host configured with <c>services.Configure&lt;TemporalWorkerOptions&gt;</c>
+    /// (more workflows, interceptors, tuning).
+    /// </summary>
     public static TemporalWorkerOptions CreateOptions(IServiceProvider services, TemporalSettings settings, ILoggerFactory loggerFactory)
     {
+        ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(settings);
-        var options = new TemporalWorkerOptions(settings.TaskQueue)
-        {
-            GracefulShutdownTimeout = settings.GracefulShutdownTimeout,
-            LoggerFactory = loggerFactory,
-        }.AddWorkflow<OrderWorkflow>();
+        var options = (TemporalWorkerOptions)services.GetRequiredService<IOptions<TemporalWorkerOptions>>().Value.Clone();
+        options.TaskQueue = settings.TaskQueue;
+        options.GracefulShutdownTimeout = settings.GracefulShutdownTimeout;
+        options.LoggerFactory = loggerFactory;
+        options.AddWorkflow<OrderWorkflow>();
         foreach (var activity in services.CreateTemporalActivityDefinitions<OrderActivities>())
         {
             options.AddActivity(activity);

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Temporalio.Client;
+using Temporalio.Worker;
+using Temporalio.Workflows;
+using Worker.Orders.Api;
+
+namespace Bench;
+
+internal static class EntryPoint
+{
+    public static async Task<int> Main(string[] args)
+    {
+        // Orders per second and latency (POST /api/orders until the workflow completed) at 1, 8 and 64 concurrent
+        // orders, next to a null workflow (no activities) started and awaited through the same client, worker and
+        // Temporal test server in the same run. The ratio says what the order saga itself costs.
+        var postgres = Environment.GetEnvironmentVariable("TEST_POSTGRES_CONNECTION")
+            ?? throw new InvalidOperationException("Run through bench/e2e.sh (it starts PostgreSQL and Redis).");
+        var redis = Environment.GetEnvironmentVariable("TEST_REDIS_CONNECTION")!;
+        var perLevel = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 256;
+
+        var database = $"bench_{Guid.NewGuid():N}";
+        await using (var admin = NpgsqlDataSource.Create(postgres))
+        {
+            await admin.CreateCommand($"CREATE DATABASE {database}").ExecuteNonQueryAsync();
+        }
+        await using var temporal = await TemporalTestServer.TemporalTestServer.StartAsync();
+        await using var worker = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        {
+            web.UseEnvironment("Production");
+            web.UseSetting("ConnectionStrings:appdb", new NpgsqlConnectionStringBuilder(postgres) { Database = database, MaxPoolSize = 200 }.ConnectionString);
+            web.UseSetting("ConnectionStrings:redis", redis);
+            web.UseSetting("Temporal:Address", temporal.Address);
+            web.UseSetting("Api:Keys", "bench");
+            web.UseSetting("Orders:ShippingStageDuration", "00:00:00");
+            web.UseSetting("Logging:LogLevel:Default", "Warning");
+            web.ConfigureServices(s => s.Configure<TemporalWorkerOptions>(o => o.AddWorkflow<NullWorkflow>()));
+        });
+        using var api = worker.CreateClient();
+        api.DefaultRequestHeaders.Add("X-Api-Key", "bench");
+        var client = worker.Services.GetRequiredService<ITemporalClient>();
+        while (!(await api.GetAsync("/health")).IsSuccessStatusCode)
+        {
+            await Task.Delay(100);
+        }
+
+        var sequence = 0;
+        async Task PlaceOrder()
+        {
+            var id = $"bench-{Interlocked.Increment(ref sequence)}";
+            var response = await api.PostAsJsonAsync("/api/orders",
+                new { orderId = id, lines = new[] { new { sku = "BEANS-1KG", quantity = 1 } }, paymentToken = "tok_visa" });
+            response.EnsureSuccessStatusCode();
+            await client.GetWorkflowHandle(OrderEndpoints.WorkflowId(id)).GetResultAsync();
+        }
+
+        async Task RunNull() =>
+            await client.ExecuteWorkflowAsync((NullWorkflow wf) => wf.RunAsync(),
+                new($"null-{Interlocked.Increment(ref sequence)}", "orders"));
+
+        await Measure(PlaceOrder, 8, 64); // warm-up: JIT, connection pools
+        await Measure(RunNull, 8, 64);
+
+        Console.WriteLine($"{perLevel} workflows per level; latency = start until the workflow completed");
+        Console.WriteLine("concurrency | order/s | order p50 ms | order p95 ms | null/s | null p50 ms | null p95 ms | cost of an order in null workflows");
+        foreach (var concurrency in new[] { 1, 8, 64 })
+        {
+            var count = concurrency == 1 ? Math.Max(perLevel / 4, 16) : perLevel;
+            var order = await Measure(PlaceOrder, concurrency, count);
+            var none = await Measure(RunNull, concurrency, count);
+            Console.WriteLine($"{concurrency,11} | {order.PerSecond,7:F1} | {order.P50,12:F1} | {order.P95,12:F1} | {none.PerSecond,6:F1} | {none.P50,11:F1} | {none.P95,11:F1} | {none.PerSecond / order.PerSecond:F2}");
+        }
+
+        await using (var admin = NpgsqlDataSource.Create(postgres))
+        {
+            await worker.DisposeAsync();
+            NpgsqlConnection.ClearAllPools();
+            await admin.CreateCommand($"DROP DATABASE {database} WITH (FORCE)").ExecuteNonQueryAsync();
+        }
+        return 0;
+
+        static async Task<(double PerSecond, double P50, double P95)> Measure(Func<Task> operation, int concurrency, int count)
+        {
+            var latencies = new List<double>(count);
+            var remaining = count;
+            var clock = Stopwatch.StartNew();
+            await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+            {
+                while (Interlocked.Decrement(ref remaining) >= 0)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    await operation();
+                    var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                    lock (latencies)
+                    {
+                        latencies.Add(elapsed);
+                    }
+                }
+            }));
+            var seconds = clock.Elapsed.TotalSeconds;
+            latencies.Sort();
+            return (count / seconds, latencies[(int)(latencies.Count * 0.5)], latencies[Math.Min(latencies.Count - 1, (int)(latencies.Count * 0.95))]);
+        }
+    }
+}
+
+/// <summary>The anchor: a workflow that completes at once, with no activity.</summary>
+[Workflow]
+public sealed class NullWorkflow
+{
+    [WorkflowRun]
+    public Task<string> RunAsync() => Task.FromResult("done");
+}

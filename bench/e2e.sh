@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Orders per second and p50/p95 latency end to end (API -> Temporal test server -> worker -> PostgreSQL and
+# Redis) at 1, 8 and 64 concurrent orders, next to a null workflow on the same worker and server, in one run.
+# The last column is the cost of an order in null workflows (target at 64 concurrent: <= 6).
+#   bench/e2e.sh [workflows per level]   (default 256)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/test-services.sh
+trap stop_test_services EXIT
+start_test_services >/dev/null
+dotnet run -c Release --project bench/EndToEnd -- "$@"
