@@ -75,6 +75,10 @@ public sealed partial class TestWorkflowService
             {
                 TimeOutWorkflowTask(run, task);
             }
+            else if (run.WorkflowTask is { Started: false, Sticky: true } sticky && sticky.StickyDeadline <= now)
+            {
+                TimeOutStickyWorkflowTask(run, sticky);
+            }
             if (run.WorkflowTask is null && run.WorkflowTaskRetryAt <= now)
             {
                 ScheduleWorkflowTask(run);

@@ -13,9 +13,10 @@ using TemporalTestServer.State;
 namespace TemporalTestServer.Service;
 
 /// <summary>
-/// Workflow tasks: scheduling, delivery with the full history (no sticky queues: a worker that polls its
-/// sticky queue simply gets nothing, as from a real server that stopped using it), completion with
-/// commands, failure and retry.
+/// Workflow tasks: scheduling, delivery, completion with commands, failure and retry. As on the real
+/// server, a worker that asks for stickiness gets the run's next tasks on its own sticky queue with only
+/// the events since its last task (it has the rest cached); tasks it does not pick up in time, and
+/// every task after a failure, go to the normal queue with the full history.
 /// </summary>
 public sealed partial class TestWorkflowService
 {
@@ -27,8 +28,7 @@ public sealed partial class TestWorkflowService
             {
                 RequireNamespace(r.Namespace);
             }
-            // Sticky queues never receive tasks here; their pollers just wait.
-            var name = r.TaskQueue.Kind == TaskQueueKind.Sticky ? "sticky:" + r.TaskQueue.Name : r.TaskQueue.Name;
+            var name = r.TaskQueue.Kind == TaskQueueKind.Sticky ? StickyKey(r.TaskQueue.Name) : r.TaskQueue.Name;
             return LongPollAsync(WorkflowQueue(r.Namespace, name), r.Identity, StartTask, new PollWorkflowTaskQueueResponse(), context);
         });
         Map<RespondWorkflowTaskCompletedRequest>(endpoint, "RespondWorkflowTaskCompleted", CompleteWorkflowTask);
@@ -56,6 +56,11 @@ public sealed partial class TestWorkflowService
         });
         Map<ShutdownWorkerRequest>(endpoint, "ShutdownWorker", r =>
         {
+            // The worker's cache goes with it: its runs continue on the normal queue.
+            foreach (var run in runs.Values.SelectMany(l => l).Where(run => run.StickyQueue == r.StickyTaskQueue && run.IsRunning))
+            {
+                ClearStickiness(run);
+            }
             foreach (var queue in workflowQueues.Values)
             {
                 queue.ReleasePollers(r.Identity);
@@ -84,7 +89,37 @@ public sealed partial class TestWorkflowService
             Attempt = run.WorkflowTaskAttempt,
         });
         run.WorkflowTask = new WorkflowTaskState { ScheduledEventId = scheduled.EventId, Attempt = run.WorkflowTaskAttempt };
-        WorkflowQueue(run.Namespace, run.TaskQueue).Offer(run, StartTask);
+        OfferWorkflowTask(run);
+    }
+
+    private static string StickyKey(string name) => "sticky:" + name;
+
+    /// <summary>A workflow task offered on a sticky queue (the queue item says which kind of offer it is).</summary>
+    private sealed record StickyOffer(WorkflowRun Run);
+
+    private void OfferWorkflowTask(WorkflowRun run)
+    {
+        var task = run.WorkflowTask!;
+        task.Sticky = run.StickyQueue is not null;
+        if (task.Sticky)
+        {
+            task.StickyDeadline = Now + run.StickyScheduleToStart;
+            WorkflowQueue(run.Namespace, StickyKey(run.StickyQueue!)).Offer(new StickyOffer(run), StartTask);
+        }
+        else
+        {
+            WorkflowQueue(run.Namespace, run.TaskQueue).Offer(run, StartTask);
+        }
+    }
+
+    /// <summary>Stops using the run's sticky queue; a task waiting there moves to the normal queue.</summary>
+    private void ClearStickiness(WorkflowRun run)
+    {
+        run.StickyQueue = null;
+        if (run.WorkflowTask is { Started: false, Sticky: true })
+        {
+            OfferWorkflowTask(run);
+        }
     }
 
     /// <summary>Turns a queued workflow task or query into a poll response for <paramref name="identity"/>; null when stale.</summary>
@@ -101,12 +136,13 @@ public sealed partial class TestWorkflowService
                 query.Dispatched = false; // delivered after the workflow task in flight
                 return null;
             }
-            var queryTask = NewTaskResponse(query.Run, Token("query", query.Id));
+            var queryTask = NewTaskResponse(query.Run, Token("query", query.Id), 1);
             queryTask.Query = query.Query;
             return queryTask;
         }
-        var run = (WorkflowRun)item;
-        if (run.WorkflowTask is not { Started: false } task)
+        var sticky = item is StickyOffer;
+        var run = item is StickyOffer offer ? offer.Run : (WorkflowRun)item;
+        if (run.WorkflowTask is not { Started: false } task || task.Sticky != sticky)
         {
             return null;
         }
@@ -118,7 +154,8 @@ public sealed partial class TestWorkflowService
         });
         task.StartedEventId = started.EventId;
         task.Deadline = Now + run.WorkflowTaskTimeout;
-        var response = NewTaskResponse(run, Token("wft", run.Namespace, run.WorkflowId, run.RunId, task.ScheduledEventId));
+        var response = NewTaskResponse(run, Token("wft", run.Namespace, run.WorkflowId, run.RunId, task.ScheduledEventId),
+            sticky ? run.PreviousStartedEventId + 1 : 1);
         response.StartedEventId = task.StartedEventId;
         response.Attempt = task.Attempt;
         response.ScheduledTime = run.Events[(int)task.ScheduledEventId - 1].EventTime;
@@ -126,7 +163,7 @@ public sealed partial class TestWorkflowService
         return response;
     }
 
-    private static PollWorkflowTaskQueueResponse NewTaskResponse(WorkflowRun run, ByteString token)
+    private static PollWorkflowTaskQueueResponse NewTaskResponse(WorkflowRun run, ByteString token, long firstEventId)
     {
         var response = new PollWorkflowTaskQueueResponse
         {
@@ -138,7 +175,8 @@ public sealed partial class TestWorkflowService
             WorkflowExecutionTaskQueue = new TaskQueue { Name = run.TaskQueue, Kind = TaskQueueKind.Normal },
             Attempt = 1,
         };
-        response.History.Events.AddRange(run.Events.Select(e => e.Clone()));
+        // Events are never changed once written, so the response can share them.
+        response.History.Events.AddRange(run.Events.Skip((int)firstEventId - 1));
         return response;
     }
 
@@ -182,11 +220,14 @@ public sealed partial class TestWorkflowService
         run.WorkflowTask = null;
         run.WorkflowTaskAttempt = 1;
         run.PreviousStartedEventId = task.StartedEventId;
+        run.StickyQueue = string.IsNullOrEmpty(r.StickyAttributes?.WorkerTaskQueue?.Name) ? null : r.StickyAttributes.WorkerTaskQueue.Name;
+        run.StickyScheduleToStart = r.StickyAttributes?.ScheduleToStartTimeout?.ToTimeSpan() is { Ticks: > 0 } wait ? wait : TimeSpan.FromSeconds(5);
 
         var needsTask = r.ForceCreateNewWorkflowTask;
+        var response = new RespondWorkflowTaskCompletedResponse();
         foreach (var command in r.Commands)
         {
-            needsTask |= ApplyCommand(run, command, completed, r.Identity);
+            needsTask |= ApplyCommand(run, command, completed, r.Identity, response);
         }
         if (run.IsRunning)
         {
@@ -197,16 +238,20 @@ public sealed partial class TestWorkflowService
             }
         }
         DispatchQueries(run);
-        return new RespondWorkflowTaskCompletedResponse();
+        return response;
     }
 
     /// <summary>Applies one command; true when it produced an event the workflow must see in a new task.</summary>
-    private bool ApplyCommand(WorkflowRun run, Command command, long completed, string identity)
+    private bool ApplyCommand(WorkflowRun run, Command command, long completed, string identity, RespondWorkflowTaskCompletedResponse response)
     {
         switch (command.CommandType)
         {
             case CommandType.ScheduleActivityTask:
-                ScheduleActivity(run, command.ScheduleActivityTaskCommandAttributes, completed);
+                var eager = ScheduleActivity(run, command.ScheduleActivityTaskCommandAttributes, completed, identity);
+                if (eager is not null)
+                {
+                    response.ActivityTasks.Add(eager);
+                }
                 return false;
             case CommandType.RequestCancelActivityTask:
                 return RequestCancelActivity(run, command.RequestCancelActivityTaskCommandAttributes.ScheduledEventId, completed);
@@ -300,6 +345,8 @@ public sealed partial class TestWorkflowService
     private void RetryWorkflowTask(WorkflowRun run, WorkflowTaskState task, bool immediately = false)
     {
         run.WorkflowTask = null;
+        run.StickyQueue = null; // the worker's cached state is suspect after a failure
+
         run.WorkflowTaskAttempt = immediately ? 1 : task.Attempt + 1;
         FlushBuffered(run);
         if (immediately || run.WorkflowTaskAttempt <= 2)
@@ -311,6 +358,19 @@ public sealed partial class TestWorkflowService
             var delay = TimeSpan.FromMilliseconds(Math.Min(10_000, 500 * Math.Pow(2, run.WorkflowTaskAttempt - 3)));
             run.WorkflowTaskRetryAt = Now + delay;
         }
+    }
+
+    /// <summary>A sticky task nobody picked up in time: as the real server, time it out and go to the normal queue.</summary>
+    private void TimeOutStickyWorkflowTask(WorkflowRun run, WorkflowTaskState task)
+    {
+        Append(run, EventType.WorkflowTaskTimedOut, e => e.WorkflowTaskTimedOutEventAttributes = new()
+        {
+            ScheduledEventId = task.ScheduledEventId,
+            TimeoutType = TimeoutType.ScheduleToStart,
+        });
+        run.WorkflowTask = null;
+        run.StickyQueue = null;
+        ScheduleWorkflowTask(run);
     }
 
     private void TimeOutWorkflowTask(WorkflowRun run, WorkflowTaskState task)

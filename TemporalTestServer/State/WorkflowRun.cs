@@ -37,6 +37,10 @@ public sealed class WorkflowRun
     public DateTime? WorkflowTaskRetryAt { get; set; }
     public long PreviousStartedEventId { get; set; }
 
+    /// <summary>The worker's sticky queue: its next workflow tasks go there, with only the new events.</summary>
+    public string? StickyQueue { get; set; }
+    public TimeSpan StickyScheduleToStart { get; set; }
+
     public Dictionary<long, ActivityState> Activities { get; } = [];
     public Dictionary<string, TimerState> Timers { get; } = new(StringComparer.Ordinal);
     public List<QueryState> PendingQueries { get; } = [];
@@ -52,6 +56,10 @@ public sealed class WorkflowTaskState
 {
     public required long ScheduledEventId { get; init; }
     public required int Attempt { get; init; }
+
+    /// <summary>Offered on the sticky queue; moved to the normal queue if not picked up in time.</summary>
+    public bool Sticky { get; set; }
+    public DateTime StickyDeadline { get; set; }
     public long StartedEventId { get; set; }
     public bool Started => StartedEventId != 0;
     public DateTime Deadline { get; set; }

@@ -93,23 +93,23 @@ public sealed class OrderActivities(
         {
             stage = Math.Max(stage, await context.Info.HeartbeatDetailAtAsync<int>(0));
         }
+        // Progress lives in the heartbeat (durable in Temporal); the database gets the final stage.
         try
         {
             for (; stage < ShippingStages.Count; stage++)
             {
                 await WorkThroughStageAsync(context, stage);
-                await store.AdvanceShipmentAsync(orderId, stage + 1, CancellationToken);
                 context.Heartbeat(stage + 1);
             }
         }
         catch (OperationCanceledException)
         {
             // The store call must not use the cancelled token: recording the cancellation is the point.
-            await store.CancelShipmentAsync(orderId, CancellationToken.None);
+            await store.CancelShipmentAsync(orderId, stage, CancellationToken.None);
             throw;
         }
         var trackingNumber = $"TRK-{orderId}";
-        order = await store.CompleteShipmentAsync(orderId, trackingNumber, CancellationToken.None);
+        order = await store.CompleteShipmentAsync(orderId, ShippingStages.Count, trackingNumber, CancellationToken.None);
         await cache.SetAsync(order);
         return new Shipment(orderId, trackingNumber);
     }

@@ -25,7 +25,12 @@ public static class OrdersHostingExtensions
         }
         // Aspire's client integration: pooled NpgsqlDataSource, tracing and metrics. Its health check is
         // replaced by one with a stable name, so probes and dashboards can name the dependency.
-        builder.AddNpgsqlDataSource(DatabaseConnectionName, settings => settings.DisableHealthChecks = true);
+        var tracing = builder.IsOtlpExporterEnabled();
+        builder.AddNpgsqlDataSource(DatabaseConnectionName, settings =>
+        {
+            settings.DisableHealthChecks = true;
+            settings.DisableTracing = !tracing;
+        });
         services.AddHealthChecks().AddNpgSql(sp => sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), name: DatabaseConnectionName);
         services.AddSingleton<OrderStore>();
         services.AddSingleton<FulfilmentStore>();
@@ -42,7 +47,11 @@ public static class OrdersHostingExtensions
             // The cache is optional by design: Aspire's Unhealthy Redis check is replaced by one that reports
             // Degraded, so a Redis outage never takes replicas out of rotation.
             builder.AddRedisClient(CacheConnectionName,
-                settings => settings.DisableHealthChecks = true,
+                settings =>
+                {
+                    settings.DisableHealthChecks = true;
+                    settings.DisableTracing = !tracing;
+                },
                 options =>
                 {
                     options.AbortOnConnectFail = false;
