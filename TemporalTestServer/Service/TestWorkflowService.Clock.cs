@@ -59,7 +59,6 @@ public sealed partial class TestWorkflowService
 
     private void Tick()
     {
-        var running = runs.Values.SelectMany(list => list).Where(r => r.IsRunning).ToList();
         if (TimeSkipping && resultWaiters > 0 && !running.Any(IsBusy))
         {
             var next = running.SelectMany(r => r.Timers.Values).Select(t => (DateTime?)t.FireAt).Min();
@@ -69,7 +68,7 @@ public sealed partial class TestWorkflowService
             }
         }
         var now = Now;
-        foreach (var run in running)
+        foreach (var run in running.ToList())
         {
             if (run.WorkflowTask is { Started: true } task && task.Deadline <= now)
             {

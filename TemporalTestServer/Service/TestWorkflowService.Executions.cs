@@ -179,6 +179,7 @@ public sealed partial class TestWorkflowService
         }
         var run = create();
         list.Add(run);
+        running.Add(run);
         return (run, true);
     }
 
@@ -367,6 +368,7 @@ public sealed partial class TestWorkflowService
             var run = FindRun(r.Namespace, r.Execution.WorkflowId, r.Execution.RunId);
             query = new QueryState { Id = NewId(), Run = run, Query = r.Query };
             run.PendingQueries.Add(query);
+            queries[query.Id] = query;
             DispatchQueries(run);
         }
         RespondQueryTaskCompletedRequest answer;
@@ -383,6 +385,7 @@ public sealed partial class TestWorkflowService
             lock (gate)
             {
                 query.Run.PendingQueries.Remove(query);
+                queries.Remove(query.Id);
             }
         }
         if (answer.CompletedType == QueryResultType.Failed)

@@ -49,15 +49,14 @@ public sealed partial class TestWorkflowService
         Map<RespondQueryTaskCompletedRequest>(endpoint, "RespondQueryTaskCompleted", r =>
         {
             var id = ParseToken(r.TaskToken, "query")[1];
-            var query = runs.Values.SelectMany(l => l).SelectMany(run => run.PendingQueries).FirstOrDefault(q => q.Id == id)
-                ?? throw GrpcStatusException.NotFound("Query not found (timed out?).");
+            var query = queries.GetValueOrDefault(id) ?? throw GrpcStatusException.NotFound("Query not found (timed out?).");
             query.Answer.TrySetResult(r);
             return new RespondQueryTaskCompletedResponse();
         });
         Map<ShutdownWorkerRequest>(endpoint, "ShutdownWorker", r =>
         {
             // The worker's cache goes with it: its runs continue on the normal queue.
-            foreach (var run in runs.Values.SelectMany(l => l).Where(run => run.StickyQueue == r.StickyTaskQueue && run.IsRunning))
+            foreach (var run in running.Where(run => run.StickyQueue == r.StickyTaskQueue).ToList())
             {
                 ClearStickiness(run);
             }

@@ -17,6 +17,10 @@ public sealed partial class TestWorkflowService : IDisposable
     private readonly object gate = new();
     private readonly HashSet<string> namespaces = new(StringComparer.Ordinal) { "default" };
     private readonly Dictionary<(string Namespace, string WorkflowId), List<WorkflowRun>> runs = [];
+
+    // Indexes, so that the clock and answers do not scan every run ever started.
+    private readonly HashSet<WorkflowRun> running = [];
+    private readonly Dictionary<string, QueryState> queries = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Namespace, string Queue), TaskDispatcher<object>> workflowQueues = [];
     private readonly Dictionary<(string Namespace, string Queue), TaskDispatcher<ActivityTask>> activityQueues = [];
     private readonly TimeSpan longPollCap;
@@ -104,6 +108,7 @@ public sealed partial class TestWorkflowService : IDisposable
 
     private void Close(WorkflowRun run, WorkflowExecutionStatus status)
     {
+        running.Remove(run);
         run.Status = status;
         run.CloseTime = Now;
         run.WorkflowTask = null;

@@ -23,12 +23,24 @@ public sealed class TemporalMetricMeter(Meter meter) : ICustomMetricMeter
     public ICustomMetricGauge<T> CreateGauge<T>(string name, string? unit, string? description) where T : struct =>
         new Gauge<T>(meter.CreateGauge<T>(name, unit, description));
 
+    // Called by the SDK core for every new tag set: keep it to one array allocation.
     public object CreateTags(object? appendFrom, IReadOnlyCollection<KeyValuePair<string, object>> tags)
     {
-        var merged = appendFrom is KeyValuePair<string, object?>[] existing ? new Dictionary<string, object?>(existing) : [];
+        ArgumentNullException.ThrowIfNull(tags);
+        var existing = appendFrom as KeyValuePair<string, object?>[] ?? [];
+        var merged = new List<KeyValuePair<string, object?>>(existing.Length + tags.Count);
+        merged.AddRange(existing);
         foreach (var (key, value) in tags)
         {
-            merged[key] = value;
+            var index = merged.FindIndex(t => t.Key == key);
+            if (index >= 0)
+            {
+                merged[index] = new(key, value);
+            }
+            else
+            {
+                merged.Add(new(key, value));
+            }
         }
         return merged.ToArray();
     }

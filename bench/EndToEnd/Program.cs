@@ -33,7 +33,7 @@ internal static class EntryPoint
         {
             web.UseEnvironment("Production");
             web.UseSetting("ConnectionStrings:appdb", new NpgsqlConnectionStringBuilder(postgres) { Database = database, MaxPoolSize = 200 }.ConnectionString);
-            web.UseSetting("ConnectionStrings:redis", redis);
+            if (Environment.GetEnvironmentVariable("BENCH_NO_REDIS") != "1") { web.UseSetting("ConnectionStrings:redis", redis); }
             web.UseSetting("Temporal:Address", temporal.Address);
             web.UseSetting("Api:Keys", "bench");
             web.UseSetting("Orders:ShippingStageDuration", "00:00:00");
@@ -67,7 +67,8 @@ internal static class EntryPoint
 
         Console.WriteLine($"{perLevel} workflows per level; latency = start until the workflow completed");
         Console.WriteLine("concurrency | order/s | order p50 ms | order p95 ms | null/s | null p50 ms | null p95 ms | cost of an order in null workflows");
-        foreach (var concurrency in new[] { 1, 8, 64 })
+        var levels = args.Length > 1 ? args[1].Split(',').Select(l => int.Parse(l, System.Globalization.CultureInfo.InvariantCulture)) : [1, 8, 64];
+        foreach (var concurrency in levels)
         {
             var count = concurrency == 1 ? Math.Max(perLevel / 4, 16) : perLevel;
             var order = await Measure(PlaceOrder, concurrency, count);
