@@ -30,6 +30,14 @@ public static class OrdersHostingExtensions
         {
             settings.DisableHealthChecks = true;
             settings.DisableTracing = !tracing;
+        }, dataSource =>
+        {
+            // Every saga step runs the same few statements: prepared once per connection, PostgreSQL skips
+            // parsing and planning them. A connection string that sets its own value wins.
+            if (dataSource.ConnectionStringBuilder.MaxAutoPrepare == 0)
+            {
+                dataSource.ConnectionStringBuilder.MaxAutoPrepare = 32;
+            }
         });
         services.AddHealthChecks().AddNpgSql(sp => sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), name: DatabaseConnectionName);
         services.AddSingleton<OrderStore>();
