@@ -39,25 +39,28 @@ public sealed class OrderActivities(
     public async Task<PaymentReceipt> ChargePaymentAsync(ChargePaymentInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        if (await store.FindChargeAsync(input.OrderId, CancellationToken) is { } existing)
-        {
-            return existing;
-        }
         if (input.PaymentToken == DeclinedPaymentToken)
         {
             throw Declined($"Payment declined for order {input.OrderId}");
         }
-        string reference;
-        try
+        var reference = $"ledger-{input.OrderId}";
+        if (payments.IsConfigured)
         {
-            reference = payments.IsConfigured
-                ? await payments.ChargeAsync(input.OrderId, input.Amount, input.PaymentToken, CancellationToken)
-                : $"ledger-{input.OrderId}";
+            // A retry after a recorded charge must not call the gateway again.
+            if (await store.FindChargeAsync(input.OrderId, CancellationToken) is { } existing)
+            {
+                return existing;
+            }
+            try
+            {
+                reference = await payments.ChargeAsync(input.OrderId, input.Amount, input.PaymentToken, CancellationToken);
+            }
+            catch (PaymentDeclinedException e)
+            {
+                throw Declined(e.Message);
+            }
         }
-        catch (PaymentDeclinedException e)
-        {
-            throw Declined(e.Message);
-        }
+        // The ledger keeps the first charge of an order; a retry gets that charge's receipt back.
         var (receipt, order) = await Refusable(() => store.RecordChargeAsync(input.OrderId, input.Amount, reference, CancellationToken));
         await cache.SetAsync(order);
         return receipt;

@@ -56,7 +56,9 @@ public sealed partial class RedisOrderCache(
         }
         try
         {
-            await redis.GetDatabase().StringSetAsync(Key(order.OrderId), JsonSerializer.Serialize(order), options.Value.CacheTtl);
+            // Best effort by design: nothing waits for Redis to acknowledge.
+            await redis.GetDatabase().StringSetAsync(Key(order.OrderId), JsonSerializer.Serialize(order), options.Value.CacheTtl,
+                flags: CommandFlags.FireAndForget);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {

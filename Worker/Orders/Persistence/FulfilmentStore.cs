@@ -131,7 +131,7 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource)
         string orderId, CancellationToken cancellationToken) =>
         InTransactionAsync(orderId, async (connection, transaction) =>
         {
-            var order = await TouchAsync(connection, transaction, orderId, cancellationToken);
+            // The shipment row comes first: it locks the shipment, and its foreign key proves the order exists.
             await using var command = new NpgsqlCommand("""
                 INSERT INTO shipments (order_id, status) VALUES (@id, 'InProgress')
                 ON CONFLICT (order_id) DO UPDATE
@@ -142,16 +142,20 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource)
             command.Parameters.AddWithValue("id", orderId);
             int stage;
             string? tracking;
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            try
             {
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 await reader.ReadAsync(cancellationToken);
                 stage = reader.GetInt32(0);
                 tracking = reader.IsDBNull(1) ? null : reader.GetString(1);
             }
-            if (tracking is null)
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ForeignKeyViolation)
             {
-                order = await SetStatusAsync(connection, transaction, orderId, OrderStatus.Shipping, null, null, cancellationToken);
+                throw new UnknownOrderException();
             }
+            var order = tracking is null
+                ? await SetStatusAsync(connection, transaction, orderId, OrderStatus.Shipping, null, null, cancellationToken)
+                : await TouchAsync(connection, transaction, orderId, cancellationToken);
             return (stage, tracking, order);
         }, cancellationToken);
 
