@@ -13,9 +13,9 @@ public sealed class FulfilmentRefusedException(string errorType, string message)
 /// The database side of each saga step. Every method is one transaction and idempotent: a second call for
 /// the same order finds the first call's rows and changes nothing, which makes Temporal's at-least-once
 /// activity execution safe. Each returns the order as it is after the step, for the cache.
-/// Statements are few and combined where it is clear (each round trip is paid by every order); a
-/// transaction's first statement updates the order row, which both locks it against a concurrent attempt
-/// and proves the order exists.
+/// Round trips are paid by every order, so most steps are one statement (data-modifying CTEs, atomic
+/// without an explicit transaction); the two multi-statement steps run in a transaction whose first
+/// statement locks the order row (or the shipment row) and so proves the order exists.
 /// </summary>
 public sealed class FulfilmentStore(NpgsqlDataSource dataSource)
 {
@@ -61,18 +61,15 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource)
 
     /// <summary>Returns reserved stock; a second call finds nothing left to release.</summary>
     public Task<OrderView> ReleaseAsync(string orderId, CancellationToken cancellationToken) =>
-        InTransactionAsync(orderId, async (connection, transaction) =>
-        {
-            var order = await TouchAsync(connection, transaction, orderId, cancellationToken);
-            await ExecuteAsync(connection, transaction, """
-                WITH released AS (
-                    UPDATE reservations SET released_at = now()
-                    WHERE order_id = @id AND released_at IS NULL
-                    RETURNING sku, quantity)
-                UPDATE products p SET stock = p.stock + r.quantity FROM released r WHERE p.sku = r.sku
-                """, cancellationToken, ("id", orderId));
-            return order;
-        }, cancellationToken);
+        StatementAsync(orderId, $"""
+            WITH released AS (
+                UPDATE reservations SET released_at = now()
+                WHERE order_id = @id AND released_at IS NULL
+                RETURNING sku, quantity),
+            restocked AS (
+                UPDATE products p SET stock = p.stock + r.quantity FROM released r WHERE p.sku = r.sku)
+            UPDATE orders SET updated_at = now() WHERE id = @id RETURNING {OrderStore.ViewColumns}
+            """, cancellationToken, ("id", orderId));
 
     /// <summary>The charge already recorded for the order, if any.</summary>
     public async Task<PaymentReceipt?> FindChargeAsync(string orderId, CancellationToken cancellationToken)
@@ -87,41 +84,45 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Records the charge in the ledger (once per order) and marks the order charged.</summary>
-    public Task<(PaymentReceipt Receipt, OrderView Order)> RecordChargeAsync(
-        string orderId, decimal amount, string reference, CancellationToken cancellationToken) =>
-        InTransactionAsync(orderId, async (connection, transaction) =>
+    public async Task<(PaymentReceipt Receipt, OrderView Order)> RecordChargeAsync(
+        string orderId, decimal amount, string reference, CancellationToken cancellationToken)
+    {
+        // One statement: the final SELECT sees the ledger as it was before the insert, so a retry gets the
+        // charge recorded by the first attempt and a first attempt gets the row it inserted.
+        await using var command = dataSource.CreateCommand($"""
+            WITH o AS (
+                UPDATE orders SET status = 'Charged', failure_reason = NULL, updated_at = now() WHERE id = @id
+                RETURNING {OrderStore.ViewColumns}),
+            inserted AS (
+                INSERT INTO payments (order_id, kind, amount, reference)
+                SELECT id, 'charge', @amount, @reference FROM o
+                ON CONFLICT (order_id, kind) DO NOTHING
+                RETURNING amount, reference)
+            SELECT o.*, COALESCE(i.amount, p.amount), COALESCE(i.reference, p.reference)
+            FROM o
+            LEFT JOIN inserted i ON true
+            LEFT JOIN payments p ON p.order_id = o.id AND p.kind = 'charge'
+            """);
+        command.Parameters.AddWithValue("id", orderId);
+        command.Parameters.AddWithValue("amount", amount);
+        command.Parameters.AddWithValue("reference", reference);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
         {
-            var order = await SetStatusAsync(connection, transaction, orderId, OrderStatus.Charged, null, null, cancellationToken);
-            await using var command = new NpgsqlCommand("""
-                WITH inserted AS (
-                    INSERT INTO payments (order_id, kind, amount, reference) VALUES (@id, 'charge', @amount, @reference)
-                    ON CONFLICT (order_id, kind) DO NOTHING
-                    RETURNING amount, reference)
-                SELECT amount, reference FROM inserted
-                UNION ALL
-                SELECT amount, reference FROM payments
-                WHERE order_id = @id AND kind = 'charge' AND NOT EXISTS (SELECT 1 FROM inserted)
-                """, connection, transaction);
-            command.Parameters.AddWithValue("id", orderId);
-            command.Parameters.AddWithValue("amount", amount);
-            command.Parameters.AddWithValue("reference", reference);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            return (new PaymentReceipt(orderId, reader.GetDecimal(0), reader.GetString(1)), order);
-        }, cancellationToken);
+            throw Unknown(orderId);
+        }
+        return (new PaymentReceipt(orderId, reader.GetDecimal(7), reader.GetString(8)), OrderStore.ReadView(reader));
+    }
 
     /// <summary>Adds the refund that cancels the order's charge; nothing when there is no charge or a refund exists.</summary>
     public Task<OrderView> RecordRefundAsync(string orderId, CancellationToken cancellationToken) =>
-        InTransactionAsync(orderId, async (connection, transaction) =>
-        {
-            var order = await TouchAsync(connection, transaction, orderId, cancellationToken);
-            await ExecuteAsync(connection, transaction, """
+        StatementAsync(orderId, $"""
+            WITH refund AS (
                 INSERT INTO payments (order_id, kind, amount, reference)
                 SELECT order_id, 'refund', -amount, reference FROM payments WHERE order_id = @id AND kind = 'charge'
-                ON CONFLICT (order_id, kind) DO NOTHING
-                """, cancellationToken, ("id", orderId));
-            return order;
-        }, cancellationToken);
+                ON CONFLICT (order_id, kind) DO NOTHING)
+            UPDATE orders SET updated_at = now() WHERE id = @id RETURNING {OrderStore.ViewColumns}
+            """, cancellationToken, ("id", orderId));
 
     /// <summary>
     /// Creates the shipment (or reopens a cancelled one) and returns the stage it has reached and its
@@ -161,16 +162,14 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource)
 
     /// <summary>Marks the shipment handed to the carrier (all stages done) and the order completed.</summary>
     public Task<OrderView> CompleteShipmentAsync(string orderId, int stages, string trackingNumber, CancellationToken cancellationToken) =>
-        InTransactionAsync(orderId, async (connection, transaction) =>
-        {
-            var order = await SetStatusAsync(connection, transaction, orderId, OrderStatus.Completed, null, null, cancellationToken);
-            await ExecuteAsync(connection, transaction, """
+        StatementAsync(orderId, $"""
+            WITH shipped AS (
                 UPDATE shipments SET status = 'Shipped', stage = @stage, tracking_number = COALESCE(tracking_number, @tracking),
                     updated_at = now()
-                WHERE order_id = @id
-                """, cancellationToken, ("id", orderId), ("stage", stages), ("tracking", trackingNumber));
-            return order;
-        }, cancellationToken);
+                WHERE order_id = @id)
+            UPDATE orders SET status = 'Completed', failure_reason = NULL, updated_at = now() WHERE id = @id
+            RETURNING {OrderStore.ViewColumns}
+            """, cancellationToken, ("id", orderId), ("stage", stages), ("tracking", trackingNumber));
 
     /// <summary>Marks an unfinished shipment cancelled at the stage it reached (a shipped one stays shipped).</summary>
     public async Task CancelShipmentAsync(string orderId, int stage, CancellationToken cancellationToken)
@@ -184,8 +183,26 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource)
 
     /// <summary>Sets the order's status and reason.</summary>
     public Task<OrderView> RecordStatusAsync(string orderId, OrderStatus status, string? reason, CancellationToken cancellationToken) =>
-        InTransactionAsync(orderId, (connection, transaction) =>
-            SetStatusAsync(connection, transaction, orderId, status, reason, null, cancellationToken), cancellationToken);
+        StatementAsync(orderId, $"""
+            UPDATE orders SET status = @status, failure_reason = @reason, updated_at = now() WHERE id = @id
+            RETURNING {OrderStore.ViewColumns}
+            """, cancellationToken, ("id", orderId), ("status", status.ToString()), ("reason", (object?)reason ?? DBNull.Value));
+
+    /// <summary>A step that is one statement (atomic by itself) returning the order; no row means no such order.</summary>
+    private async Task<OrderView> StatementAsync(
+        string orderId, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? OrderStore.ReadView(reader) : throw Unknown(orderId);
+    }
+
+    private static FulfilmentRefusedException Unknown(string orderId) =>
+        new(OrderErrors.UnknownOrder, $"Unknown order {orderId}");
 
     private async Task<T> InTransactionAsync<T>(
         string orderId, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken)
@@ -199,7 +216,7 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource)
         }
         catch (UnknownOrderException)
         {
-            throw new FulfilmentRefusedException(OrderErrors.UnknownOrder, $"Unknown order {orderId}");
+            throw Unknown(orderId);
         }
         await transaction.CommitAsync(cancellationToken);
         return result;
@@ -236,14 +253,6 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource)
         await using var command = Command(connection, transaction, sql, parameters);
         var value = await command.ExecuteScalarAsync(cancellationToken);
         return value is null or DBNull ? default : (T)value;
-    }
-
-    private static async Task ExecuteAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken,
-        params (string Name, object Value)[] parameters)
-    {
-        await using var command = Command(connection, transaction, sql, parameters);
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static NpgsqlCommand Command(
