@@ -16,6 +16,22 @@ public sealed class OrderActivities(
     /// <summary>Payment token that payment sandboxes decline; lets anyone try the compensation path.</summary>
     public const string DeclinedPaymentToken = "tok_decline";
 
+    /// <summary>
+    /// Registered activity names: the method name without its <c>Async</c> suffix, as the SDK derives it.
+    /// Workflows refer to these; renaming a method renames the activity, which the replay tests catch.
+    /// </summary>
+    public static class Names
+    {
+        public static readonly string ReserveInventory = Of(nameof(ReserveInventoryAsync));
+        public static readonly string ReleaseInventory = Of(nameof(ReleaseInventoryAsync));
+        public static readonly string ChargePayment = Of(nameof(ChargePaymentAsync));
+        public static readonly string RefundPayment = Of(nameof(RefundPaymentAsync));
+        public static readonly string ShipOrder = Of(nameof(ShipOrderAsync));
+        public static readonly string RecordOrderStatus = Of(nameof(RecordOrderStatusAsync));
+
+        private static string Of(string method) => method.EndsWith("Async", StringComparison.Ordinal) ? method[..^5] : method;
+    }
+
     /// <summary>Shipping stages, in order; the heartbeat carries the index of the last completed one.</summary>
     public static readonly IReadOnlyList<string> ShippingStages = ["Picking", "Packing", "HandedToCarrier"];
 

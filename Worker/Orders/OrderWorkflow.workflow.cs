@@ -8,6 +8,8 @@ namespace Worker.Orders;
 /// The order-fulfilment saga: reserve stock, wait for approval when the order is large, charge, ship.
 /// A failure or a <c>Cancel</c> signal after a step undoes the completed steps in reverse order.
 /// Workflow code is deterministic and free of I/O: every side effect is an activity in <see cref="OrderActivities"/>.
+/// Activities are called by name (<see cref="OrderActivities.Names"/>) rather than through lambda
+/// expressions: the SDK compiles a lambda's arguments on every call, a cost every order would pay.
 /// </summary>
 [Workflow]
 public sealed class OrderWorkflow
@@ -90,9 +92,8 @@ public sealed class OrderWorkflow
         try
         {
             Enter("ReserveInventory", OrderStatus.Pending);
-            var reservation = await Workflow.ExecuteActivityAsync(
-                (OrderActivities a) => a.ReserveInventoryAsync(new ReserveInventoryInput(input.OrderId, input.Lines)),
-                ReserveOptions);
+            var reservation = await Workflow.ExecuteActivityAsync<Reservation>(
+                OrderActivities.Names.ReserveInventory, [new ReserveInventoryInput(input.OrderId, input.Lines)], ReserveOptions);
             reserved = true;
             status = OrderStatus.Reserved;
 
@@ -118,8 +119,8 @@ public sealed class OrderWorkflow
             }
 
             Enter("ChargePayment", status);
-            await Workflow.ExecuteActivityAsync(
-                (OrderActivities a) => a.ChargePaymentAsync(new ChargePaymentInput(input.OrderId, input.PaymentToken, reservation.Total)),
+            await Workflow.ExecuteActivityAsync<PaymentReceipt>(
+                OrderActivities.Names.ChargePayment, [new ChargePaymentInput(input.OrderId, input.PaymentToken, reservation.Total)],
                 ChargeOptions);
             charged = true;
             status = OrderStatus.Charged;
@@ -129,9 +130,8 @@ public sealed class OrderWorkflow
             }
 
             Enter("ShipOrder", OrderStatus.Shipping);
-            await Workflow.ExecuteActivityAsync(
-                (OrderActivities a) => a.ShipOrderAsync(input.OrderId),
-                WithToken(ShipOptions, cancelSource.Token));
+            await Workflow.ExecuteActivityAsync<Shipment>(
+                OrderActivities.Names.ShipOrder, [input.OrderId], WithToken(ShipOptions, cancelSource.Token));
             Enter("Completed", OrderStatus.Completed);
             return new OrderResult(input.OrderId, OrderStatus.Completed, null);
         }
@@ -181,11 +181,11 @@ public sealed class OrderWorkflow
         var options = WithToken(CompensationOptions, detached.Token);
         if (charged)
         {
-            await Workflow.ExecuteActivityAsync((OrderActivities a) => a.RefundPaymentAsync(orderId), options);
+            await Workflow.ExecuteActivityAsync(OrderActivities.Names.RefundPayment, [orderId], options);
         }
         if (reserved)
         {
-            await Workflow.ExecuteActivityAsync((OrderActivities a) => a.ReleaseInventoryAsync(orderId), options);
+            await Workflow.ExecuteActivityAsync(OrderActivities.Names.ReleaseInventory, [orderId], options);
         }
         await RecordStatusAsync(orderId, final, reason, detached.Token);
         Enter(final.ToString(), final);
@@ -194,7 +194,7 @@ public sealed class OrderWorkflow
 
     private static Task RecordStatusAsync(string orderId, OrderStatus newStatus, string? reason, CancellationToken? token = null) =>
         Workflow.ExecuteActivityAsync(
-            (OrderActivities a) => a.RecordOrderStatusAsync(new OrderStatusUpdate(orderId, newStatus, reason)),
+            OrderActivities.Names.RecordOrderStatus, [new OrderStatusUpdate(orderId, newStatus, reason)],
             token is { } t ? WithToken(CompensationOptions, t) : CompensationOptions);
 
     private static ActivityOptions WithToken(ActivityOptions options, CancellationToken token)

@@ -62,8 +62,13 @@ internal static class EntryPoint
             await client.ExecuteWorkflowAsync((NullWorkflow wf) => wf.RunAsync(),
                 new($"null-{Interlocked.Increment(ref sequence)}", "orders"));
 
-        await Measure(PlaceOrder, 8, 64); // warm-up: JIT, connection pools
-        await Measure(RunNull, 8, 64);
+        // Warm-up until tiered compilation has settled for both paths (connection pools, caches too):
+        // whichever ran first would otherwise pay for the JIT.
+        for (var round = 0; round < 3; round++)
+        {
+            await Measure(PlaceOrder, 64, 300);
+            await Measure(RunNull, 64, 300);
+        }
 
         Console.WriteLine($"{perLevel} workflows per level; latency = start until the workflow completed");
         Console.WriteLine("concurrency | order/s | order p50 ms | order p95 ms | null/s | null p50 ms | null p95 ms | cost of an order in null workflows");
@@ -71,8 +76,9 @@ internal static class EntryPoint
         foreach (var concurrency in levels)
         {
             var count = concurrency == 1 ? Math.Max(perLevel / 4, 16) : perLevel;
-            var order = await Measure(PlaceOrder, concurrency, count);
-            var none = await Measure(RunNull, concurrency, count);
+            // Alternated halves, so that drift (JIT, the database growing) weighs on both alike.
+            var order = Combine(await Measure(PlaceOrder, concurrency, count / 2), await Measure(PlaceOrder, concurrency, count / 2));
+            var none = Combine(await Measure(RunNull, concurrency, count / 2), await Measure(RunNull, concurrency, count / 2));
             Console.WriteLine($"{concurrency,11} | {order.PerSecond,7:F1} | {order.P50,12:F1} | {order.P95,12:F1} | {none.PerSecond,6:F1} | {none.P50,11:F1} | {none.P95,11:F1} | {none.PerSecond / order.PerSecond:F2}");
         }
 
@@ -84,7 +90,9 @@ internal static class EntryPoint
         }
         return 0;
 
-        static async Task<(double PerSecond, double P50, double P95)> Measure(Func<Task> operation, int concurrency, int count)
+        static Run Combine(Run a, Run b) => new([.. a.Latencies, .. b.Latencies], a.Seconds + b.Seconds);
+
+        static async Task<Run> Measure(Func<Task> operation, int concurrency, int count)
         {
             var latencies = new List<double>(count);
             var remaining = count;
@@ -102,10 +110,24 @@ internal static class EntryPoint
                     }
                 }
             }));
-            var seconds = clock.Elapsed.TotalSeconds;
-            latencies.Sort();
-            return (count / seconds, latencies[(int)(latencies.Count * 0.5)], latencies[Math.Min(latencies.Count - 1, (int)(latencies.Count * 0.95))]);
+            return new Run(latencies, clock.Elapsed.TotalSeconds);
         }
+    }
+}
+
+/// <summary>Latencies (ms) of one measured batch and its wall time.</summary>
+internal sealed record Run(List<double> Latencies, double Seconds)
+{
+    public double PerSecond => Latencies.Count / Seconds;
+
+    public double P50 => Percentile(0.50);
+
+    public double P95 => Percentile(0.95);
+
+    private double Percentile(double p)
+    {
+        var sorted = Latencies.Order().ToList();
+        return sorted[Math.Min(sorted.Count - 1, (int)(sorted.Count * p))];
     }
 }
 

@@ -106,8 +106,9 @@ public static class OrderEndpoints
         var input = new OrderInput(orderId, lines, request.PaymentToken!, orders.Value.ApprovalThreshold, orders.Value.ApprovalTimeout);
         try
         {
+            // By name: a lambda with an argument would be compiled by the SDK on every request.
             await temporal.StartWorkflowAsync(
-                (OrderWorkflow wf) => wf.RunAsync(input),
+                nameof(OrderWorkflow), [input],
                 new WorkflowOptions(WorkflowId(orderId), temporalSettings.Value.TaskQueue)
                 {
                     IdConflictPolicy = WorkflowIdConflictPolicy.UseExisting,
