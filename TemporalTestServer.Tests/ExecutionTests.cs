@@ -228,6 +228,32 @@ public sealed class ExecutionTests(ServerFixture fx) : IClassFixture<ServerFixtu
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"shutdown took {clock.Elapsed}");
     }
 
+    [Fact]
+    public async Task A_stopped_workers_runs_continue_on_another_worker_at_once()
+    {
+        var tq = Id("handover");
+        var handle = await fx.Client.StartWorkflowAsync((SignalQueryWorkflow wf) => wf.RunAsync(), new(Id("handover"), tq));
+        using (var first = new Temporalio.Worker.TemporalWorker(fx.Client, new Temporalio.Worker.TemporalWorkerOptions(tq).AddWorkflow<SignalQueryWorkflow>()))
+        {
+            await first.ExecuteAsync(async () =>
+            {
+                await handle.SignalAsync(wf => wf.AddAsync("on first"));
+                Assert.Equal(1, await handle.QueryAsync(wf => wf.Count()));
+            });
+        }
+
+        // The first worker had the run cached on its sticky queue; its shutdown sends the next task to the
+        // normal queue instead of leaving it for the sticky timeout.
+        using var second = new Temporalio.Worker.TemporalWorker(fx.Client, new Temporalio.Worker.TemporalWorkerOptions(tq).AddWorkflow<SignalQueryWorkflow>());
+        await second.ExecuteAsync(async () =>
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await handle.SignalAsync(wf => wf.FinishAsync());
+            Assert.Equal("on first", await handle.GetResultAsync());
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"took {clock.Elapsed}");
+        });
+    }
+
     internal static async Task WaitForAsync(Func<Task<bool>> condition)
     {
         for (var i = 0; i < 200; i++)
