@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using Aspire.Hosting.ApplicationModel;
+
+namespace Aspire.Hosting;
+
+/// <summary>The model needs containers and no container engine answers.</summary>
+public sealed class ContainerRuntimeUnavailableException(string message) : DistributedApplicationException(message);
+
+/// <summary>
+/// Aspire's default without a container engine is to wait forever on "runtime unhealthy" containers.
+/// This check fails within seconds instead, with what is missing and the two ways out.
+/// </summary>
+public static class ContainerRuntimeCheck
+{
+    public static IDistributedApplicationBuilder FailFastWithoutContainerRuntime(this IDistributedApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (!builder.ExecutionContext.IsRunMode)
+        {
+            return builder;
+        }
+        builder.Eventing.Subscribe<BeforeStartEvent>(async (e, ct) =>
+        {
+            var containers = e.Model.Resources.OfType<ContainerResource>().Select(r => r.Name).ToList();
+            if (containers.Count == 0)
+            {
+                return;
+            }
+            var runtime = Environment.GetEnvironmentVariable("ASPIRE_CONTAINER_RUNTIME")
+                ?? Environment.GetEnvironmentVariable("DOTNET_ASPIRE_CONTAINER_RUNTIME") ?? "docker";
+            if (await ProbeAsync(runtime, ct) is { } problem)
+            {
+                throw new ContainerRuntimeUnavailableException(
+                    $"No container engine is available ({runtime}: {problem}), and these resources run in containers: "
+                    + $"{string.Join(", ", containers)}.{Environment.NewLine}"
+                    + $"Either start Docker or Podman (ASPIRE_CONTAINER_RUNTIME=podman), or point the AppHost at existing infrastructure: "
+                    + $"ConnectionStrings:{StackExtensions.AppDatabase}, ConnectionStrings:{StackExtensions.Temporal} and "
+                    + $"ConnectionStrings:{StackExtensions.Cache} (or Redis:Enabled=false). See README, \"Existing infrastructure\".");
+            }
+        });
+        return builder;
+    }
+
+    /// <summary>Null when the engine answers <c>info</c>; otherwise why not.</summary>
+    private static async Task<string?> ProbeAsync(string runtime, CancellationToken cancellationToken)
+    {
+        var info = new ProcessStartInfo(runtime) { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add("info");
+        info.ArgumentList.Add("--format");
+        info.ArgumentList.Add("{{.ServerVersion}}");
+        try
+        {
+            using var process = Process.Start(info)!;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            var error = process.StandardError.ReadToEndAsync(timeout.Token);
+            await process.WaitForExitAsync(timeout.Token);
+            var text = (await error).Trim();
+            return process.ExitCode == 0 ? null : $"'{runtime} info' failed: {(text.Length > 300 ? text[..300] : text)}";
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return $"the '{runtime}' command is not installed";
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return $"'{runtime} info' did not answer within 5 s";
+        }
+    }
+}

@@ -1,0 +1,32 @@
+using Microsoft.Extensions.Configuration;
+
+// The whole system, top to bottom: infrastructure first, then the worker. Each dependency runs in a
+// container unless configuration points at an existing one (see README, "Existing infrastructure").
+var builder = DistributedApplication.CreateBuilder(args);
+
+var postgres = builder.AddPostgresServer();
+var appDb = builder.AddAppDatabase(postgres);
+var temporal = builder.AddTemporal(postgres);
+var cache = builder.AddOptionalCache();
+
+builder.AddProject<Projects.Worker>("worker")
+    .WithAppDatabase(appDb)
+    .WithOptionalCache(cache)
+    .WithTemporal(temporal)
+    .WithApiSecrets()
+    .WithHttpHealthCheck("/health")
+    .WithExternalHttpEndpoints()
+    .WithReplicas(builder.Configuration.GetValue("Worker:Replicas", 2));
+
+builder.FailFastWithoutContainerRuntime();
+
+try
+{
+    await builder.Build().RunAsync();
+    return 0;
+}
+catch (ContainerRuntimeUnavailableException e)
+{
+    await Console.Error.WriteLineAsync(e.Message);
+    return 1;
+}
