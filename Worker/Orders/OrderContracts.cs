@@ -14,7 +14,8 @@ public sealed record OrderInput(
     decimal ApprovalThreshold,
     TimeSpan ApprovalTimeout);
 
-/// <summary>Lifecycle of an order, as stored in PostgreSQL and reported by the API.</summary>
+/// <summary>Lifecycle of an order, as stored in PostgreSQL and reported by the API (by name, in JSON too).</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<OrderStatus>))]
 public enum OrderStatus
 {
     Pending,
