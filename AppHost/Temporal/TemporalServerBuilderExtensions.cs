@@ -46,7 +46,7 @@ public static class TemporalServerBuilderExtensions
         var temporal = builder.AddResource(server)
             .WithImage(StackImages.Server, StackImages.ServerTag)
             .WithEndpoint(targetPort: 7233, name: TemporalServerResource.GrpcEndpointName, scheme: "http")
-            .AsHttp2Service()
+            .WithEndpoint(TemporalServerResource.GrpcEndpointName, e => e.Transport = "http2") // gRPC
             .WithHttpEndpoint(targetPort: 9090, name: TemporalServerResource.MetricsEndpointName)
             .WithEnvironment("DB", "postgres12")
             .WithEnvironment("POSTGRES_SEEDS", host)

@@ -1,0 +1,151 @@
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AppHost.Tests;
+
+/// <summary>The application model, built without starting anything (no container engine needed).</summary>
+public sealed class ModelTests
+{
+    private static readonly string[] ExistingInfrastructure =
+    [
+        "ConnectionStrings:appdb=Host=db.example;Database=appdb;Username=app;Password=x",
+        "ConnectionStrings:redis=cache.example:6379",
+        "ConnectionStrings:temporal=temporal.example:7233",
+    ];
+
+    [Fact]
+    public async Task Every_dependency_is_a_container_with_a_pinned_image()
+    {
+        await using var app = await BuildAsync();
+        var containers = app.Model().Resources.OfType<ContainerResource>().ToDictionary(r => r.Name);
+
+        Assert.Equal(["postgres", "redis", "temporal", "temporal-namespace", "temporal-schema", "temporal-ui"], containers.Keys.Order());
+        foreach (var container in containers.Values)
+        {
+            var image = container.Annotations.OfType<ContainerImageAnnotation>().Single();
+            Assert.False(string.IsNullOrEmpty(image.Tag), $"{container.Name} has no tag");
+            Assert.NotEqual("latest", image.Tag);
+        }
+        Assert.Equal(("temporalio/server", "1.31.0"), Image(containers["temporal"]));
+        Assert.Equal(("temporalio/admin-tools", "1.31.0"), Image(containers["temporal-schema"]));
+        Assert.Equal("temporalio/ui", Image(containers["temporal-ui"]).Image);
+        Assert.StartsWith("17.", Image(containers["postgres"]).Tag);
+    }
+
+    [Fact]
+    public async Task Start_order_is_schema_then_server_then_namespace_then_worker()
+    {
+        await using var app = await BuildAsync();
+        var resources = app.Model().Resources.ToDictionary(r => r.Name);
+
+        Assert.Contains(("temporal-schema", WaitType.WaitForCompletion), Waits(resources["temporal"]));
+        Assert.Contains(("postgres", WaitType.WaitUntilHealthy), Waits(resources["temporal-schema"]));
+        Assert.Contains(("temporal", WaitType.WaitUntilHealthy), Waits(resources["temporal-namespace"]));
+        Assert.Contains(("temporal", WaitType.WaitUntilHealthy), Waits(resources["temporal-ui"]));
+        var worker = Waits(resources["worker"]);
+        Assert.Contains(("temporal-namespace", WaitType.WaitForCompletion), worker);
+        Assert.Contains(("appdb", WaitType.WaitUntilHealthy), worker);
+        Assert.Contains(("redis", WaitType.WaitUntilHealthy), worker);
+    }
+
+    [Fact]
+    public async Task Temporal_is_healthy_only_when_serving_and_is_referenced_by_its_grpc_address()
+    {
+        await using var app = await BuildAsync();
+        var temporal = app.Model().Resources.OfType<TemporalServerResource>().Single();
+
+        Assert.Contains(temporal.Annotations.OfType<HealthCheckAnnotation>(), h => h.Key == "temporal-serving");
+        Assert.Equal("{temporal.bindings.grpc.host}:{temporal.bindings.grpc.port}", temporal.ConnectionStringExpression.ValueExpression);
+        var grpc = temporal.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "grpc");
+        Assert.Equal(7233, grpc.TargetPort);
+        Assert.Equal("http2", grpc.Transport);
+    }
+
+    [Fact]
+    public async Task Worker_environment_resolves_to_the_models_references_in_publish_mode()
+    {
+        await using var app = await BuildAsync();
+
+        var env = await PublishEnvironmentAsync(app, "worker");
+
+        Assert.Equal("{temporal.connectionString}", env["Temporal__Address"]);
+        Assert.Equal("orders", env["Temporal__Namespace"]);
+        Assert.Equal("orders", env["Temporal__TaskQueue"]);
+        Assert.Equal("{appdb.connectionString}", env["ConnectionStrings__appdb"]);
+        Assert.Equal("{redis.connectionString}", env["ConnectionStrings__redis"]);
+        Assert.Equal("{api-key.value}", env["Api__Keys"]);
+        Assert.Equal(2, app.Model().Resources.Single(r => r.Name == "worker").Annotations.OfType<ReplicaAnnotation>().Single().Replicas);
+    }
+
+    [Fact]
+    public async Task Secrets_are_parameters_marked_secret()
+    {
+        await using var app = await BuildAsync();
+        var parameters = app.Model().Resources.OfType<ParameterResource>().ToDictionary(p => p.Name);
+
+        Assert.True(parameters["postgres-password"].Secret);
+        Assert.True(parameters["api-key"].Secret);
+        var schemaEnv = await PublishEnvironmentAsync(app, "temporal-schema");
+        Assert.Equal("{postgres-password.value}", schemaEnv["SQL_PASSWORD"]);
+    }
+
+    [Fact]
+    public async Task Redis_switch_removes_redis_and_every_reference_to_it()
+    {
+        await using var app = await BuildAsync("Redis:Enabled=false");
+
+        Assert.DoesNotContain(app.Model().Resources, r => r.Name == "redis");
+        var env = await PublishEnvironmentAsync(app, "worker");
+        Assert.DoesNotContain("ConnectionStrings__redis", env.Keys);
+        Assert.DoesNotContain(Waits(app.Model().Resources.Single(r => r.Name == "worker")), w => w.Name == "redis");
+    }
+
+    [Fact]
+    public async Task Existing_infrastructure_is_connection_strings_and_no_containers()
+    {
+        await using var app = await BuildAsync([.. ExistingInfrastructure, "Parameters:temporal-api-key=secret", "Temporal:Namespace=shop.acct"]);
+
+        Assert.Empty(app.Model().Resources.OfType<ContainerResource>());
+        Assert.All((string[])["appdb", "redis", "temporal"], name =>
+        {
+            var resource = app.Model().Resources.Single(r => r.Name == name);
+            Assert.IsAssignableFrom<IResourceWithConnectionString>(resource);
+            Assert.IsAssignableFrom<ParameterResource>(resource); // read from configuration, nothing to run
+        });
+        Assert.Empty(Waits(app.Model().Resources.Single(r => r.Name == "worker")));
+        var env = await PublishEnvironmentAsync(app, "worker");
+        Assert.Equal("shop.acct", env["Temporal__Namespace"]);
+        Assert.Equal("{temporal-api-key.value}", env["Temporal__ApiKey"]);
+        Assert.True(app.Model().Resources.OfType<ParameterResource>().Single(p => p.Name == "temporal-api-key").Secret);
+    }
+
+    [Fact]
+    public async Task Existing_database_without_existing_temporal_is_refused_with_the_way_out()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => BuildAsync("ConnectionStrings:appdb=Host=db.example;Database=appdb"));
+
+        Assert.Contains("ConnectionStrings:temporal", error.ToString(), StringComparison.Ordinal);
+    }
+
+    internal static async Task<DistributedApplication> BuildAsync(params string[] args)
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(args);
+        return await builder.BuildAsync();
+    }
+
+    private static (string Image, string? Tag) Image(ContainerResource resource)
+    {
+        var image = resource.Annotations.OfType<ContainerImageAnnotation>().Single();
+        return (image.Image, image.Tag);
+    }
+
+    private static List<(string Name, WaitType Type)> Waits(IResource resource) =>
+        resource.Annotations.OfType<WaitAnnotation>().Select(w => (w.Resource.Name, w.WaitType)).ToList();
+
+    internal static async Task<Dictionary<string, string>> PublishEnvironmentAsync(DistributedApplication app, string name)
+    {
+        var resource = app.Model().Resources.Single(r => r.Name == name);
+        var configuration = await ExecutionConfigurationBuilder.Create(resource).WithEnvironmentVariablesConfig()
+            .BuildAsync(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Publish), NullLogger.Instance, CancellationToken.None);
+        return configuration.EnvironmentVariables.ToDictionary(e => e.Key, e => e.Value);
+    }
+}
