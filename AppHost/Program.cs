@@ -1,3 +1,4 @@
+using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.Configuration;
 
 // The whole system, top to bottom: infrastructure first, then the worker. Each dependency runs in a
@@ -10,6 +11,7 @@ var temporal = builder.AddTemporal(postgres);
 var cache = builder.AddOptionalCache();
 
 builder.AddProject<Projects.Worker>("worker")
+    .WithReferenceEnvironment(ReferenceEnvironmentInjectionFlags.ConnectionString) // no password copies in *_URI variables
     .WithAppDatabase(appDb)
     .WithOptionalCache(cache)
     .WithTemporal(temporal)

@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace AppHost.Tests;
+
+/// <summary>The Aspire manifest stays within what aspirate 9.x understands, for teams that deploy with it.</summary>
+public sealed class ManifestTests
+{
+    private static readonly HashSet<string> AspirateTypes = ["container.v0", "container.v1", "project.v0", "project.v1", "parameter.v0", "value.v0"];
+
+    [Theory]
+    [InlineData]
+    [InlineData("Redis:Enabled=false")]
+    public async Task Published_manifest_uses_only_resource_types_aspirate_understands(params string[] settings)
+    {
+        var output = Path.Combine(Path.GetTempPath(), $"manifest-{Guid.NewGuid():N}.json");
+        var (exitCode, log) = await AppHostProcess.RunAsync(TimeSpan.FromSeconds(60),
+            ["--publisher", "manifest", "--output-path", output, .. settings.Select(s => $"--{s}")]);
+        Assert.True(exitCode == 0, log);
+
+        using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(output));
+        File.Delete(output);
+        var resources = manifest.RootElement.GetProperty("resources").EnumerateObject().ToList();
+        Assert.Contains(resources, r => r.Name == "worker");
+        Assert.All(resources, r => Assert.Contains(r.Value.GetProperty("type").GetString()!, AspirateTypes));
+        var workerEnv = resources.Single(r => r.Name == "worker").Value.GetProperty("env").EnumerateObject().Select(e => e.Name).ToList();
+        Assert.DoesNotContain(workerEnv, name => name.EndsWith("_PASSWORD", StringComparison.Ordinal) || name.EndsWith("_URI", StringComparison.Ordinal));
+    }
+}
+
+/// <summary>The built AppHost run as a process, as a user runs it.</summary>
+internal static class AppHostProcess
+{
+    public static string Dll => Path.Combine(AppContext.BaseDirectory.Replace("AppHost.Tests", "AppHost", StringComparison.Ordinal), "AppHost.dll");
+
+    public static async Task<(int ExitCode, string Output)> RunAsync(TimeSpan timeout, string[] args, IDictionary<string, string?>? environment = null)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(Dll)! };
+        info.ArgumentList.Add(Dll);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
+        {
+            info.Environment[key] = value;
+        }
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"AppHost did not exit within {timeout}: {await stdout}{await stderr}");
+        }
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Npgsql;
+
+namespace AppHost.Tests;
+
+/// <summary>Starting the model: against existing infrastructure it runs; needing containers without an engine it stops at once.</summary>
+[Collection(nameof(StartTests))]
+[CollectionDefinition(nameof(StartTests), DisableParallelization = true)]
+public sealed class StartTests
+{
+    [Fact]
+    public async Task With_existing_infrastructure_the_worker_replicas_become_healthy_and_an_order_completes()
+    {
+        await using var temporal = await TemporalTestServer.TemporalTestServer.StartAsync();
+        var database = await CreateDatabaseAsync();
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+        [
+            $"ConnectionStrings:appdb={database}",
+            $"ConnectionStrings:redis={Required("TEST_REDIS_CONNECTION")}",
+            $"ConnectionStrings:temporal={temporal.Address}",
+            "Parameters:api-key=apphost-test-key",
+        ]);
+        await using var app = await builder.BuildAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+
+        await app.StartAsync(timeout.Token);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("worker", timeout.Token);
+
+        Assert.Equal(2, app.Model().Resources.Single(r => r.Name == "worker").Annotations.OfType<ReplicaAnnotation>().Single().Replicas);
+        using var api = app.CreateHttpClient("worker");
+        api.DefaultRequestHeaders.Add("X-Api-Key", "apphost-test-key");
+        var post = await api.PostAsJsonAsync("/api/orders",
+            new { orderId = "apphost-1", lines = new[] { new { sku = "GRINDER", quantity = 1 } }, paymentToken = "tok_visa" }, timeout.Token);
+        Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
+        string? status = null;
+        while (status != "Completed" && !timeout.IsCancellationRequested)
+        {
+            await Task.Delay(100, timeout.Token);
+            status = (await api.GetFromJsonAsync<JsonElement>("/api/orders/apphost-1", timeout.Token)).GetProperty("status").GetString();
+        }
+        Assert.Equal("Completed", status);
+    }
+
+    [Fact]
+    public async Task Needing_containers_without_a_container_engine_the_apphost_exits_within_10_seconds_saying_both_ways_out()
+    {
+        // A runtime command that does not exist: the same answer on every machine, engine or not.
+        var clock = Stopwatch.StartNew();
+        var (exitCode, output) = await AppHostProcess.RunAsync(TimeSpan.FromSeconds(30), [], new Dictionary<string, string?>
+        {
+            ["ASPIRE_CONTAINER_RUNTIME"] = "temporal-orders-no-such-runtime",
+            ["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true",
+            ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+            ["ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] = "http://127.0.0.1:0",
+            ["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = "http://127.0.0.1:0",
+        });
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("No container engine is available", output, StringComparison.Ordinal);
+        Assert.Contains("Docker or Podman", output, StringComparison.Ordinal);
+        Assert.Contains("ConnectionStrings:appdb", output, StringComparison.Ordinal);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+    }
+
+    private static async Task<string> CreateDatabaseAsync()
+    {
+        var server = Required("TEST_POSTGRES_CONNECTION");
+        var name = $"apphost_{Guid.NewGuid():N}";
+        await using (var admin = NpgsqlDataSource.Create(server))
+        {
+            await admin.CreateCommand($"CREATE DATABASE {name}").ExecuteNonQueryAsync();
+        }
+        return new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
+    }
+
+    private static string Required(string variable) =>
+        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException($"{variable} is not set. Run the tests with ./test.sh.");
+}
