@@ -330,4 +330,11 @@ public sealed partial class TestWorkflowService
                 break;
         }
     }
+
+    private static Failure TimeoutFailure(TimeoutType type, Payloads? lastHeartbeat) => new()
+    {
+        Message = $"activity {type} timeout",
+        Source = "temporal-test-server",
+        TimeoutFailureInfo = new TimeoutFailureInfo { TimeoutType = type, LastHeartbeatDetails = lastHeartbeat },
+    };
 }

@@ -35,14 +35,7 @@ public sealed partial class TestWorkflowService
         Map<RespondWorkflowTaskFailedRequest>(endpoint, "RespondWorkflowTaskFailed", r =>
         {
             var (run, task) = FindStartedWorkflowTask(r.TaskToken);
-            Append(run, EventType.WorkflowTaskFailed, e => e.WorkflowTaskFailedEventAttributes = new()
-            {
-                ScheduledEventId = task.ScheduledEventId,
-                StartedEventId = task.StartedEventId,
-                Cause = r.Cause,
-                Failure = r.Failure,
-                Identity = r.Identity,
-            });
+            FailWorkflowTask(run, task, r.Cause, r.Failure, r.Identity);
             RetryWorkflowTask(run, task);
             return new RespondWorkflowTaskFailedResponse();
         });
@@ -197,13 +190,7 @@ public sealed partial class TestWorkflowService
         if (closes && run.Buffered.Count > 0)
         {
             // As the real server: a workflow may not close while events it has not seen are waiting.
-            Append(run, EventType.WorkflowTaskFailed, e => e.WorkflowTaskFailedEventAttributes = new()
-            {
-                ScheduledEventId = task.ScheduledEventId,
-                StartedEventId = task.StartedEventId,
-                Cause = WorkflowTaskFailedCause.UnhandledCommand,
-                Identity = r.Identity,
-            });
+            FailWorkflowTask(run, task, WorkflowTaskFailedCause.UnhandledCommand, null, r.Identity);
             RetryWorkflowTask(run, task, immediately: true);
             return new RespondWorkflowTaskCompletedResponse();
         }
@@ -340,6 +327,16 @@ public sealed partial class TestWorkflowService
         return true;
     }
 
+    private void FailWorkflowTask(WorkflowRun run, WorkflowTaskState task, WorkflowTaskFailedCause cause, Failure? failure, string identity) =>
+        Append(run, EventType.WorkflowTaskFailed, e => e.WorkflowTaskFailedEventAttributes = new()
+        {
+            ScheduledEventId = task.ScheduledEventId,
+            StartedEventId = task.StartedEventId,
+            Cause = cause,
+            Failure = failure,
+            Identity = identity,
+        });
+
     /// <summary>After a failed or timed-out workflow task: the next attempt, at once for the first retry, then with backoff.</summary>
     private void RetryWorkflowTask(WorkflowRun run, WorkflowTaskState task, bool immediately = false)
     {
@@ -382,11 +379,4 @@ public sealed partial class TestWorkflowService
         });
         RetryWorkflowTask(run, task);
     }
-
-    private static Failure TimeoutFailure(TimeoutType type, Payloads? lastHeartbeat) => new()
-    {
-        Message = $"activity {type} timeout",
-        Source = "temporal-test-server",
-        TimeoutFailureInfo = new TimeoutFailureInfo { TimeoutType = type, LastHeartbeatDetails = lastHeartbeat },
-    };
 }
