@@ -11,6 +11,7 @@ var temporal = builder.AddTemporal(postgres);
 var cache = builder.AddOptionalCache();
 
 builder.AddProject<Projects.Worker>("worker")
+    .RunFromBuildOutput()
     .WithReferenceEnvironment(ReferenceEnvironmentInjectionFlags.ConnectionString) // no password copies in *_URI variables
     .WithAppDatabase(appDb)
     .WithOptionalCache(cache)
