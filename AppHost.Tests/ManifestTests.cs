@@ -23,7 +23,9 @@ public sealed class ManifestTests
         var resources = manifest.RootElement.GetProperty("resources").EnumerateObject().ToList();
         Assert.Contains(resources, r => r.Name == "worker");
         Assert.All(resources, r => Assert.Contains(r.Value.GetProperty("type").GetString()!, AspirateTypes));
-        var workerEnv = resources.Single(r => r.Name == "worker").Value.GetProperty("env").EnumerateObject().Select(e => e.Name).ToList();
+        var worker = resources.Single(r => r.Name == "worker").Value;
+        Assert.False(worker.TryGetProperty("args", out _), "run-mode launch arguments leaked into the manifest"); // BuildOutputLaunch is run mode only
+        var workerEnv = worker.GetProperty("env").EnumerateObject().Select(e => e.Name).ToList();
         Assert.DoesNotContain(workerEnv, name => name.EndsWith("_PASSWORD", StringComparison.Ordinal) || name.EndsWith("_URI", StringComparison.Ordinal));
     }
 }

@@ -126,6 +126,31 @@ public sealed class ModelTests
         Assert.Contains("ConnectionStrings:temporal", error.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task In_run_mode_the_worker_starts_from_its_built_assembly_not_through_dotnet_run()
+    {
+        await using var app = await BuildAsync();
+        var worker = app.Model().Resources.OfType<ProjectResource>().Single(r => r.Name == "worker");
+
+        var launch = worker.Annotations.OfType<ExecutableAnnotation>().Single();
+        Assert.Equal("dotnet", launch.Command);
+        Assert.Equal(Path.GetDirectoryName(new Projects.Worker().ProjectPath), launch.WorkingDirectory); // content root as with dotnet run
+        var arguments = await RunArgumentsAsync(worker);
+        var assembly = Assert.Single(arguments);
+        Assert.Equal("Worker.dll", Path.GetFileName(assembly));
+        Assert.True(File.Exists(Path.ChangeExtension(assembly, ".runtimeconfig.json")), $"{assembly} is not a runnable build output");
+    }
+
+    [Fact]
+    public async Task Under_an_ide_debug_session_the_worker_is_left_to_the_ide()
+    {
+        await using var app = await BuildAsync("DEBUG_SESSION_PORT=localhost:5005");
+        var worker = app.Model().Resources.OfType<ProjectResource>().Single(r => r.Name == "worker");
+
+        Assert.Empty(worker.Annotations.OfType<ExecutableAnnotation>());
+        Assert.Empty(await RunArgumentsAsync(worker));
+    }
+
     internal static async Task<DistributedApplication> BuildAsync(params string[] args)
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(args);
@@ -140,6 +165,13 @@ public sealed class ModelTests
 
     private static List<(string Name, WaitType Type)> Waits(IResource resource) =>
         resource.Annotations.OfType<WaitAnnotation>().Select(w => (w.Resource.Name, w.WaitType)).ToList();
+
+    private static async Task<List<string>> RunArgumentsAsync(IResource resource)
+    {
+        var configuration = await ExecutionConfigurationBuilder.Create(resource).WithArgumentsConfig()
+            .BuildAsync(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Run), NullLogger.Instance, CancellationToken.None);
+        return configuration.Arguments.Select(a => a.Value).ToList();
+    }
 
     internal static async Task<Dictionary<string, string>> PublishEnvironmentAsync(DistributedApplication app, string name)
     {
