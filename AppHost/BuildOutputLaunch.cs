@@ -7,8 +7,8 @@ namespace Aspire.Hosting;
 /// <summary>
 /// Starts a project resource from the assembly the AppHost build produced (<c>dotnet Worker.dll</c>) instead of
 /// Aspire's default <c>dotnet run --project … --no-build</c>. The default re-evaluates the project with MSBuild on
-/// every start and every restart from the dashboard; here that is about 1.5 s of the ~6 s from
-/// <c>dotnet run --project AppHost</c> to a healthy worker (see <c>bench/apphost-start.sh</c>).
+/// every start and every restart from the dashboard: about 1.5 s each time on the build machine
+/// (see <c>bench/apphost-start.sh</c>).
 /// </summary>
 /// <remarks>
 /// The assembly paths come from the AppHost build itself (the <c>EmbedProjectResourceAssemblyPaths</c> target in
@@ -37,12 +37,12 @@ public static class BuildOutputLaunch
         return project
             .WithAnnotation(new ExecutableAnnotation { Command = "dotnet", WorkingDirectory = Path.GetDirectoryName(projectPath)! },
                 ResourceAnnotationMutationBehavior.Replace)
-            // First whatever order WithArgs calls come in: the program's own arguments follow the assembly.
+            // Inserted, not added: the assembly precedes the program's own arguments whatever order WithArgs calls run in.
             .WithArgs(context => context.Args.Insert(0, assembly));
     }
 
     /// <summary>The path the AppHost build recorded for the project, when that file exists.</summary>
-    public static string? BuiltAssemblyOf(string projectPath)
+    private static string? BuiltAssemblyOf(string projectPath)
     {
         var path = typeof(BuildOutputLaunch).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .FirstOrDefault(a => string.Equals(a.Key, MetadataPrefix + Path.GetFullPath(projectPath), StringComparison.Ordinal))?.Value;
