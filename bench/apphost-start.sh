@@ -41,7 +41,7 @@ apphost_run() { # extra environment (KEY=VALUE or empty); prints ms
     ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL="http://127.0.0.1:$((port + 2))" \
     ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL="http://127.0.0.1:$((port + 3))" \
     Logging__LogLevel__Aspire.Hosting.Dcp.DcpHost=Information \
-    dotnet AppHost/bin/Release/net10.0/AppHost.dll >"$log" 2>&1 &
+    bash -c 'cd AppHost && exec dotnet bin/Release/net10.0/AppHost.dll' >"$log" 2>&1 & # in AppHost/, as dotnet run starts it
   pid=$!
   wait_healthy "http://localhost:5080/health" "$pid"
   echo $(( $(now_ms) - start ))
