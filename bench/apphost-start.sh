@@ -53,7 +53,7 @@ worker_run() { # prints ms
   start=$(now_ms)
   env ConnectionStrings__appdb="$db" ConnectionStrings__redis="$TEST_REDIS_CONNECTION" \
     Temporal__Address="127.0.0.1:$temporal_port" Api__Keys=bench ASPNETCORE_URLS="http://127.0.0.1:$port" \
-    dotnet Worker/bin/Release/net10.0/Worker.dll >/dev/null 2>&1 &
+    bash -c 'cd Worker && exec dotnet bin/Release/net10.0/Worker.dll' >/dev/null 2>&1 & # where the AppHost starts it
   pid=$!
   wait_healthy "http://127.0.0.1:$port/health" "$pid"
   echo $(( $(now_ms) - start ))
