@@ -1,33 +1,58 @@
 namespace Aspire.Hosting;
 
 /// <summary>
-/// The one-shot jobs of the Temporal stack, as shell scripts run by <c>temporalio/admin-tools</c>. Both
-/// are idempotent: a restart against an existing database or namespace succeeds without changes.
-/// Credentials come from the environment, never from the command line.
+/// The one-shot jobs of the Temporal stack, as shell scripts run by <c>temporalio/admin-tools</c> (Alpine,
+/// so busybox sh). Both are idempotent: a restart against an existing database or namespace succeeds without
+/// changes. Credentials come from the environment, never from the command line.
 /// </summary>
 internal static class TemporalScripts
 {
     /// <summary>Creates and migrates the <c>temporal</c> and <c>temporal_visibility</c> databases.</summary>
-    public const string SetupSchema = """
+    /// <remarks>
+    /// Temporal's documented order, safe on every run: <c>setup-schema -v 0.0</c> creates only the version
+    /// tables (<c>CREATE TABLE IF NOT EXISTS</c>) and never lowers a recorded version, then <c>update-schema</c>
+    /// applies whatever is missing. Calling <c>update-schema</c> first would print an error on a new database.
+    /// </remarks>
+    public static string SetupSchema { get; } = ForContainerShell("""
         set -eu
         schema=/etc/temporal/schema/postgresql/v12
-        for db in temporal temporal_visibility; do
-          dir=$schema/temporal/versioned
-          [ "$db" = temporal_visibility ] && dir=$schema/visibility/versioned
-          sql="temporal-sql-tool --plugin postgres12 --ep $POSTGRES_SEEDS -p $DB_PORT -u $POSTGRES_USER --db $db"
-          $sql create 2>/dev/null || echo "database $db exists"
-          # update-schema fails on a database that never had a schema: set it up once, then migrate.
-          $sql update-schema -d "$dir" || { $sql setup-schema -v 0.0 && $sql update-schema -d "$dir"; }
-        done
+        migrate() {
+          sql="temporal-sql-tool --plugin postgres12 --ep $POSTGRES_SEEDS -p $DB_PORT -u $POSTGRES_USER --db $1"
+          $sql create 2>/dev/null || echo "database $1 exists"
+          $sql setup-schema -v 0.0
+          $sql update-schema -d "$2"
+        }
+        migrate temporal "$schema/temporal/versioned"
+        migrate temporal_visibility "$schema/visibility/versioned"
         echo "Temporal schema is up to date"
-        """;
+        """);
 
-    /// <summary>Registers the worker's namespace unless it exists.</summary>
-    public const string CreateNamespace = """
+    /// <summary>Registers the worker's namespace unless it exists, retrying while the server settles.</summary>
+    /// <remarks>
+    /// The frontend answers SERVING before its membership ring has settled, so the first describe or create
+    /// can fail (Temporal's samples-server retries here for the same reason). 30 tries 2 s apart, then a
+    /// non-zero exit that names the namespace: the worker waits for this job and must not wait on a silent one.
+    /// </remarks>
+    public static string CreateNamespace { get; } = ForContainerShell("""
         set -eu
-        until temporal operator cluster health --address "$TEMPORAL_ADDRESS"; do sleep 2; done
-        temporal operator namespace describe -n "$TEMPORAL_NAMESPACE" --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1 \
-          || temporal operator namespace create -n "$TEMPORAL_NAMESPACE" --retention "$TEMPORAL_RETENTION" --address "$TEMPORAL_ADDRESS"
+        tries=30
+        try=1
+        until temporal operator namespace describe -n "$TEMPORAL_NAMESPACE" --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1 \
+          || temporal operator namespace create -n "$TEMPORAL_NAMESPACE" --retention "$TEMPORAL_RETENTION" --address "$TEMPORAL_ADDRESS"; do
+          if [ "$try" -ge "$tries" ]; then
+            echo "Namespace $TEMPORAL_NAMESPACE could not be created at $TEMPORAL_ADDRESS after $tries tries" >&2
+            exit 1
+          fi
+          echo "Namespace $TEMPORAL_NAMESPACE not created yet (try $try of $tries); retrying in 2 s" >&2
+          try=$((try + 1))
+          sleep 2
+        done
         echo "Namespace $TEMPORAL_NAMESPACE is ready"
-        """;
+        """);
+
+    /// <summary>
+    /// A checkout with CRLF line endings would put them into these literals, and busybox sh fails on
+    /// <c>set -eu\r</c>: whatever the checkout, the container gets <c>\n</c>.
+    /// </summary>
+    private static string ForContainerShell(string script) => script.ReplaceLineEndings("\n");
 }
