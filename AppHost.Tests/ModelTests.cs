@@ -28,7 +28,9 @@ public sealed class ModelTests
         Assert.Equal(("temporalio/server", "1.31.0"), Image(containers["temporal"]));
         Assert.Equal(("temporalio/admin-tools", "1.31.0"), Image(containers["temporal-schema"]));
         Assert.Equal("temporalio/ui", Image(containers["temporal-ui"]).Image);
-        Assert.StartsWith("17.", Image(containers["postgres"]).Tag);
+        // PostgreSQL 16 is the newest major Temporal tests its persistence on.
+        Assert.Equal(StackImages.PostgresTag, Image(containers["postgres"]).Tag);
+        Assert.StartsWith("16.", StackImages.PostgresTag);
     }
 
     [Fact]
