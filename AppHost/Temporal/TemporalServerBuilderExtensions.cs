@@ -8,6 +8,9 @@ namespace Aspire.Hosting;
 /// <summary>Adds a Temporal server, its schema and namespace jobs, and the Web UI to the application model.</summary>
 public static class TemporalServerBuilderExtensions
 {
+    /// <summary>Where <c>temporalio/server</c> keeps its dynamic configuration; the AppHost's own files are mounted there.</summary>
+    private const string DynamicConfigDirectory = "/etc/temporal/config/dynamicconfig";
+
     /// <summary>
     /// Adds a Temporal server on <paramref name="postgres"/> in the production topology: a
     /// <c>{name}-schema</c> job creates and migrates its databases, the server starts after that job
@@ -55,8 +58,9 @@ public static class TemporalServerBuilderExtensions
             .WithEnvironment("POSTGRES_PWD", pg.PasswordParameter)
             .WithEnvironment("BIND_ON_IP", "0.0.0.0")
             .WithEnvironment("PROMETHEUS_ENDPOINT", "0.0.0.0:9090")
-            .WithEnvironment("DYNAMIC_CONFIG_FILE_PATH", "config/dynamicconfig/development-sql.yaml")
-            .WithBindMount(Path.Combine(builder.AppHostDirectory, "Temporal", "dynamicconfig"), "/etc/temporal/config/dynamicconfig", isReadOnly: true)
+            // Absolute: the server reads this path as given, and a relative one would depend on the image's working directory.
+            .WithEnvironment("DYNAMIC_CONFIG_FILE_PATH", $"{DynamicConfigDirectory}/development-sql.yaml")
+            .WithBindMount(Path.Combine(builder.AppHostDirectory, "Temporal", "dynamicconfig"), DynamicConfigDirectory, isReadOnly: true)
             .WithHealthCheck(healthCheckKey)
             .WaitForCompletion(schema);
 
