@@ -34,6 +34,21 @@ public sealed class ModelTests
     }
 
     [Fact]
+    public async Task Readme_resource_table_shows_the_images_the_model_pins()
+    {
+        await using var app = await BuildAsync();
+        var readme = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "README.md"));
+        var table = readme[readme.IndexOf("| Resource | What it is | Image |", StringComparison.Ordinal)..];
+
+        foreach (var container in app.Model().Resources.OfType<ContainerResource>())
+        {
+            var (image, tag) = Image(container);
+            var shown = $"| `{image.Replace("library/", "", StringComparison.Ordinal)}:{tag}` |"; // Docker Hub's short name
+            Assert.True(table.Contains(shown, StringComparison.Ordinal), $"README's resource table lacks {shown} ({container.Name})");
+        }
+    }
+
+    [Fact]
     public async Task Start_order_is_schema_then_server_then_namespace_then_worker()
     {
         await using var app = await BuildAsync();
@@ -153,6 +168,16 @@ public sealed class ModelTests
         Assert.Empty(await RunArgumentsAsync(worker));
     }
 
+    internal static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Aspire.sln")))
+        {
+            directory = directory.Parent;
+        }
+        return directory?.FullName ?? throw new InvalidOperationException($"No Aspire.sln above {AppContext.BaseDirectory}");
+    }
+
     internal static async Task<DistributedApplication> BuildAsync(params string[] args)
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(args);
@@ -168,7 +193,7 @@ public sealed class ModelTests
     private static List<(string Name, WaitType Type)> Waits(IResource resource) =>
         resource.Annotations.OfType<WaitAnnotation>().Select(w => (w.Resource.Name, w.WaitType)).ToList();
 
-    private static async Task<List<string>> RunArgumentsAsync(IResource resource)
+    internal static async Task<List<string>> RunArgumentsAsync(IResource resource)
     {
         var configuration = await ExecutionConfigurationBuilder.Create(resource).WithArgumentsConfig()
             .BuildAsync(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Run), NullLogger.Instance, CancellationToken.None);

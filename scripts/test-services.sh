@@ -3,7 +3,8 @@
 # throwaway data directories. Sourced by test.sh; also usable by hand:
 #   source scripts/test-services.sh && start_test_services   # exports the connection strings
 #   stop_test_services
-# Installs the servers with apt-get when missing (root on Debian/Ubuntu), as CI machines need.
+# Installs what is missing with apt-get (root on Debian/Ubuntu), as CI machines need: the servers, and dash
+# and busybox, which stand in for the container images' shell in AppHost.Tests.
 
 TEST_PG_PORT="${TEST_PG_PORT:-55432}"
 TEST_REDIS_PORT="${TEST_REDIS_PORT:-56379}"
@@ -21,6 +22,9 @@ install_missing() {
   local packages=()
   find_pg_bin >/dev/null || packages+=(postgresql)
   command -v redis-server >/dev/null || packages+=(redis-server)
+  # Stand-ins for the admin-tools image's busybox sh: AppHost.Tests parse and run the container job scripts with both.
+  command -v dash >/dev/null || packages+=(dash)
+  command -v busybox >/dev/null || packages+=(busybox)
   ((${#packages[@]} == 0)) && return 0
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
     echo "Missing: ${packages[*]}. Install them (Debian: apt-get install ${packages[*]}) and run again." >&2

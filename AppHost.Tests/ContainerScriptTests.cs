@@ -1,0 +1,217 @@
+using System.Diagnostics;
+
+namespace AppHost.Tests;
+
+/// <summary>
+/// The shell scripts the AppHost hands to containers, read from the model exactly as a container gets them.
+/// The admin-tools image runs them with busybox sh (Alpine); Debian's dash and busybox stand in for it
+/// (scripts/test-services.sh installs busybox when missing). The Temporal CLI is a stub: no server runs here.
+/// </summary>
+public sealed class ContainerScriptTests
+{
+    public static TheoryData<string> Shells => ["dash", "busybox"];
+
+    [Fact]
+    public async Task Every_script_handed_to_a_container_parses_with_dash_and_busybox_sh()
+    {
+        var scripts = await ShellScriptsAsync();
+
+        Assert.Contains("temporal-schema", scripts.Keys);
+        Assert.Contains("temporal-namespace", scripts.Keys);
+        foreach (var (container, script) in scripts)
+        {
+            foreach (var shell in Shells)
+            {
+                var (exitCode, output) = await RunAsync(shell, ["-n", "-c", script]);
+                Assert.True(exitCode == 0, $"{container}'s script does not parse with {shell}: {output}");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Scripts_have_no_carriage_returns_and_the_schema_job_sets_up_before_it_updates()
+    {
+        var scripts = await ShellScriptsAsync();
+
+        // `set -eu\r` is an illegal option to busybox sh: a CRLF checkout must not reach the container.
+        Assert.All(scripts, s => Assert.False(s.Value.Contains('\r', StringComparison.Ordinal), $"{s.Key}'s script contains \\r"));
+        var schema = scripts["temporal-schema"];
+        var setup = schema.IndexOf("setup-schema -v 0.0", StringComparison.Ordinal);
+        Assert.True(setup >= 0 && setup < schema.IndexOf("update-schema", StringComparison.Ordinal),
+            "the schema job must run setup-schema -v 0.0 before update-schema, so a new database prints no error");
+    }
+
+    [Theory]
+    [MemberData(nameof(Shells))]
+    public async Task Namespace_job_retries_create_while_the_server_settles(string shell)
+    {
+        using var cli = new TemporalCliStub(failingCreates: 3);
+
+        var (exitCode, output) = await RunNamespaceJobAsync(shell, cli);
+
+        Assert.True(exitCode == 0, output);
+        Assert.Equal(4, cli.Creates.Length);
+        Assert.Equal(3, cli.Sleeps);
+        Assert.Matches(@"^operator namespace create -n orders --retention 72h --address \S+$", cli.Creates[0]);
+        Assert.Contains("Namespace orders is ready", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Shells))]
+    public async Task Namespace_job_gives_up_after_30_tries_with_a_message_naming_the_namespace(string shell)
+    {
+        using var cli = new TemporalCliStub(failingCreates: 1000);
+
+        var (exitCode, output) = await RunNamespaceJobAsync(shell, cli);
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Equal(30, cli.Creates.Length);
+        Assert.Equal(29, cli.Sleeps);
+        Assert.Contains("Namespace orders could not be created", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("is ready", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Shells))]
+    public async Task Namespace_job_leaves_an_existing_namespace_alone(string shell)
+    {
+        using var cli = new TemporalCliStub(failingCreates: 0, namespaceExists: true);
+
+        var (exitCode, output) = await RunNamespaceJobAsync(shell, cli);
+
+        Assert.True(exitCode == 0, output);
+        Assert.Empty(cli.Creates);
+        Assert.Equal(0, cli.Sleeps);
+    }
+
+    /// <summary>The namespace job's script with the environment the model gives its container.</summary>
+    private static async Task<(int ExitCode, string Output)> RunNamespaceJobAsync(string shell, TemporalCliStub cli)
+    {
+        await using var app = await ModelTests.BuildAsync();
+        var script = (await ShellScriptsAsync(app))["temporal-namespace"];
+        var environment = await ModelTests.PublishEnvironmentAsync(app, "temporal-namespace");
+        environment["PATH"] = $"{cli.Directory}{Path.PathSeparator}{Environment.GetEnvironmentVariable("PATH")}";
+        return await RunAsync(shell, ["-c", script], environment);
+    }
+
+    private static async Task<Dictionary<string, string>> ShellScriptsAsync()
+    {
+        await using var app = await ModelTests.BuildAsync();
+        return await ShellScriptsAsync(app);
+    }
+
+    /// <summary>Every container started as <c>sh -c SCRIPT</c>, by name.</summary>
+    private static async Task<Dictionary<string, string>> ShellScriptsAsync(DistributedApplication app)
+    {
+        var scripts = new Dictionary<string, string>();
+        foreach (var container in app.Model().Resources.OfType<ContainerResource>())
+        {
+            var arguments = await ModelTests.RunArgumentsAsync(container);
+            if (container.Entrypoint is { } entrypoint && Path.GetFileName(entrypoint) == "sh" && arguments is ["-c", var script, ..])
+            {
+                scripts[container.Name] = script;
+            }
+        }
+        return scripts;
+    }
+
+    /// <summary>Runs <paramref name="shell"/> (<c>dash</c>, or <c>busybox</c> as <c>busybox sh</c>).</summary>
+    private static async Task<(int ExitCode, string Output)> RunAsync(string shell, string[] arguments, IDictionary<string, string>? environment = null)
+    {
+        var info = new ProcessStartInfo(RequireOnPath(shell)) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (shell == "busybox")
+        {
+            info.ArgumentList.Add("sh");
+        }
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
+        }
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{shell} did not exit within 30 s: {await stdout}{await stderr}");
+        }
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    private static string RequireOnPath(string command) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
+            .Select(directory => Path.Combine(directory, command))
+            .FirstOrDefault(File.Exists)
+        ?? throw new InvalidOperationException(
+            $"'{command}' is not installed; it stands in for the admin-tools image's shell. "
+            + "Run the tests through ./test.sh (scripts/test-services.sh installs it on Debian/Ubuntu) or apt-get install " + command);
+
+    /// <summary>
+    /// <c>temporal</c> and <c>sleep</c> stand-ins in a throwaway directory put first on PATH: describe succeeds
+    /// once a create has, the first <c>failingCreates</c> creates fail as an unsettled server's do, and sleep
+    /// only counts, so 30 tries take milliseconds.
+    /// </summary>
+    private sealed class TemporalCliStub : IDisposable
+    {
+        public TemporalCliStub(int failingCreates, bool namespaceExists = false)
+        {
+            Directory = System.IO.Directory.CreateTempSubdirectory("temporal-cli-stub-").FullName;
+            Write("temporal", $"""
+                #!/bin/sh
+                dir=$(dirname "$0")
+                case "$3" in
+                  describe) [ -f "$dir/created" ] ;;
+                  create)
+                    echo "$*" >> "$dir/creates"
+                    if [ "$(wc -l < "$dir/creates")" -le {failingCreates} ]; then
+                      echo "Error: unable to create namespace: membership ring not settled" >&2
+                      exit 1
+                    fi
+                    touch "$dir/created" ;;
+                  *) echo "unexpected: $*" >&2; exit 2 ;;
+                esac
+                """);
+            Write("sleep", """
+                #!/bin/sh
+                echo "$*" >> "$(dirname "$0")/sleeps"
+                """);
+            if (namespaceExists)
+            {
+                File.WriteAllText(Path.Combine(Directory, "created"), "");
+            }
+        }
+
+        public string Directory { get; }
+
+        public string[] Creates => Lines("creates");
+
+        public int Sleeps => Lines("sleeps").Length;
+
+        public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
+
+        private string[] Lines(string file)
+        {
+            var path = Path.Combine(Directory, file);
+            return File.Exists(path) ? File.ReadAllLines(path) : [];
+        }
+
+        private void Write(string command, string script)
+        {
+            var path = Path.Combine(Directory, command);
+            File.WriteAllText(path, script.ReplaceLineEndings("\n") + "\n");
+            if (!OperatingSystem.IsWindows()) // the shells under test are Unix programs; nothing here runs on Windows
+            {
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+        }
+    }
+}
