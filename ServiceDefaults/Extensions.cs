@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -108,17 +109,19 @@ public static class ServiceDefaultsExtensions
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
+        builder.Services.TryAddSingleton<HealthReportWriter>();
         return builder;
     }
 
     /// <summary>Maps <c>/health</c>, <c>/alive</c> and <c>/metrics</c> in every environment, anonymous.</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = HealthReportWriter.WriteAsync });
+        var writer = app.Services.GetRequiredService<HealthReportWriter>();
+        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = writer.WriteAsync });
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains(LiveTag),
-            ResponseWriter = HealthReportWriter.WriteAsync,
+            ResponseWriter = writer.WriteAsync,
         });
         app.MapPrometheusScrapingEndpoint(MetricsEndpointPath);
         return app;

@@ -1,29 +1,73 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// Writes a health report as a small JSON document: the overall status and each check's status and
-/// description, so an operator sees which dependency is down without reading logs. Exception details are
-/// left out on purpose: probes are anonymous.
+/// description, so an operator sees which dependency is down without reading logs. Probes are anonymous, so
+/// a description that comes with an exception is never written: third-party checks (AspNetCore.HealthChecks'
+/// NpgSql, for one) use the exception message as description, and it names hosts and users. The exception
+/// goes to the log instead, once per change of a check's status, as probes run every few seconds.
 /// </summary>
-public static class HealthReportWriter
+public sealed partial class HealthReportWriter(ILogger<HealthReportWriter> logger)
 {
+    /// <summary>Written in place of a description that comes with an exception.</summary>
+    public const string WithheldDescription = "Check failed; the cause is in the service's log.";
+
+    private readonly Dictionary<string, HealthStatus> lastStatus = [];
+    private readonly Lock gate = new();
+
     /// <summary>Writes <paramref name="report"/> to the response.</summary>
-    public static Task WriteAsync(HttpContext context, HealthReport report)
+    public Task WriteAsync(HttpContext context, HealthReport report)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(report);
+        foreach (var (name, entry) in report.Entries)
+        {
+            LogIfChanged(name, entry);
+        }
         context.Response.ContentType = "application/json; charset=utf-8";
         var body = new
         {
             status = report.Status.ToString(),
             checks = report.Entries.ToDictionary(
                 e => e.Key,
-                e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
+                e => new
+                {
+                    status = e.Value.Status.ToString(),
+                    description = e.Value.Exception is null ? e.Value.Description : WithheldDescription,
+                }),
         };
         return context.Response.WriteAsync(JsonSerializer.Serialize(body));
     }
+
+    private void LogIfChanged(string name, HealthReportEntry entry)
+    {
+        lock (gate)
+        {
+            // A check not seen before counts as healthy: a service that starts healthy logs nothing.
+            if (lastStatus.GetValueOrDefault(name, HealthStatus.Healthy) == entry.Status)
+            {
+                return;
+            }
+            lastStatus[name] = entry.Status;
+        }
+        if (entry.Status == HealthStatus.Healthy)
+        {
+            LogHealthy(logger, name);
+        }
+        else
+        {
+            LogNotHealthy(logger, entry.Exception, name, entry.Status, entry.Description);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Health check {Check} is {Status}: {Description}")]
+    private static partial void LogNotHealthy(ILogger logger, Exception? exception, string check, HealthStatus status, string? description);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Health check {Check} is Healthy again")]
+    private static partial void LogHealthy(ILogger logger, string check);
 }

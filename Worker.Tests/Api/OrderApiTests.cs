@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
 using Worker.Orders;
 using Worker.Tests.Infrastructure;
 
@@ -75,6 +77,24 @@ public sealed class OrderApiTests : IClassFixture<OrdersDatabase>, IDisposable
         await OrderApiValidationTests.AssertProblemAsync(retry, HttpStatusCode.ServiceUnavailable);
         await OrderApiValidationTests.AssertProblemAsync(different, HttpStatusCode.Conflict);
         Assert.Equal("Pending", await db.ScalarAsync<string>("SELECT status FROM orders WHERE id = @p0", id));
+    }
+
+    [Fact]
+    public async Task Temporal_down_is_a_503_with_a_fixed_text_and_the_cause_only_in_the_log()
+    {
+        var logs = new LogCapture();
+        using var logged = factory.WithWebHostBuilder(b => b.ConfigureLogging(l => l.AddProvider(logs)));
+        using var client = logged.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", WorkerFactory.ApiKey);
+
+        var response = await client.PostAsync("/api/orders", Json(ValidOrder.Replace("ID", $"down-{Guid.NewGuid():N}", StringComparison.Ordinal)));
+
+        var problem = await OrderApiValidationTests.AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable);
+        Assert.Equal("Temporal is not reachable. Try again shortly.", problem.GetProperty("detail").GetString());
+        var text = problem.GetRawText();
+        Assert.DoesNotContain("transport", text, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("127.0.0.1", text, StringComparison.Ordinal);
+        Assert.Contains(logs.Entries, e => e.Level == LogLevel.Warning && e.Exception is not null && e.Category.StartsWith("Worker.Orders.Api", StringComparison.Ordinal));
     }
 
     [Fact]

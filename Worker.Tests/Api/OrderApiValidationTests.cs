@@ -99,12 +99,17 @@ public sealed class OrderApiValidationTests : IClassFixture<OrdersDatabase>, IDi
     [InlineData("{not json")]
     [InlineData("""{"orderId":"a","lines":"nope","paymentToken":"t"}""")]
     [InlineData("null")]
-    public async Task Malformed_json_is_a_400(string body)
+    [InlineData("""{"orderId":"a","lines":[{"sku":"TAMPER","quantity":"two"}],"paymentToken":"t"}""")]
+    public async Task Malformed_json_is_a_400_that_names_no_internal_type(string body)
     {
         var response = await PostAsync(body);
 
         var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest);
         Assert.Equal("Malformed JSON", problem.GetProperty("title").GetString());
+        var text = problem.GetRawText();
+        Assert.DoesNotContain("Worker.", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("OrderRequest", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", text, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -83,6 +83,35 @@ public sealed class RoleAndDependencyHealthTests(OrdersDatabase db) : IClassFixt
     }
 
     [Fact]
+    public async Task Failing_checks_are_named_with_their_status_but_no_exception_text()
+    {
+        var settings = WorkerFactory.DefaultSettings(
+            "Host=127.0.0.1;Port=1;Username=orders_owner;Password=hunter2;Database=appdb;Timeout=1", TestServers.DeadRedisConnection);
+        using var factory = new WorkerFactory(settings);
+        using var client = factory.CreateClient();
+
+        // Several probes: the background connection attempts fail within the first second, and their errors
+        // would show from then on.
+        var body = "";
+        for (var probe = 0; probe < 8; probe++)
+        {
+            body = await (await client.GetAsync("/health")).Content.ReadAsStringAsync();
+            foreach (var leak in new[] { "127.0.0.1", "orders_owner", "password", "transport", "refused" })
+            {
+                Assert.DoesNotContain(leak, body, StringComparison.OrdinalIgnoreCase);
+            }
+            await Task.Delay(250);
+        }
+
+        var checks = JsonDocument.Parse(body).RootElement.GetProperty("checks");
+        foreach (var name in new[] { "appdb", "appdb-schema", "temporal", "temporal-worker" })
+        {
+            Assert.Equal("Unhealthy", checks.GetProperty(name).GetProperty("status").GetString());
+        }
+        Assert.Equal("Degraded", checks.GetProperty("redis").GetProperty("status").GetString());
+    }
+
+    [Fact]
     public void Host_waits_longer_than_the_workers_graceful_shutdown_window()
     {
         var settings = WorkerFactory.DefaultSettings(db.ConnectionString, null);

@@ -91,7 +91,7 @@ public sealed class RedisCacheHealthCheck(IConnectionMultiplexer redis) : IHealt
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            return new HealthCheckResult(context.Registration.FailureStatus, $"Redis cache not answering: {e.Message}");
+            return new HealthCheckResult(context.Registration.FailureStatus, "Redis cache not answering; serving from PostgreSQL", e);
         }
     }
 }

@@ -14,8 +14,8 @@ public sealed partial class TemporalConnectionKeeper(
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
     private readonly TaskCompletionSource connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>The last connection error, for the health check; null once connected.</summary>
-    public string? LastError { get; private set; } = "not connected yet";
+    /// <summary>The last connection error, for the health check's log; null before the first attempt and once connected.</summary>
+    public Exception? LastError { get; private set; }
 
     /// <summary>True once the client has connected (it reconnects by itself after that).</summary>
     public bool IsConnected => connected.Task.IsCompletedSuccessfully;
@@ -44,7 +44,7 @@ public sealed partial class TemporalConnectionKeeper(
             catch (Exception e)
 #pragma warning restore CA1031
             {
-                LastError = e.Message;
+                LastError = e;
                 LogRetry(logger, settings.Value.Address, attempt, backoff.TotalSeconds, e.Message);
             }
             await Task.Delay(backoff, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);

@@ -6,6 +6,7 @@ namespace Worker.Temporal;
 /// <summary>
 /// "Temporal answers": a gRPC health call on the process's existing connection (no new connection per
 /// probe). Readiness only: a Temporal outage must take replicas out of rotation, never get them killed.
+/// Descriptions are fixed: /health is anonymous, and the SDK's errors name addresses and transport internals.
 /// </summary>
 public sealed class TemporalHealthCheck(ITemporalClient client, TemporalConnectionKeeper connection) : IHealthCheck
 {
@@ -13,7 +14,7 @@ public sealed class TemporalHealthCheck(ITemporalClient client, TemporalConnecti
     {
         if (!connection.IsConnected)
         {
-            return HealthCheckResult.Unhealthy($"Not connected to Temporal: {connection.LastError}");
+            return HealthCheckResult.Unhealthy("Not connected to Temporal", connection.LastError);
         }
         try
         {
@@ -25,7 +26,7 @@ public sealed class TemporalHealthCheck(ITemporalClient client, TemporalConnecti
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            return HealthCheckResult.Unhealthy($"Temporal health call failed: {e.Message}");
+            return HealthCheckResult.Unhealthy("Temporal health call failed", e);
         }
     }
 }

@@ -29,12 +29,18 @@ public static class TemporalHostingExtensions
                         sp.GetRequiredService<IMeterFactory>().Create(TemporalMetricMeter.MeterName)),
                     CustomMetricMeterOptions = new CustomMetricMeterOptions
                     {
+                        // Seconds, the base unit OpenTelemetry and Prometheus expect for durations (as ASP.NET
+                        // Core's http.server.request.duration); the view below gives them second-scale buckets.
                         HistogramDurationFormat = CustomMetricMeterOptions.DurationFormat.FloatSeconds,
                     },
                 },
             },
         }));
-        services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(TemporalMetricMeter.MeterName));
+        services.ConfigureOpenTelemetryMeterProvider(metrics => metrics
+            .AddMeter(TemporalMetricMeter.MeterName)
+            .AddView(instrument => TemporalMetricMeter.IsLatencyHistogram(instrument)
+                ? new ExplicitBucketHistogramConfiguration { Boundaries = TemporalMetricMeter.LatencyBucketsSeconds }
+                : null));
 
         // One lazy client per process: the API, the worker and the health check share its connection.
         services.AddSingleton<ITemporalClient>(sp => TemporalClient.CreateLazy(CreateConnectOptions(

@@ -14,6 +14,21 @@ public sealed class TemporalMetricMeter(Meter meter) : ICustomMetricMeter
     /// <summary>Name of the meter that carries Temporal's metrics.</summary>
     public const string MeterName = "Temporalio";
 
+    /// <summary>
+    /// Bucket boundaries of Temporal's latency histograms, in seconds. OpenTelemetry's default boundaries are
+    /// meant for milliseconds (0, 5, 10 … 10000) and would put every task under 5 s into one bucket. Tasks take
+    /// milliseconds to seconds; long polls up to a minute; a workflow awaiting approval up to a day.
+    /// </summary>
+    internal static readonly double[] LatencyBucketsSeconds =
+        [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400];
+
+    /// <summary>
+    /// The SDK's duration histograms. The runtime asks for <c>FloatSeconds</c>, for which the SDK creates
+    /// <c>Histogram&lt;double&gt;</c> with unit "s" and records seconds.
+    /// </summary>
+    internal static bool IsLatencyHistogram(Instrument instrument) =>
+        instrument is System.Diagnostics.Metrics.Histogram<double> { Meter.Name: MeterName, Unit: "s" };
+
     public ICustomMetricCounter<T> CreateCounter<T>(string name, string? unit, string? description) where T : struct =>
         new Counter<T>(meter.CreateCounter<T>(name, unit, description));
 

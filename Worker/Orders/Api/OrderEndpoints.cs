@@ -72,7 +72,7 @@ public static class OrderEndpoints
         }
         catch (JsonException e)
         {
-            return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", e.Message);
+            return ApiProblems.MalformedJson(http.HttpContext, e);
         }
         if (request is null)
         {
@@ -122,7 +122,7 @@ public static class OrderEndpoints
         }
         catch (Exception e) when (e is RpcException or InvalidOperationException)
         {
-            return TemporalUnavailable(e);
+            return ApiProblems.TemporalUnavailable(http.HttpContext, e);
         }
         var location = $"/api/orders/{orderId}";
         return Results.Accepted(location, new OrderAccepted(orderId, WorkflowId(orderId), location));
@@ -172,7 +172,7 @@ public static class OrderEndpoints
         }
         catch (Exception e) when (e is RpcException or InvalidOperationException)
         {
-            return TemporalUnavailable(e);
+            return ApiProblems.TemporalUnavailable(http, e);
         }
         return Results.Accepted($"/api/orders/{id}");
     }
@@ -197,9 +197,6 @@ public static class OrderEndpoints
         }
         return buffer.ToArray();
     }
-
-    private static IResult TemporalUnavailable(Exception e) =>
-        Problem(StatusCodes.Status503ServiceUnavailable, "Temporal unavailable", $"Try again shortly: {e.Message}");
 
     private static IResult Problem(int status, string title, string detail) =>
         Results.Problem(statusCode: status, title: title, detail: detail);

@@ -12,14 +12,14 @@ public sealed partial class DatabaseInitializer(NpgsqlDataSource dataSource, ILo
     : BackgroundService, IHealthCheck
 {
     private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private string lastError = "schema not applied yet";
+    private Exception? lastError;
 
     public Task WaitReadyAsync(CancellationToken cancellationToken) => ready.Task.WaitAsync(cancellationToken);
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(ready.Task.IsCompletedSuccessfully
             ? HealthCheckResult.Healthy()
-            : HealthCheckResult.Unhealthy($"Application schema not ready: {lastError}"));
+            : HealthCheckResult.Unhealthy("Application schema not ready", lastError));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -39,7 +39,7 @@ public sealed partial class DatabaseInitializer(NpgsqlDataSource dataSource, ILo
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
             {
-                lastError = e.Message;
+                lastError = e;
                 LogRetry(logger, backoff.TotalSeconds, e.Message);
             }
             await Task.Delay(backoff, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
