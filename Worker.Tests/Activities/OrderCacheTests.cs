@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Temporalio.Testing;
 using Worker.Orders;
+using Worker.Orders.Persistence;
 using Worker.Tests.Infrastructure;
 
 namespace Worker.Tests.Activities;
@@ -11,20 +12,54 @@ public sealed class OrderCacheTests(OrdersDatabase db) : IClassFixture<OrdersDat
     private readonly ActivityEnvironment env = new();
 
     [Fact]
-    public async Task Each_step_mirrors_the_order_into_redis_with_a_ttl()
+    public async Task Each_step_mirrors_the_order_into_redis_briefly_while_it_moves_and_longer_once_finished()
     {
         await using var harness = await ActivityHarness.CreateAsync(db, TestServers.RedisConnection,
-            new OrdersOptions { CacheTtl = TimeSpan.FromMinutes(3) });
+            new OrdersOptions { CacheTtl = TimeSpan.FromMinutes(3), InFlightCacheTtl = TimeSpan.FromSeconds(20) });
         var sku = await db.AddProductAsync(5m, 10);
         var order = await db.AddOrderAsync([new(sku, 2)]);
 
         await env.RunAsync(() => harness.Activities.ReserveInventoryAsync(new(order, [new(sku, 2)])));
 
-        var cached = JsonSerializer.Deserialize<OrderView>((await harness.Redis!.StringGetAsync(RedisOrderCache.Key(order))).ToString())!;
+        var cached = JsonSerializer.Deserialize<OrderView>((await harness.Redis!.HashGetAsync(RedisOrderCache.Key(order), "view")).ToString())!;
         Assert.Equal(OrderStatus.Reserved, cached.Status);
         Assert.Equal(10m, cached.Total);
-        var ttl = await harness.Redis.KeyTimeToLiveAsync(RedisOrderCache.Key(order));
-        Assert.InRange(ttl!.Value, TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(3));
+        Assert.InRange((await harness.Redis.KeyTimeToLiveAsync(RedisOrderCache.Key(order)))!.Value, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(20));
+
+        await env.RunAsync(() => harness.Activities.RecordOrderStatusAsync(new(order, OrderStatus.Failed, "test")));
+
+        Assert.Equal(OrderStatus.Failed, (await harness.Cache.GetAsync(order))!.Status);
+        Assert.InRange((await harness.Redis.KeyTimeToLiveAsync(RedisOrderCache.Key(order)))!.Value, TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(3));
+    }
+
+    [Fact]
+    public async Task A_fill_from_an_older_database_read_never_overwrites_a_newer_status()
+    {
+        // The race: a GET reads the order from PostgreSQL, an activity commits a newer status and caches it,
+        // then the GET's cache fill arrives with what it read.
+        await using var harness = await ActivityHarness.CreateAsync(db, TestServers.RedisConnection);
+        var sku = await db.AddProductAsync(5m, 10);
+        var order = await db.AddOrderAsync([new(sku, 1)]);
+        var readBeforeTheStep = (await new OrderStore(db.DataSource).FindAsync(order, CancellationToken.None))!;
+        await env.RunAsync(() => harness.Activities.ReserveInventoryAsync(new(order, [new(sku, 1)])));
+
+        await harness.Cache.SetAsync(readBeforeTheStep);
+
+        var cached = (await harness.Cache.GetAsync(order))!;
+        Assert.Equal(OrderStatus.Reserved, cached.Status);
+        Assert.True(cached.Version > readBeforeTheStep.Version);
+    }
+
+    [Fact]
+    public async Task A_fill_of_an_absent_entry_is_stored()
+    {
+        await using var harness = await ActivityHarness.CreateAsync(db, TestServers.RedisConnection);
+        var order = await db.AddOrderAsync([new("TAMPER", 1)]);
+        var view = (await new OrderStore(db.DataSource).FindAsync(order, CancellationToken.None))!;
+
+        await harness.Cache.SetAsync(view);
+
+        Assert.Equal(view, (await harness.Cache.GetAsync(order))! with { Lines = view.Lines });
     }
 
     [Fact]

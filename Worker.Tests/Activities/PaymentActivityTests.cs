@@ -70,7 +70,7 @@ public sealed class PaymentActivityTests(OrdersDatabase db) : IClassFixture<Orde
     [Fact]
     public async Task Configured_gateway_is_called_with_the_api_key_and_an_idempotency_key()
     {
-        await using var gateway = await FakeGateway.StartAsync(HttpStatusCode.OK);
+        await using var gateway = await FakePaymentGateway.StartAsync(HttpStatusCode.OK);
         await using var harness = await ActivityHarness.CreateAsync(db, null,
             payments: new PaymentsOptions { Endpoint = gateway.Address, ApiKey = "gateway-secret" });
         var order = await db.AddOrderAsync([new("TAMPER", 1)]);
@@ -79,6 +79,7 @@ public sealed class PaymentActivityTests(OrdersDatabase db) : IClassFixture<Orde
 
         var call = Assert.Single(gateway.Calls);
         Assert.Equal("/charges", call.Path);
+        Assert.Equal("tok_visa", call.Body.GetProperty("paymentToken").GetString());
         Assert.Equal("Bearer gateway-secret", call.Authorization);
         Assert.Equal($"charge-{order}", call.IdempotencyKey);
         Assert.Equal("gw-ref-1", receipt.Reference);
@@ -88,7 +89,7 @@ public sealed class PaymentActivityTests(OrdersDatabase db) : IClassFixture<Orde
     [Fact]
     public async Task Gateway_402_is_a_non_retryable_decline()
     {
-        await using var gateway = await FakeGateway.StartAsync(HttpStatusCode.PaymentRequired);
+        await using var gateway = await FakePaymentGateway.StartAsync(HttpStatusCode.PaymentRequired);
         await using var harness = await ActivityHarness.CreateAsync(db, null,
             payments: new PaymentsOptions { Endpoint = gateway.Address, ApiKey = "k" });
         var order = await db.AddOrderAsync([new("TAMPER", 1)]);
@@ -101,37 +102,82 @@ public sealed class PaymentActivityTests(OrdersDatabase db) : IClassFixture<Orde
         Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM payments WHERE order_id = @p0", order));
     }
 
-    /// <summary>A real HTTP server on loopback playing the payment gateway, recording what it receives.</summary>
-    private sealed class FakeGateway : IAsyncDisposable
+    [Fact]
+    public async Task Charge_reads_the_token_from_the_database_when_its_input_has_none_and_deletes_it_once_settled()
     {
-        private readonly WebApplication app;
+        await using var gateway = await FakePaymentGateway.StartAsync();
+        await using var harness = await ActivityHarness.CreateAsync(db, null, payments: new PaymentsOptions { Endpoint = gateway.Address });
+        var order = await db.AddOrderAsync([new("TAMPER", 1)]);
 
-        private FakeGateway(WebApplication app) => this.app = app;
+        await env.RunAsync(() => harness.Activities.ChargePaymentAsync(new(order, null, 10m)));
 
-        public List<(string Path, string? Authorization, string? IdempotencyKey)> Calls { get; } = [];
+        Assert.Equal("tok_visa", Assert.Single(gateway.Calls).Body.GetProperty("paymentToken").GetString());
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM payment_tokens WHERE order_id = @p0", order));
+        Assert.Equal("settled", await db.ScalarAsync<string>("SELECT state FROM payments WHERE order_id = @p0", order));
+    }
 
-        public Uri Address => new(app.Urls.First() + "/");
+    [Fact]
+    public async Task A_charge_whose_gateway_outcome_is_unknown_stays_pending_and_the_refund_finds_it()
+    {
+        // The gateway may have charged (a 500, a timeout, a ledger write that then kept failing): the pending row
+        // written before the call is what lets the refund ask the gateway to undo it.
+        await using var gateway = await FakePaymentGateway.StartAsync(HttpStatusCode.InternalServerError);
+        await using var harness = await ActivityHarness.CreateAsync(db, null, payments: new PaymentsOptions { Endpoint = gateway.Address });
+        var order = await db.AddOrderAsync([new("TAMPER", 1)]);
 
-        public static async Task<FakeGateway> StartAsync(HttpStatusCode status)
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            var app = builder.Build();
-            var gateway = new FakeGateway(app);
-            app.MapPost("/{kind}", (HttpContext http) =>
-            {
-                lock (gateway.Calls)
-                {
-                    gateway.Calls.Add((http.Request.Path, http.Request.Headers.Authorization, http.Request.Headers["Idempotency-Key"]));
-                }
-                return status == HttpStatusCode.OK
-                    ? Results.Json(new { reference = $"gw-ref-{gateway.Calls.Count}" })
-                    : Results.StatusCode((int)status);
-            });
-            await app.StartAsync();
-            return gateway;
-        }
+        await Assert.ThrowsAsync<HttpRequestException>(() => env.RunAsync(() => harness.Activities.ChargePaymentAsync(new(order, null, 10m))));
+        Assert.Equal("pending", await db.ScalarAsync<string>("SELECT state FROM payments WHERE order_id = @p0 AND kind = 'charge'", order));
 
-        public async ValueTask DisposeAsync() => await app.DisposeAsync();
+        await env.RunAsync(() => harness.Activities.RefundPaymentAsync(order));
+
+        var refund = Assert.Single(gateway.CallsTo("/refunds"));
+        Assert.Equal($"charge-{order}", refund.Body.GetProperty("chargeIdempotencyKey").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, refund.Body.GetProperty("chargeReference").ValueKind);
+        Assert.Equal(0m, await db.ScalarAsync<decimal>("SELECT sum(amount) FROM payments WHERE order_id = @p0", order));
+    }
+
+    [Fact]
+    public async Task A_pending_charge_the_gateway_never_made_is_refunded_as_nothing()
+    {
+        await using var gateway = await FakePaymentGateway.StartAsync(HttpStatusCode.InternalServerError);
+        gateway.RefundStatus = HttpStatusCode.NotFound;
+        await using var harness = await ActivityHarness.CreateAsync(db, null, payments: new PaymentsOptions { Endpoint = gateway.Address });
+        var order = await db.AddOrderAsync([new("TAMPER", 1)]);
+        await Assert.ThrowsAsync<HttpRequestException>(() => env.RunAsync(() => harness.Activities.ChargePaymentAsync(new(order, null, 10m))));
+
+        await env.RunAsync(() => harness.Activities.RefundPaymentAsync(order));
+
+        Assert.Single(gateway.CallsTo("/refunds"));
+        Assert.Equal(0m, await db.ScalarAsync<decimal>("SELECT sum(amount) FROM payments WHERE order_id = @p0", order));
+    }
+
+    [Fact]
+    public async Task A_settled_charge_unknown_to_the_gateway_fails_the_refund_for_an_operator_to_see()
+    {
+        await using var gateway = await FakePaymentGateway.StartAsync();
+        gateway.RefundStatus = HttpStatusCode.NotFound;
+        await using var harness = await ActivityHarness.CreateAsync(db, null, payments: new PaymentsOptions { Endpoint = gateway.Address });
+        var order = await db.AddOrderAsync([new("TAMPER", 1)]);
+        await env.RunAsync(() => harness.Activities.ChargePaymentAsync(new(order, null, 10m)));
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => env.RunAsync(() => harness.Activities.RefundPaymentAsync(order)));
+
+        Assert.Equal(10m, await db.ScalarAsync<decimal>("SELECT sum(amount) FROM payments WHERE order_id = @p0", order));
+    }
+
+    [Fact]
+    public async Task Charge_is_refused_without_calling_the_gateway_once_the_order_is_being_compensated()
+    {
+        await using var gateway = await FakePaymentGateway.StartAsync();
+        await using var harness = await ActivityHarness.CreateAsync(db, null, payments: new PaymentsOptions { Endpoint = gateway.Address });
+        var order = await db.AddOrderAsync([new("TAMPER", 1)], OrderStatus.Compensating);
+
+        var failure = await Assert.ThrowsAsync<ApplicationFailureException>(() =>
+            env.RunAsync(() => harness.Activities.ChargePaymentAsync(new(order, null, 10m))));
+
+        Assert.Equal(OrderErrors.OrderClosed, failure.ErrorType);
+        Assert.True(failure.NonRetryable);
+        Assert.Empty(gateway.Calls);
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM payments WHERE order_id = @p0", order));
     }
 }

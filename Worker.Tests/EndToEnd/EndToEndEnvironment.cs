@@ -46,11 +46,15 @@ public class EndToEndEnvironment : IAsyncLifetime
         settings["Temporal:TaskQueue"] = $"orders-e2e-{Guid.NewGuid():N}";
         settings["Orders:ShippingStageDuration"] = ShippingStageDuration.ToString();
         settings["Temporal:GracefulShutdownTimeout"] = "00:00:05";
+        await ConfigureAsync(settings);
         Factory = new WorkerFactory(settings);
         Api = Factory.CreateAuthorizedClient();
         Temporal = Factory.Services.GetRequiredService<ITemporalClient>();
         await WaitHealthyAsync();
     }
+
+    /// <summary>Lets an environment add settings (and start what they point at) before the worker starts.</summary>
+    protected virtual Task ConfigureAsync(Dictionary<string, string?> settings) => Task.CompletedTask;
 
     public virtual async Task DisposeAsync()
     {
@@ -133,5 +137,25 @@ public sealed class TimeSkippingFactAttribute : FactAttribute
         {
             Skip = "Needs the test server's time skipping; against a real Temporal the approval timer would take 24 h.";
         }
+    }
+}
+
+/// <summary>A payment gateway that takes <see cref="GatewayDelay"/> to answer each charge and refund.</summary>
+public sealed class SlowGatewayEnvironment : EndToEndEnvironment
+{
+    public static readonly TimeSpan GatewayDelay = TimeSpan.FromSeconds(1.5);
+
+    public FakePaymentGateway Gateway { get; private set; } = null!;
+
+    protected override async Task ConfigureAsync(Dictionary<string, string?> settings)
+    {
+        Gateway = await FakePaymentGateway.StartAsync(delay: GatewayDelay);
+        settings["Payments:Endpoint"] = Gateway.Address.ToString();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Gateway.DisposeAsync();
     }
 }

@@ -118,11 +118,14 @@ public sealed class OrderSagaEndToEndTests(EndToEndEnvironment env) : IClassFixt
 
         Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, second.StatusCode);
-        Assert.Equal(await first.Content.ReadAsStringAsync(), await second.Content.ReadAsStringAsync());
+        var (firstBody, secondBody) = (await first.Content.ReadFromJsonAsync<OrderAccepted>(), await second.Content.ReadFromJsonAsync<OrderAccepted>());
+        Assert.Equal(OrderStatus.Pending, firstBody!.Status);
+        Assert.Equal(firstBody with { Status = secondBody!.Status }, secondBody);
         Assert.Equal(HttpStatusCode.Conflict, conflict.StatusCode);
         await env.ResultAsync(id, "idempotent-post");
         var after = await env.PlaceOrderAsync(id, "tok_visa", new OrderLine("MILK-FROTHER", 1));
         Assert.Equal(HttpStatusCode.Accepted, after.StatusCode);
+        Assert.Equal(OrderStatus.Completed, (await after.Content.ReadFromJsonAsync<OrderAccepted>())!.Status);
         Assert.Equal(1L, await env.Database.ScalarAsync<long>("SELECT count(*) FROM reservations WHERE order_id = @p0", id));
         var history = await env.Temporal.GetWorkflowHandle(OrderEndpoints.WorkflowId(id)).FetchHistoryAsync();
         Assert.Single(history.Events, e => e.EventType == EventType.WorkflowExecutionStarted);

@@ -19,7 +19,9 @@ public sealed class ActivityHarness : IAsyncDisposable
             ? new NoOrderCache()
             : new RedisOrderCache(redis, Microsoft.Extensions.Options.Options.Create(options), NullLogger<RedisOrderCache>.Instance);
         Cache = cache;
-        Activities = new OrderActivities(new FulfilmentStore(database.DataSource), cache, gateway, Microsoft.Extensions.Options.Options.Create(options));
+        Activities = new OrderActivities(
+            new FulfilmentStore(database.DataSource), new PaymentLedger(database.DataSource), cache, gateway,
+            Microsoft.Extensions.Options.Options.Create(options));
     }
 
     public OrderActivities Activities { get; }

@@ -18,7 +18,7 @@ public sealed class OrdersDatabase : IAsyncLifetime
     {
         ConnectionString = await TestServers.CreateDatabaseAsync("orders", ServerConnection);
         DataSource = NpgsqlDataSource.Create(ConnectionString);
-        await DatabaseSchema.EnsureCreatedAsync(DataSource, CancellationToken.None);
+        await DatabaseSchema.MigrateAsync(DataSource, CancellationToken.None);
     }
 
     public async Task DisposeAsync()
@@ -42,7 +42,7 @@ public sealed class OrdersDatabase : IAsyncLifetime
     {
         var id = $"t-{Guid.NewGuid():N}";
         var store = new OrderStore(DataSource);
-        await store.RegisterAsync(id, "hash", new OrderRequestRecord(lines), CancellationToken.None);
+        await store.RegisterAsync(id, "hash", new OrderRequestRecord(lines), "tok_visa", CancellationToken.None);
         if (status != OrderStatus.Pending)
         {
             await ExecuteAsync("UPDATE orders SET status = @p0 WHERE id = @p1", status.ToString(), id);

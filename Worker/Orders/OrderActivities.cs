@@ -6,12 +6,12 @@ using Worker.Orders.Persistence;
 namespace Worker.Orders;
 
 /// <summary>
-/// The saga's side effects. Each activity is idempotent (see <see cref="FulfilmentStore"/>), turns business
+/// The saga's side effects. Each activity is idempotent (see <see cref="FulfilmentStore"/> and <see cref="PaymentLedger"/>), turns business
 /// refusals into non-retryable application failures and mirrors the order's new state into the cache after
 /// the database transaction committed. Registered scoped: one instance per activity execution.
 /// </summary>
 public sealed class OrderActivities(
-    FulfilmentStore store, IOrderCache cache, PaymentGateway payments, IOptions<OrdersOptions> options)
+    FulfilmentStore store, PaymentLedger ledger, IOrderCache cache, PaymentGateway payments, IOptions<OrdersOptions> options)
 {
     /// <summary>Payment token that payment sandboxes decline; lets anyone try the compensation path.</summary>
     public const string DeclinedPaymentToken = "tok_decline";
@@ -51,52 +51,67 @@ public sealed class OrderActivities(
         await cache.SetAsync(order);
     }
 
+    /// <summary>
+    /// Charges the order. With a gateway the charge is recorded as pending first, so that a refund finds it
+    /// whatever happens after the gateway is called (a ledger write that keeps failing, a worker that dies);
+    /// then the gateway is called with an idempotency key, then the charge is settled. Refused when the order
+    /// is being compensated or has finished.
+    /// </summary>
     [Activity]
     public async Task<PaymentReceipt> ChargePaymentAsync(ChargePaymentInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        if (input.PaymentToken == DeclinedPaymentToken)
+        var token = input.PaymentToken ?? await ledger.FindTokenAsync(input.OrderId, CancellationToken);
+        if (token == DeclinedPaymentToken)
         {
             throw Declined($"Payment declined for order {input.OrderId}");
         }
         var reference = $"ledger-{input.OrderId}";
         if (payments.IsConfigured)
         {
-            // A retry after a recorded charge must not call the gateway again.
-            if (await store.FindChargeAsync(input.OrderId, CancellationToken) is { } existing)
+            var charge = await Refusable(() => ledger.BeginChargeAsync(
+                input.OrderId, input.Amount, PaymentGateway.ChargeIdempotencyKey(input.OrderId), CancellationToken));
+            if (charge.Settled)
             {
-                return existing;
+                // A retry after the charge settled must not call the gateway again.
+                return new PaymentReceipt(input.OrderId, charge.Amount, charge.Reference);
             }
             try
             {
-                reference = await payments.ChargeAsync(input.OrderId, input.Amount, input.PaymentToken, CancellationToken);
+                reference = await payments.ChargeAsync(input.OrderId, input.Amount,
+                    token ?? throw new PaymentDeclinedException($"No payment token on record for order {input.OrderId}"),
+                    CancellationToken);
             }
             catch (PaymentDeclinedException e)
             {
+                await ledger.AbandonPendingChargeAsync(input.OrderId, CancellationToken);
                 throw Declined(e.Message);
             }
         }
         // The ledger keeps the first charge of an order; a retry gets that charge's receipt back.
-        var (receipt, order) = await Refusable(() => store.RecordChargeAsync(input.OrderId, input.Amount, reference, CancellationToken));
+        var (receipt, order) = await Refusable(() => ledger.SettleChargeAsync(input.OrderId, input.Amount, reference, CancellationToken));
         await cache.SetAsync(order);
         return receipt;
     }
 
+    /// <summary>Refunds the order's charge, pending or settled, at the gateway and in the ledger; nothing when there is none.</summary>
     [Activity]
     public async Task RefundPaymentAsync(string orderId)
     {
-        if (payments.IsConfigured && await store.FindChargeAsync(orderId, CancellationToken) is { } charge)
+        if (payments.IsConfigured && await ledger.FindChargeAsync(orderId, CancellationToken) is { } charge)
         {
-            await payments.RefundAsync(orderId, charge.Reference, CancellationToken);
+            await payments.RefundAsync(orderId, charge, CancellationToken);
         }
-        var order = await Refusable(() => store.RecordRefundAsync(orderId, CancellationToken));
+        var order = await Refusable(() => ledger.RecordRefundAsync(orderId, CancellationToken));
         await cache.SetAsync(order);
     }
 
     /// <summary>
-    /// Moves the shipment through its stages, heartbeating after each so that a retry resumes where the last
-    /// attempt stopped and so that a cancellation reaches the activity. On cancellation the unfinished
-    /// shipment is marked cancelled and the cancellation propagates to the workflow.
+    /// Moves the shipment through its stages, heartbeating the number of finished stages before each slice of
+    /// work, so that a retry resumes where the last attempt stopped and a cancellation reaches the activity.
+    /// Nothing is heartbeated after the last slice: the SDK sends the completion before heartbeats still
+    /// queued, and the server would reject such a late heartbeat for an activity that has finished.
+    /// On cancellation the unfinished shipment is marked cancelled and the cancellation propagates to the workflow.
     /// </summary>
     [Activity]
     public async Task<Shipment> ShipOrderAsync(string orderId)
@@ -118,7 +133,6 @@ public sealed class OrderActivities(
             for (; stage < ShippingStages.Count; stage++)
             {
                 await WorkThroughStageAsync(context, stage);
-                context.Heartbeat(stage + 1);
             }
         }
         catch (OperationCanceledException)
@@ -128,7 +142,7 @@ public sealed class OrderActivities(
             throw;
         }
         var trackingNumber = $"TRK-{orderId}";
-        order = await store.CompleteShipmentAsync(orderId, ShippingStages.Count, trackingNumber, CancellationToken.None);
+        order = await Refusable(() => store.CompleteShipmentAsync(orderId, ShippingStages.Count, trackingNumber, CancellationToken.None));
         await cache.SetAsync(order);
         return new Shipment(orderId, trackingNumber);
     }
@@ -144,7 +158,7 @@ public sealed class OrderActivities(
     private static CancellationToken CancellationToken => ActivityExecutionContext.Current.CancellationToken;
 
     // A stage is slow work; heartbeat in small slices so a cancellation is seen within a fraction of a stage
-    // (the SDK throttles the heartbeats it actually sends).
+    // (the SDK throttles the heartbeats it actually sends). The detail is the number of finished stages.
     private async Task WorkThroughStageAsync(ActivityExecutionContext context, int stage)
     {
         var remaining = options.Value.ShippingStageDuration;
@@ -152,9 +166,9 @@ public sealed class OrderActivities(
         while (remaining > TimeSpan.Zero)
         {
             var wait = remaining < slice ? remaining : slice;
+            context.Heartbeat(stage);
             await Task.Delay(wait, context.CancellationToken);
             remaining -= wait;
-            context.Heartbeat(stage);
         }
         context.CancellationToken.ThrowIfCancellationRequested();
     }

@@ -21,12 +21,28 @@ public sealed class NoOrderCache : IOrderCache
     public Task SetAsync(OrderView order) => Task.CompletedTask;
 }
 
-/// <summary>Redis-backed cache: one JSON string per order, with a TTL.</summary>
+/// <summary>
+/// Redis-backed cache: one hash per order holding the view and its <see cref="OrderView.Version"/>.
+/// A write replaces the entry only with a newer version (compared atomically in Redis), so a fill from an
+/// older database read can never overwrite what a later saga step wrote. Finished orders live for
+/// <see cref="OrdersOptions.CacheTtl"/>; orders still moving only for <see cref="OrdersOptions.InFlightCacheTtl"/>,
+/// which bounds how long a value can stay stale when a replica cut off from Redis could not write a newer one.
+/// </summary>
 public sealed partial class RedisOrderCache(
     IConnectionMultiplexer redis, Microsoft.Extensions.Options.IOptions<OrdersOptions> options, ILogger<RedisOrderCache> logger)
     : IOrderCache
 {
-    public static string Key(string orderId) => $"order:{orderId}";
+    private static readonly LuaScript SetIfNewer = LuaScript.Prepare("""
+        local current = redis.call('HGET', @key, 'version')
+        if current and tonumber(current) >= tonumber(@version) then
+          return 0
+        end
+        redis.call('HSET', @key, 'version', @version, 'view', @view)
+        redis.call('PEXPIRE', @key, @ttl)
+        return 1
+        """);
+
+    public static string Key(string orderId) => $"order-view:{orderId}";
 
     public async Task<OrderView?> GetAsync(string orderId)
     {
@@ -37,7 +53,7 @@ public sealed partial class RedisOrderCache(
         }
         try
         {
-            var value = await redis.GetDatabase().StringGetAsync(Key(orderId));
+            var value = await redis.GetDatabase().HashGetAsync(Key(orderId), "view");
             return value.IsNullOrEmpty ? null : JsonSerializer.Deserialize<OrderView>(value.ToString());
         }
         catch (Exception e) when (e is RedisException or TimeoutException or JsonException)
@@ -54,11 +70,17 @@ public sealed partial class RedisOrderCache(
         {
             return;
         }
+        var settings = options.Value;
+        var ttl = order.Status.IsTerminal() || settings.InFlightCacheTtl > settings.CacheTtl ? settings.CacheTtl : settings.InFlightCacheTtl;
         try
         {
-            // Best effort by design: nothing waits for Redis to acknowledge.
-            await redis.GetDatabase().StringSetAsync(Key(order.OrderId), JsonSerializer.Serialize(order), options.Value.CacheTtl,
-                flags: CommandFlags.FireAndForget);
+            await SetIfNewer.EvaluateAsync(redis.GetDatabase(), new
+            {
+                key = (RedisKey)Key(order.OrderId),
+                version = order.Version,
+                view = JsonSerializer.Serialize(order),
+                ttl = (long)ttl.TotalMilliseconds,
+            });
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {

@@ -6,11 +6,15 @@ namespace Worker.Orders;
 /// <summary>One product line of an order.</summary>
 public sealed record OrderLine(string Sku, int Quantity);
 
-/// <summary>Everything the workflow needs, fixed at start so the workflow never reads configuration.</summary>
+/// <summary>
+/// Everything the workflow needs, fixed at start so the workflow never reads configuration.
+/// <see cref="PaymentToken"/> is null in workflows started by this version: the token stays in the database
+/// (<c>payment_tokens</c>) and never enters Temporal's history. Workflows started by earlier versions carry it.
+/// </summary>
 public sealed record OrderInput(
     string OrderId,
     IReadOnlyList<OrderLine> Lines,
-    string PaymentToken,
+    string? PaymentToken,
     decimal ApprovalThreshold,
     TimeSpan ApprovalTimeout);
 
@@ -52,8 +56,8 @@ public sealed record ReserveInventoryInput(string OrderId, IReadOnlyList<OrderLi
 /// <summary>Result of <c>ReserveInventory</c>: the order total at the prices reserved.</summary>
 public sealed record Reservation(string OrderId, decimal Total);
 
-/// <summary>Input of <c>ChargePayment</c>.</summary>
-public sealed record ChargePaymentInput(string OrderId, string PaymentToken, decimal Amount);
+/// <summary>Input of <c>ChargePayment</c>; a null token is read from the database (see <see cref="OrderInput"/>).</summary>
+public sealed record ChargePaymentInput(string OrderId, string? PaymentToken, decimal Amount);
 
 /// <summary>Result of <c>ChargePayment</c>.</summary>
 public sealed record PaymentReceipt(string OrderId, decimal Amount, string Reference);
@@ -71,4 +75,7 @@ public static class OrderErrors
     public const string UnknownSku = "UnknownSku";
     public const string PaymentDeclined = "PaymentDeclined";
     public const string UnknownOrder = "UnknownOrder";
+
+    /// <summary>A forward step met an order that is being compensated or has finished.</summary>
+    public const string OrderClosed = "OrderClosed";
 }

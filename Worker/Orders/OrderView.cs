@@ -1,6 +1,9 @@
 namespace Worker.Orders;
 
-/// <summary>An order as the API shows it; also the cached representation.</summary>
+/// <summary>
+/// An order as the API shows it; also the cached representation. <see cref="Version"/> grows with every
+/// change of the order, so a reader (and the cache) can tell which of two views is newer.
+/// </summary>
 public sealed record OrderView(
     string OrderId,
     OrderStatus Status,
@@ -8,7 +11,8 @@ public sealed record OrderView(
     string? FailureReason,
     IReadOnlyList<OrderLine> Lines,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    long Version);
 
 /// <summary>A product of the catalogue.</summary>
 public sealed record Product(string Sku, string Name, decimal Price, int Stock);

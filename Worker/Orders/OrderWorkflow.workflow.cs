@@ -6,14 +6,24 @@ namespace Worker.Orders;
 
 /// <summary>
 /// The order-fulfilment saga: reserve stock, wait for approval when the order is large, charge, ship.
-/// A failure or a <c>Cancel</c> signal after a step undoes the completed steps in reverse order.
+/// A failure, a rejection, an approval timeout or a cancellation (the <c>Cancel</c> signal, or a workflow
+/// cancel from the Temporal UI or CLI) undoes the steps that may have taken effect, in reverse order.
+/// Reserve and charge always run to their real outcome, whatever happens to the workflow meanwhile: the
+/// workflow waits for them and only then decides, so a cancel can never leave a charge or a reservation
+/// behind. Shipping is the one step a cancellation interrupts, through its heartbeat.
 /// Workflow code is deterministic and free of I/O: every side effect is an activity in <see cref="OrderActivities"/>.
 /// Activities are called by name (<see cref="OrderActivities.Names"/>) rather than through lambda
 /// expressions: the SDK compiles a lambda's arguments on every call, a cost every order would pay.
 /// </summary>
 [Workflow]
-public sealed class OrderWorkflow
+public sealed partial class OrderWorkflow
 {
+    /// <summary>
+    /// Temporal patch marking workflows that run this version of the saga. Workflows started before it replay
+    /// through <c>RunBeforeCancelSafeSagaAsync</c> (OrderWorkflow.BeforeCancelSafeSaga.workflow.cs).
+    /// </summary>
+    public const string CancelSafeSagaPatch = "cancel-safe-saga";
+
     // Reservation and payment are short database transactions: retry transient failures (a database restart,
     // a network blip) for a few minutes, never a business refusal.
     internal static readonly ActivityOptions ReserveOptions = new()
@@ -85,22 +95,31 @@ public sealed class OrderWorkflow
     public async Task<OrderResult> RunAsync(OrderInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        if (!Workflow.Patched(CancelSafeSagaPatch))
+        {
+            return await RunBeforeCancelSafeSagaAsync(input);
+        }
         using var cancelSource = CancellationTokenSource.CreateLinkedTokenSource(Workflow.CancellationToken);
         cancelSignalSource = cancelSource;
+        // Nothing cancels this token: steps run on it finish with their real outcome before the workflow decides.
+        using var toOutcome = new CancellationTokenSource();
+        string? stepInFlight = null;
         var reserved = false;
         var charged = false;
         try
         {
             Enter("ReserveInventory", OrderStatus.Pending);
+            stepInFlight = OrderActivities.Names.ReserveInventory;
             var reservation = await Workflow.ExecuteActivityAsync<Reservation>(
-                OrderActivities.Names.ReserveInventory, [new ReserveInventoryInput(input.OrderId, input.Lines)], ReserveOptions);
-            reserved = true;
+                OrderActivities.Names.ReserveInventory, [new ReserveInventoryInput(input.OrderId, input.Lines)],
+                WithToken(ReserveOptions, toOutcome.Token));
+            (reserved, stepInFlight) = (true, null);
             status = OrderStatus.Reserved;
 
-            if (reservation.Total >= input.ApprovalThreshold)
+            if (reservation.Total >= input.ApprovalThreshold && !CancelRequested)
             {
                 Enter("AwaitingApproval", OrderStatus.AwaitingApproval);
-                await RecordStatusAsync(input.OrderId, OrderStatus.AwaitingApproval, null);
+                await RecordStatusAsync(input.OrderId, OrderStatus.AwaitingApproval, null, toOutcome.Token);
                 var decided = await Workflow.WaitConditionAsync(
                     () => approved.HasValue || cancelRequested, input.ApprovalTimeout, cancelSource.Token);
                 if (!decided)
@@ -113,20 +132,22 @@ public sealed class OrderWorkflow
                     return await CompensateAsync(input.OrderId, reserved, charged, OrderStatus.Rejected, "Rejected by approver");
                 }
             }
-            if (cancelRequested)
+            if (CancelRequested)
             {
-                return await CompensateAsync(input.OrderId, reserved, charged, OrderStatus.Cancelled, "Cancelled by request");
+                return await CompensateAsync(input.OrderId, reserved, charged, OrderStatus.Cancelled, CancelledReason);
             }
 
-            Enter("ChargePayment", status);
+            Enter("ChargePayment", OrderStatus.Reserved);
+            stepInFlight = OrderActivities.Names.ChargePayment;
+            // No token in the input: the activity reads it from the database, so it never enters history.
             await Workflow.ExecuteActivityAsync<PaymentReceipt>(
                 OrderActivities.Names.ChargePayment, [new ChargePaymentInput(input.OrderId, input.PaymentToken, reservation.Total)],
-                ChargeOptions);
-            charged = true;
+                WithToken(ChargeOptions, toOutcome.Token));
+            (charged, stepInFlight) = (true, null);
             status = OrderStatus.Charged;
-            if (cancelRequested)
+            if (CancelRequested)
             {
-                return await CompensateAsync(input.OrderId, reserved, charged, OrderStatus.Cancelled, "Cancelled by request");
+                return await CompensateAsync(input.OrderId, reserved, charged, OrderStatus.Cancelled, CancelledReason);
             }
 
             Enter("ShipOrder", OrderStatus.Shipping);
@@ -137,8 +158,15 @@ public sealed class OrderWorkflow
         }
         catch (Exception e) when (e is ActivityFailureException || TemporalException.IsCanceledException(e))
         {
-            var final = cancelRequested || TemporalException.IsCanceledException(e) ? OrderStatus.Cancelled : OrderStatus.Failed;
-            var reason = final == OrderStatus.Cancelled ? "Cancelled by request" : RootMessage(e);
+            // A step refused by the business (out of stock, declined, order closed) changed nothing; a step that
+            // failed any other way (retries exhausted, timed out) may have taken effect, so it is undone too.
+            if (stepInFlight is not null && !IsRefusal(e))
+            {
+                reserved |= stepInFlight == OrderActivities.Names.ReserveInventory;
+                charged |= stepInFlight == OrderActivities.Names.ChargePayment;
+            }
+            var final = CancelRequested || TemporalException.IsCanceledException(e) ? OrderStatus.Cancelled : OrderStatus.Failed;
+            var reason = final == OrderStatus.Cancelled ? CancelledReason : RootMessage(e);
             return await CompensateAsync(input.OrderId, reserved, charged, final, reason);
         }
     }
@@ -171,26 +199,43 @@ public sealed class OrderWorkflow
     [WorkflowQuery]
     public OrderProgress GetStatus() => new(step, status, failureReason, stepStartedAt);
 
+    private const string CancelledReason = "Cancelled by request";
+
+    /// <summary>The Cancel signal arrived, or the workflow itself is being cancelled (Temporal UI or CLI).</summary>
+    private bool CancelRequested => cancelRequested || Workflow.CancellationToken.IsCancellationRequested;
+
+    /// <summary>
+    /// Undoes what may have taken effect, in reverse order: the refund and the release act on what the ledger and
+    /// the reservations hold, so undoing a step that did nothing is harmless. <c>Compensating</c> is recorded
+    /// first, which also closes the order to any forward step still on its way.
+    /// </summary>
     private async Task<OrderResult> CompensateAsync(
         string orderId, bool reserved, bool charged, OrderStatus final, string reason)
     {
         failureReason = reason;
-        Enter("Compensating", OrderStatus.Compensating);
         // A fresh token: these must run even when the workflow itself is being cancelled.
         using var detached = new CancellationTokenSource();
-        var options = WithToken(CompensationOptions, detached.Token);
-        if (charged)
+        if (reserved || charged)
         {
-            await Workflow.ExecuteActivityAsync(OrderActivities.Names.RefundPayment, [orderId], options);
-        }
-        if (reserved)
-        {
-            await Workflow.ExecuteActivityAsync(OrderActivities.Names.ReleaseInventory, [orderId], options);
+            Enter("Compensating", OrderStatus.Compensating);
+            await RecordStatusAsync(orderId, OrderStatus.Compensating, reason, detached.Token);
+            var options = WithToken(CompensationOptions, detached.Token);
+            if (charged)
+            {
+                await Workflow.ExecuteActivityAsync(OrderActivities.Names.RefundPayment, [orderId], options);
+            }
+            if (reserved)
+            {
+                await Workflow.ExecuteActivityAsync(OrderActivities.Names.ReleaseInventory, [orderId], options);
+            }
         }
         await RecordStatusAsync(orderId, final, reason, detached.Token);
         Enter(final.ToString(), final);
         return new OrderResult(orderId, final, reason);
     }
+
+    private static bool IsRefusal(Exception e) =>
+        e is ActivityFailureException { InnerException: ApplicationFailureException { NonRetryable: true } };
 
     private static Task RecordStatusAsync(string orderId, OrderStatus newStatus, string? reason, CancellationToken? token = null) =>
         Workflow.ExecuteActivityAsync(

@@ -42,6 +42,7 @@ public static class OrdersHostingExtensions
         services.AddHealthChecks().AddNpgSql(sp => sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), name: DatabaseConnectionName);
         services.AddSingleton<OrderStore>();
         services.AddSingleton<FulfilmentStore>();
+        services.AddSingleton<PaymentLedger>();
         services.AddSingleton<DatabaseInitializer>();
         services.AddHostedService(sp => sp.GetRequiredService<DatabaseInitializer>());
         services.AddHealthChecks().AddCheck<DatabaseInitializer>("appdb-schema");

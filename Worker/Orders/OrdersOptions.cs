@@ -11,8 +11,14 @@ public sealed class OrdersOptions
     /// <summary>How long an order waits for approval before it is cancelled.</summary>
     public TimeSpan ApprovalTimeout { get; set; } = TimeSpan.FromHours(24);
 
-    /// <summary>How long a cached order status lives in Redis.</summary>
+    /// <summary>How long a cached finished order lives in Redis.</summary>
     public TimeSpan CacheTtl { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How long a cached order that is still moving lives in Redis: the longest a reader can see a stale status
+    /// when the replica that changed the order could not reach Redis.
+    /// </summary>
+    public TimeSpan InFlightCacheTtl { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Time spent in each shipping stage (picking, packing, handing to the carrier).</summary>
     public TimeSpan ShippingStageDuration { get; set; } = TimeSpan.FromSeconds(1);

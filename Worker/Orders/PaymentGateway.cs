@@ -29,13 +29,27 @@ public sealed class PaymentGateway(HttpClient http, Microsoft.Extensions.Options
 
     /// <summary>Charges the amount; returns the gateway's reference.</summary>
     public Task<string> ChargeAsync(string orderId, decimal amount, string paymentToken, CancellationToken cancellationToken) =>
-        SendAsync("charges", $"charge-{orderId}", new { orderId, amount, paymentToken }, cancellationToken);
+        SendAsync("charges", ChargeIdempotencyKey(orderId), new { orderId, amount, paymentToken }, unknownChargeIsDone: false,
+            cancellationToken)!;
 
-    /// <summary>Refunds the order's charge; returns the gateway's reference.</summary>
-    public Task<string> RefundAsync(string orderId, string chargeReference, CancellationToken cancellationToken) =>
-        SendAsync("refunds", $"refund-{orderId}", new { orderId, chargeReference }, cancellationToken);
+    /// <summary>
+    /// Refunds the order's charge. A settled charge is named by the gateway's reference; a pending one (the
+    /// gateway may or may not have charged) by the charge's idempotency key, and the gateway's 404 for it
+    /// means it never charged, so there is nothing to refund.
+    /// </summary>
+    public Task RefundAsync(string orderId, Persistence.ChargeRecord charge, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(charge);
+        return SendAsync("refunds", $"refund-{orderId}",
+            new { orderId, chargeReference = charge.Settled ? charge.Reference : null, chargeIdempotencyKey = ChargeIdempotencyKey(orderId) },
+            unknownChargeIsDone: !charge.Settled, cancellationToken);
+    }
 
-    private async Task<string> SendAsync(string path, string idempotencyKey, object body, CancellationToken cancellationToken)
+    /// <summary>The idempotency key of an order's charge: the same on every retry, so the gateway charges at most once.</summary>
+    public static string ChargeIdempotencyKey(string orderId) => $"charge-{orderId}";
+
+    private async Task<string?> SendAsync(
+        string path, string idempotencyKey, object body, bool unknownChargeIsDone, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(settings.Endpoint!, path))
@@ -48,6 +62,10 @@ public sealed class PaymentGateway(HttpClient http, Microsoft.Extensions.Options
             request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", settings.ApiKey);
         }
         using var response = await http.SendAsync(request, cancellationToken);
+        if (unknownChargeIsDone && response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
         if (response.StatusCode == HttpStatusCode.PaymentRequired)
         {
             throw new PaymentDeclinedException($"Payment gateway declined {idempotencyKey}");

@@ -47,6 +47,10 @@ public sealed partial class OrderWorkerService(
         options.TaskQueue = settings.TaskQueue;
         options.GracefulShutdownTimeout = settings.GracefulShutdownTimeout;
         options.LoggerFactory = loggerFactory;
+        // A cancellation reaches an activity only in the answer to a heartbeat, and the SDK sends heartbeats at
+        // most every 0.8 x the heartbeat timeout (8 s for shipping) by default: a cancelled shipment would go on
+        // for seconds. One heartbeat call per second per running activity is cheap.
+        options.MaxHeartbeatThrottleInterval = TimeSpan.FromSeconds(1);
         options.AddWorkflow<OrderWorkflow>();
         foreach (var activity in services.CreateTemporalActivityDefinitions<OrderActivities>())
         {

@@ -94,16 +94,28 @@ public static class OrderEndpoints
 
         var orderId = request.OrderId!;
         var lines = request.Lines!.Select(l => new OrderLine(l.Sku!, l.Quantity!.Value)).ToList();
-        var registration = await store.RegisterAsync(orderId, OrderRequestRules.Fingerprint(request), new OrderRequestRecord(lines), ct);
+        var (registration, status) = await store.RegisterAsync(
+            orderId, OrderRequestRules.Fingerprint(request), new OrderRequestRecord(lines), request.PaymentToken!, ct);
         if (registration == OrderRegistration.Conflict)
         {
             return Problem(StatusCodes.Status409Conflict, "Order id already used",
                 $"Order {orderId} exists with a different request.");
         }
+        var location = $"/api/orders/{orderId}";
+        var accepted = Results.Accepted(location, new OrderAccepted(orderId, WorkflowId(orderId), location, status));
+        if (status.IsTerminal())
+        {
+            // A repeat of a finished order. The database decides, not Temporal: once the history is past its
+            // retention, a start would run the saga again on an order that was shipped, refunded or released.
+            return accepted;
+        }
 
-        // Also on a retry: the first attempt may have stored the order and failed before starting the
-        // workflow. UseExisting makes a second start of a running workflow a no-op.
-        var input = new OrderInput(orderId, lines, request.PaymentToken!, orders.Value.ApprovalThreshold, orders.Value.ApprovalTimeout);
+        // Also on a retry of an unfinished order: the first attempt may have stored the order and failed before
+        // starting the workflow, or its workflow was terminated. UseExisting makes a second start of a running
+        // workflow a no-op; AllowDuplicateFailedOnly lets a terminated (or failed) run be started again, and
+        // the saga's idempotent steps then continue from what the first run did.
+        // The payment token is not in the input: it stays in the database and out of Temporal's history.
+        var input = new OrderInput(orderId, lines, null, orders.Value.ApprovalThreshold, orders.Value.ApprovalTimeout);
         try
         {
             // By name: a lambda with an argument would be compiled by the SDK on every request.
@@ -112,20 +124,19 @@ public static class OrderEndpoints
                 new WorkflowOptions(WorkflowId(orderId), temporalSettings.Value.TaskQueue)
                 {
                     IdConflictPolicy = WorkflowIdConflictPolicy.UseExisting,
-                    IdReusePolicy = WorkflowIdReusePolicy.RejectDuplicate,
+                    IdReusePolicy = WorkflowIdReusePolicy.AllowDuplicateFailedOnly,
                     Rpc = new RpcOptions { CancellationToken = ct },
                 });
         }
         catch (WorkflowAlreadyStartedException)
         {
-            // Closed already: this is a retry of an order that finished.
+            // Its run completed between the database read and the start: nothing to start.
         }
         catch (Exception e) when (e is RpcException or InvalidOperationException)
         {
             return ApiProblems.TemporalUnavailable(http.HttpContext, e);
         }
-        var location = $"/api/orders/{orderId}";
-        return Results.Accepted(location, new OrderAccepted(orderId, WorkflowId(orderId), location));
+        return accepted;
     }
 
     private static async Task<IResult> GetOrderAsync(string id, HttpContext http, OrderStore store, IOrderCache cache, CancellationToken ct)

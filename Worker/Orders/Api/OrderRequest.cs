@@ -11,8 +11,8 @@ public sealed record OrderRequest(string? OrderId, IReadOnlyList<OrderLineReques
 /// <summary>One line of <see cref="OrderRequest"/>.</summary>
 public sealed record OrderLineRequest(string? Sku, int? Quantity);
 
-/// <summary>Answer of <c>POST /api/orders</c>.</summary>
-public sealed record OrderAccepted(string OrderId, string WorkflowId, string StatusUrl);
+/// <summary>Answer of <c>POST /api/orders</c>: where to follow the order, and its status when the request was answered.</summary>
+public sealed record OrderAccepted(string OrderId, string WorkflowId, string StatusUrl, OrderStatus Status);
 
 /// <summary>The rules a request must satisfy before anything is written or started.</summary>
 public static partial class OrderRequestRules

@@ -28,7 +28,7 @@ public sealed partial class DatabaseInitializer(NpgsqlDataSource dataSource, ILo
         {
             try
             {
-                await DatabaseSchema.EnsureCreatedAsync(dataSource, stoppingToken);
+                await DatabaseSchema.MigrateAsync(dataSource, stoppingToken);
                 ready.TrySetResult();
                 LogReady(logger);
                 return;

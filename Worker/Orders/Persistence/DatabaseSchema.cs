@@ -3,84 +3,152 @@ using Npgsql;
 namespace Worker.Orders.Persistence;
 
 /// <summary>
-/// Creates the application schema and seeds the catalogue. Runs at every start-up; safe with many replicas
-/// starting together because the whole script runs in one transaction under an advisory lock, and every
-/// statement is idempotent (the seed never resets stock of existing products).
+/// The application schema as ordered migrations, recorded in <c>schema_migrations</c>.
+/// A start against a current schema only reads that table, so replicas whose role has table rights and no
+/// DDL rights start normally; only a start that finds migrations missing needs DDL rights. Missing
+/// migrations are applied in one transaction under an advisory lock, so replicas starting together apply
+/// each exactly once. Migrations only ever add (columns with defaults, tables): replicas of the previous
+/// version keep working during a rolling update. Never edit a published migration; append a new one.
 /// </summary>
 public static class DatabaseSchema
 {
     // Arbitrary but fixed: identifies "schema migration of the orders app" among advisory locks.
     private const long MigrationLockKey = 0x4F52444552530001;
 
-    private const string Script = """
-        CREATE TABLE IF NOT EXISTS products (
-            sku        text PRIMARY KEY,
-            name       text NOT NULL,
-            price      numeric(12,2) NOT NULL CHECK (price >= 0),
-            stock      integer NOT NULL CHECK (stock >= 0)
-        );
-        CREATE TABLE IF NOT EXISTS orders (
-            id             text PRIMARY KEY,
-            request_hash   text NOT NULL,
-            request        jsonb NOT NULL,
-            status         text NOT NULL,
-            total          numeric(12,2),
-            failure_reason text,
-            created_at     timestamptz NOT NULL DEFAULT now(),
-            updated_at     timestamptz NOT NULL DEFAULT now()
-        );
-        CREATE TABLE IF NOT EXISTS reservations (
-            order_id    text NOT NULL REFERENCES orders(id),
-            sku         text NOT NULL REFERENCES products(sku),
-            quantity    integer NOT NULL CHECK (quantity > 0),
-            unit_price  numeric(12,2) NOT NULL,
-            reserved_at timestamptz NOT NULL DEFAULT now(),
-            released_at timestamptz,
-            PRIMARY KEY (order_id, sku)
-        );
-        -- The payment ledger: at most one charge and one refund per order (the keys make retries harmless);
-        -- an order's net charge is the sum of its amounts.
-        CREATE TABLE IF NOT EXISTS payments (
-            order_id   text NOT NULL REFERENCES orders(id),
-            kind       text NOT NULL CHECK (kind IN ('charge', 'refund')),
-            amount     numeric(12,2) NOT NULL,
-            reference  text NOT NULL,
-            created_at timestamptz NOT NULL DEFAULT now(),
-            PRIMARY KEY (order_id, kind)
-        );
-        CREATE TABLE IF NOT EXISTS shipments (
-            order_id        text PRIMARY KEY REFERENCES orders(id),
-            status          text NOT NULL,
-            stage           integer NOT NULL DEFAULT 0,
-            tracking_number text,
-            created_at      timestamptz NOT NULL DEFAULT now(),
-            updated_at      timestamptz NOT NULL DEFAULT now()
-        );
-        INSERT INTO products (sku, name, price, stock) VALUES
-            ('ESPRESSO-MACHINE', 'Espresso machine', 499.00, 500),
-            ('GRINDER', 'Burr grinder', 149.00, 1000),
-            ('BEANS-1KG', 'Coffee beans, 1 kg', 24.50, 100000),
-            ('MILK-FROTHER', 'Milk frother', 79.00, 1000),
-            ('TAMPER', 'Tamper', 19.90, 5000),
-            ('ROASTER-PRO', 'Professional roaster', 4999.00, 50)
-        ON CONFLICT (sku) DO NOTHING;
-        """;
+    /// <summary>The migrations, in order; the index + 1 is the version.</summary>
+    public static readonly IReadOnlyList<Migration> Migrations =
+    [
+        // Version 1 is the schema from before versioning: IF NOT EXISTS lets it adopt a database created then.
+        new("initial tables and catalogue", """
+            CREATE TABLE IF NOT EXISTS products (
+                sku        text PRIMARY KEY,
+                name       text NOT NULL,
+                price      numeric(12,2) NOT NULL CHECK (price >= 0),
+                stock      integer NOT NULL CHECK (stock >= 0)
+            );
+            CREATE TABLE IF NOT EXISTS orders (
+                id             text PRIMARY KEY,
+                request_hash   text NOT NULL,
+                request        jsonb NOT NULL,
+                status         text NOT NULL,
+                total          numeric(12,2),
+                failure_reason text,
+                created_at     timestamptz NOT NULL DEFAULT now(),
+                updated_at     timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE TABLE IF NOT EXISTS reservations (
+                order_id    text NOT NULL REFERENCES orders(id),
+                sku         text NOT NULL REFERENCES products(sku),
+                quantity    integer NOT NULL CHECK (quantity > 0),
+                unit_price  numeric(12,2) NOT NULL,
+                reserved_at timestamptz NOT NULL DEFAULT now(),
+                released_at timestamptz,
+                PRIMARY KEY (order_id, sku)
+            );
+            -- The payment ledger: at most one charge and one refund per order (the keys make retries harmless);
+            -- an order's net charge is the sum of its amounts.
+            CREATE TABLE IF NOT EXISTS payments (
+                order_id   text NOT NULL REFERENCES orders(id),
+                kind       text NOT NULL CHECK (kind IN ('charge', 'refund')),
+                amount     numeric(12,2) NOT NULL,
+                reference  text NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (order_id, kind)
+            );
+            CREATE TABLE IF NOT EXISTS shipments (
+                order_id        text PRIMARY KEY REFERENCES orders(id),
+                status          text NOT NULL,
+                stage           integer NOT NULL DEFAULT 0,
+                tracking_number text,
+                created_at      timestamptz NOT NULL DEFAULT now(),
+                updated_at      timestamptz NOT NULL DEFAULT now()
+            );
+            INSERT INTO products (sku, name, price, stock) VALUES
+                ('ESPRESSO-MACHINE', 'Espresso machine', 499.00, 500),
+                ('GRINDER', 'Burr grinder', 149.00, 1000),
+                ('BEANS-1KG', 'Coffee beans, 1 kg', 24.50, 100000),
+                ('MILK-FROTHER', 'Milk frother', 79.00, 1000),
+                ('TAMPER', 'Tamper', 19.90, 5000),
+                ('ROASTER-PRO', 'Professional roaster', 4999.00, 50)
+            ON CONFLICT (sku) DO NOTHING;
+            """),
+        new("order versions, pending charges, payment tokens out of workflow history", """
+            -- Incremented by every change of an order row: the cache keeps only the newest version it was given.
+            ALTER TABLE orders ADD COLUMN version bigint NOT NULL DEFAULT 1;
+            -- A charge is recorded as pending before a payment gateway is called, so a refund can always find it.
+            ALTER TABLE payments ADD COLUMN state text NOT NULL DEFAULT 'settled' CHECK (state IN ('pending', 'settled'));
+            -- The payment token of an order that has not been charged yet; deleted once the charge settles or the
+            -- order ends. Workflows carry only the order id, so the token never enters Temporal's history.
+            CREATE TABLE payment_tokens (
+                order_id   text PRIMARY KEY REFERENCES orders(id),
+                token      text NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now()
+            );
+            """),
+    ];
 
-    /// <summary>Applies the schema; returns once it is in place.</summary>
-    public static async Task EnsureCreatedAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    /// <summary>The version this code expects: the number of migrations.</summary>
+    public static int LatestVersion => Migrations.Count;
+
+    /// <summary>Applies the missing migrations; returns the version the database is at.</summary>
+    public static async Task<int> MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@key)", connection, transaction))
+        var current = await CurrentVersionAsync(connection, null, cancellationToken);
+        if (current >= LatestVersion)
         {
-            lockCommand.Parameters.AddWithValue("key", MigrationLockKey);
-            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+            // A newer version than ours is a rolling update in progress: migrations only add, so this code works.
+            return current;
         }
-        await using (var command = new NpgsqlCommand(Script, connection, transaction))
+
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(@key)", cancellationToken, ("key", MigrationLockKey));
+        await ExecuteAsync(connection, transaction, """
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version    integer PRIMARY KEY,
+                name       text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )
+            """, cancellationToken);
+        // Another replica may have migrated while this one waited for the lock.
+        current = await CurrentVersionAsync(connection, transaction, cancellationToken);
+        for (var version = current + 1; version <= LatestVersion; version++)
         {
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            var migration = Migrations[version - 1];
+            await ExecuteAsync(connection, transaction, migration.Script, cancellationToken);
+            await ExecuteAsync(connection, transaction, "INSERT INTO schema_migrations (version, name) VALUES (@version, @name)",
+                cancellationToken, ("version", version), ("name", migration.Name));
         }
         await transaction.CommitAsync(cancellationToken);
+        return Math.Max(current, LatestVersion);
+    }
+
+    private static async Task<int> CurrentVersionAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
+    {
+        // A query naming a missing table fails when it is parsed, so ask whether the table exists first.
+        await using var exists = new NpgsqlCommand("SELECT to_regclass('schema_migrations') IS NOT NULL", connection, transaction);
+        if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken))!)
+        {
+            return 0;
+        }
+        await using var command = new NpgsqlCommand("SELECT COALESCE(max(version), 0) FROM schema_migrations", connection, transaction);
+        return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static async Task ExecuteAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken,
+        params (string Name, object Value)[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }
+
+/// <summary>One step of the schema: a name for <c>schema_migrations</c> and the SQL that applies it.</summary>
+public sealed record Migration(string Name, string Script);

@@ -23,21 +23,25 @@ public enum OrderRegistration
 /// </summary>
 public sealed class OrderStore(NpgsqlDataSource dataSource)
 {
-    internal const string ViewColumns = "id, status, total, failure_reason, request, created_at, updated_at";
+    internal const string ViewColumns = "id, status, total, failure_reason, request, created_at, updated_at, version";
 
-    /// <summary>Writes the order row unless the id exists; tells a retry from a conflicting reuse of the id.</summary>
-    public async Task<OrderRegistration> RegisterAsync(
-        string orderId, string requestHash, OrderRequestRecord request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the order row and its payment token unless the id exists; tells a retry from a conflicting reuse
+    /// of the id, and returns the status the order has now.
+    /// </summary>
+    public async Task<(OrderRegistration Outcome, OrderStatus Status)> RegisterAsync(
+        string orderId, string requestHash, OrderRequestRecord request, string paymentToken, CancellationToken cancellationToken)
     {
         // A concurrent insert of the same id is invisible to this statement's snapshot, so the statement can
         // return no row; the next attempt sees the committed row.
         for (var attempt = 1; ; attempt++)
         {
-            var stored = await TryRegisterAsync(orderId, requestHash, request, cancellationToken);
-            if (stored is var (hash, created))
+            var stored = await TryRegisterAsync(orderId, requestHash, request, paymentToken, cancellationToken);
+            if (stored is var (hash, created, status))
             {
-                return created ? OrderRegistration.Created
+                var outcome = created ? OrderRegistration.Created
                     : hash == requestHash ? OrderRegistration.Duplicate : OrderRegistration.Conflict;
+                return (outcome, status);
             }
             if (attempt == 3)
             {
@@ -46,24 +50,31 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
         }
     }
 
-    private async Task<(string Hash, bool Created)?> TryRegisterAsync(
-        string orderId, string requestHash, OrderRequestRecord request, CancellationToken cancellationToken)
+    private async Task<(string Hash, bool Created, OrderStatus Status)?> TryRegisterAsync(
+        string orderId, string requestHash, OrderRequestRecord request, string paymentToken, CancellationToken cancellationToken)
     {
+        // The token goes to its own table in the same statement, never into the workflow's input (and so never
+        // into Temporal's history); the charge step reads it and deletes it.
         await using var command = dataSource.CreateCommand("""
             WITH inserted AS (
                 INSERT INTO orders (id, request_hash, request, status) VALUES (@id, @hash, @request, @status)
                 ON CONFLICT (id) DO NOTHING
-                RETURNING request_hash)
-            SELECT request_hash, true FROM inserted
+                RETURNING id, request_hash, status),
+            token AS (
+                INSERT INTO payment_tokens (order_id, token) SELECT id, @token FROM inserted)
+            SELECT request_hash, true, status FROM inserted
             UNION ALL
-            SELECT request_hash, false FROM orders WHERE id = @id AND NOT EXISTS (SELECT 1 FROM inserted)
+            SELECT request_hash, false, status FROM orders WHERE id = @id AND NOT EXISTS (SELECT 1 FROM inserted)
             """);
         command.Parameters.AddWithValue("id", orderId);
         command.Parameters.AddWithValue("hash", requestHash);
         command.Parameters.AddWithValue("request", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(request));
         command.Parameters.AddWithValue("status", nameof(OrderStatus.Pending));
+        command.Parameters.AddWithValue("token", paymentToken);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? (reader.GetString(0), reader.GetBoolean(1)) : null;
+        return await reader.ReadAsync(cancellationToken)
+            ? (reader.GetString(0), reader.GetBoolean(1), Enum.Parse<OrderStatus>(reader.GetString(2)))
+            : null;
     }
 
     /// <summary>The order, or null when unknown.</summary>
@@ -114,7 +125,8 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
             reader.IsDBNull(3) ? null : reader.GetString(3),
             request.Lines,
             reader.GetFieldValue<DateTimeOffset>(5),
-            reader.GetFieldValue<DateTimeOffset>(6));
+            reader.GetFieldValue<DateTimeOffset>(6),
+            reader.GetInt64(7));
     }
 }
 

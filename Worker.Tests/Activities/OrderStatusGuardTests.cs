@@ -1,0 +1,82 @@
+using Temporalio.Exceptions;
+using Temporalio.Testing;
+using Worker.Orders;
+using Worker.Tests.Infrastructure;
+
+namespace Worker.Tests.Activities;
+
+/// <summary>The status rules every saga step obeys: a finished order stays finished, a compensation is never undone.</summary>
+public sealed class OrderStatusGuardTests(OrdersDatabase db) : IClassFixture<OrdersDatabase>
+{
+    private readonly ActivityEnvironment env = new();
+
+    [Theory]
+    [InlineData(OrderStatus.Completed, OrderStatus.Cancelled)]
+    [InlineData(OrderStatus.Cancelled, OrderStatus.AwaitingApproval)]
+    [InlineData(OrderStatus.Failed, OrderStatus.Compensating)]
+    [InlineData(OrderStatus.Compensating, OrderStatus.AwaitingApproval)]
+    public async Task A_status_record_that_would_move_the_order_back_changes_nothing(OrderStatus current, OrderStatus recorded)
+    {
+        await using var harness = await ActivityHarness.CreateAsync(db, null);
+        var order = await db.AddOrderAsync([new("TAMPER", 1)], current);
+
+        await env.RunAsync(() => harness.Activities.RecordOrderStatusAsync(new(order, recorded, "late")));
+
+        Assert.Equal(current.ToString(), await db.ScalarAsync<string>("SELECT status FROM orders WHERE id = @p0", order));
+    }
+
+    [Fact]
+    public async Task A_final_status_ends_compensating_and_deletes_the_payment_token()
+    {
+        await using var harness = await ActivityHarness.CreateAsync(db, null);
+        var order = await db.AddOrderAsync([new("TAMPER", 1)], OrderStatus.Compensating);
+
+        await env.RunAsync(() => harness.Activities.RecordOrderStatusAsync(new(order, OrderStatus.Cancelled, "Cancelled by request")));
+
+        Assert.Equal("Cancelled", await db.ScalarAsync<string>("SELECT status FROM orders WHERE id = @p0", order));
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM payment_tokens WHERE order_id = @p0", order));
+    }
+
+    [Theory]
+    [InlineData(OrderStatus.Compensating)]
+    [InlineData(OrderStatus.Cancelled)]
+    public async Task Forward_steps_are_refused_on_an_order_that_is_compensated_or_finished(OrderStatus status)
+    {
+        await using var harness = await ActivityHarness.CreateAsync(db, null);
+        var sku = await db.AddProductAsync(5m, 10);
+        var order = await db.AddOrderAsync([new(sku, 1)], status);
+
+        var reserve = await Assert.ThrowsAsync<ApplicationFailureException>(() =>
+            env.RunAsync(() => harness.Activities.ReserveInventoryAsync(new(order, [new(sku, 1)]))));
+        var charge = await Assert.ThrowsAsync<ApplicationFailureException>(() =>
+            env.RunAsync(() => harness.Activities.ChargePaymentAsync(new(order, null, 5m))));
+        var ship = await Assert.ThrowsAsync<ApplicationFailureException>(() =>
+            env.RunAsync(() => harness.Activities.ShipOrderAsync(order)));
+
+        Assert.All([reserve, charge, ship], f => Assert.Equal(OrderErrors.OrderClosed, f.ErrorType));
+        Assert.All([reserve, charge, ship], f => Assert.True(f.NonRetryable));
+        Assert.Equal(10, await db.StockAsync(sku));
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM payments WHERE order_id = @p0", order));
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM shipments WHERE order_id = @p0", order));
+        Assert.Equal(status.ToString(), await db.ScalarAsync<string>("SELECT status FROM orders WHERE id = @p0", order));
+    }
+
+    [Fact]
+    public async Task Every_change_of_an_order_raises_its_version()
+    {
+        await using var harness = await ActivityHarness.CreateAsync(db, null);
+        var sku = await db.AddProductAsync(5m, 10);
+        var order = await db.AddOrderAsync([new(sku, 1)]);
+        var versions = new List<long> { await db.ScalarAsync<long>("SELECT version FROM orders WHERE id = @p0", order) };
+
+        await env.RunAsync(() => harness.Activities.ReserveInventoryAsync(new(order, [new(sku, 1)])));
+        versions.Add(await db.ScalarAsync<long>("SELECT version FROM orders WHERE id = @p0", order));
+        await env.RunAsync(() => harness.Activities.ChargePaymentAsync(new(order, null, 5m)));
+        versions.Add(await db.ScalarAsync<long>("SELECT version FROM orders WHERE id = @p0", order));
+        await env.RunAsync(() => harness.Activities.RefundPaymentAsync(order));
+        versions.Add(await db.ScalarAsync<long>("SELECT version FROM orders WHERE id = @p0", order));
+
+        Assert.Equal(versions.Order(), versions);
+        Assert.Equal(versions.Count, versions.Distinct().Count());
+    }
+}

@@ -1,0 +1,58 @@
+using Npgsql;
+
+namespace Worker.Orders.Persistence;
+
+/// <summary>Raised for a business refusal that retrying cannot change (stock, unknown sku or order, a closed order).</summary>
+public sealed class FulfilmentRefusedException(string errorType, string message) : Exception(message)
+{
+    /// <summary>One of <see cref="OrderErrors"/>.</summary>
+    public string ErrorType { get; } = errorType;
+}
+
+/// <summary>The statement plumbing the saga's stores share: one-statement steps, and why a guarded step found no row.</summary>
+internal static class OrderRows
+{
+    /// <summary>
+    /// Runs a step that is one statement (atomic by itself) returning the order. No row means the order is
+    /// unknown or its status refused the step: the refusal says which.
+    /// </summary>
+    public static async Task<OrderView> StatementAsync(
+        NpgsqlDataSource dataSource, string orderId, string sql, CancellationToken cancellationToken,
+        params (string Name, object Value)[] parameters)
+    {
+        await using (var command = Command(dataSource.CreateCommand(sql), parameters))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                return OrderStore.ReadView(reader);
+            }
+        }
+        throw await RefusalAsync(dataSource, orderId, cancellationToken);
+    }
+
+    /// <summary>The refusal for a guarded step that changed nothing: the order does not exist, or it is closed to the step.</summary>
+    public static async Task<FulfilmentRefusedException> RefusalAsync(
+        NpgsqlDataSource dataSource, string orderId, CancellationToken cancellationToken)
+    {
+        await using var command = Command(dataSource.CreateCommand("SELECT status FROM orders WHERE id = @id"), [("id", orderId)]);
+        return await command.ExecuteScalarAsync(cancellationToken) is string status
+            ? Closed(orderId, status)
+            : Unknown(orderId);
+    }
+
+    public static FulfilmentRefusedException Unknown(string orderId) =>
+        new(OrderErrors.UnknownOrder, $"Unknown order {orderId}");
+
+    public static FulfilmentRefusedException Closed(string orderId, string status) =>
+        new(OrderErrors.OrderClosed, $"Order {orderId} is {status}; this step no longer applies");
+
+    public static NpgsqlCommand Command(NpgsqlCommand command, (string Name, object Value)[] parameters)
+    {
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        return command;
+    }
+}
