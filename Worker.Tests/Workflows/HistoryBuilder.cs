@@ -112,8 +112,11 @@ public sealed class HistoryBuilder
     public HistoryBuilder Activity(string activityType, object? result = null) =>
         CompleteActivity(ScheduleActivity(activityType), result);
 
-    /// <summary>Activity failed with a non-retryable application error, followed by a workflow task.</summary>
-    public HistoryBuilder FailActivity(string activityType, string errorType, string message)
+    /// <summary>
+    /// Activity failed with an application error, followed by a workflow task: a non-retryable refusal, or
+    /// (<paramref name="nonRetryable"/> false) the last attempt's error once the retries ran out.
+    /// </summary>
+    public HistoryBuilder FailActivity(string activityType, string errorType, string message, bool nonRetryable = true)
     {
         var scheduled = ScheduleActivity(activityType);
         var started = StartActivity(scheduled);
@@ -121,12 +124,12 @@ public sealed class HistoryBuilder
         {
             ScheduledEventId = scheduled,
             StartedEventId = started,
-            RetryState = RetryState.NonRetryableFailure,
+            RetryState = nonRetryable ? RetryState.NonRetryableFailure : RetryState.MaximumAttemptsReached,
             Identity = "test-worker",
             Failure = new Failure
             {
                 Message = message,
-                ApplicationFailureInfo = new ApplicationFailureInfo { Type = errorType, NonRetryable = true },
+                ApplicationFailureInfo = new ApplicationFailureInfo { Type = errorType, NonRetryable = nonRetryable },
             },
         });
         return WorkflowTask();
@@ -205,6 +208,33 @@ public sealed class HistoryBuilder
         {
             SignalName = name,
             Input = new Payloads(),
+            Identity = "test-client",
+        });
+        return WorkflowTask();
+    }
+
+    /// <summary>
+    /// The workflow called <c>Workflow.Patched(id)</c> in the last workflow task. (Histories from a server also
+    /// upsert the <c>TemporalChangeVersion</c> search attribute; the SDK does so only under a core flag these
+    /// built histories do not set.)
+    /// </summary>
+    public HistoryBuilder Patch(string patchId)
+    {
+        Add(EventType.MarkerRecorded, e => e.MarkerRecordedEventAttributes = new()
+        {
+            MarkerName = "core_patch",
+            Details = { ["patch-data"] = Payloads(new Dictionary<string, object> { ["id"] = patchId, ["deprecated"] = false }) },
+            WorkflowTaskCompletedEventId = lastWorkflowTaskCompleted,
+        });
+        return this;
+    }
+
+    /// <summary>A workflow cancel request (Temporal UI, CLI, client), followed by a workflow task.</summary>
+    public HistoryBuilder CancelWorkflow()
+    {
+        Add(EventType.WorkflowExecutionCancelRequested, e => e.WorkflowExecutionCancelRequestedEventAttributes = new()
+        {
+            Cause = "test",
             Identity = "test-client",
         });
         return WorkflowTask();

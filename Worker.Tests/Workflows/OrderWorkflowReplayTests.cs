@@ -29,6 +29,7 @@ public sealed class OrderWorkflowReplayTests
     {
         var b = Start("decline", total: 100m);
         b.FailActivity("ChargePayment", OrderErrors.PaymentDeclined, "Payment declined for order decline");
+        b.Activity("RecordOrderStatus"); // Compensating
         b.Activity("ReleaseInventory");
         b.Activity("RecordOrderStatus");
 
@@ -41,7 +42,7 @@ public sealed class OrderWorkflowReplayTests
     [Fact]
     public async Task Out_of_stock_records_failure_without_compensation()
     {
-        var b = new HistoryBuilder("OrderWorkflow", "order-oos", Input("oos"));
+        var b = new HistoryBuilder("OrderWorkflow", "order-oos", Input("oos")).Patch(OrderWorkflow.CancelSafeSagaPatch);
         b.FailActivity("ReserveInventory", OrderErrors.OutOfStock, "Out of stock: GRINDER x5");
         b.Activity("RecordOrderStatus");
 
@@ -71,6 +72,7 @@ public sealed class OrderWorkflowReplayTests
         var b = StartAwaitingApproval("reject", out var timer);
         b.Signal("Reject");
         b.CancelTimer(timer);
+        b.Activity("RecordOrderStatus"); // Compensating
         b.Activity("ReleaseInventory");
         b.Activity("RecordOrderStatus");
 
@@ -84,6 +86,7 @@ public sealed class OrderWorkflowReplayTests
     {
         var b = StartAwaitingApproval("timeout", out var timer);
         b.FireTimer(timer, ApprovalTimeout);
+        b.Activity("RecordOrderStatus"); // Compensating
         b.Activity("ReleaseInventory");
         b.Activity("RecordOrderStatus");
 
@@ -103,6 +106,7 @@ public sealed class OrderWorkflowReplayTests
         b.Signal("Cancel");
         var cancelRequested = b.RequestCancelActivity(ship);
         b.ActivityCanceled(ship, started, cancelRequested);
+        b.Activity("RecordOrderStatus"); // Compensating
         b.Activity("RefundPayment");
         b.Activity("ReleaseInventory");
         b.Activity("RecordOrderStatus");
@@ -111,6 +115,73 @@ public sealed class OrderWorkflowReplayTests
 
         Assert.Equal(OrderStatus.Cancelled, result.Status);
         Assert.Equal("Cancelled by request", result.FailureReason);
+    }
+
+    [Fact]
+    public async Task Workflow_cancel_during_reserve_waits_for_the_reservation_then_releases_it()
+    {
+        var b = new HistoryBuilder("OrderWorkflow", "order-wf-cancel-reserve", Input("wf-cancel-reserve")).Patch(OrderWorkflow.CancelSafeSagaPatch);
+        var reserve = b.ScheduleActivity("ReserveInventory");
+        b.CancelWorkflow(); // no command: the reservation is not cancelled, the workflow waits for its outcome
+        b.CompleteActivity(reserve, new Reservation("wf-cancel-reserve", 100m));
+        b.Activity("RecordOrderStatus"); // Compensating
+        b.Activity("ReleaseInventory");
+        b.Activity("RecordOrderStatus");
+
+        var result = await ReplayAsync(b.Complete(null));
+
+        Assert.Equal(new OrderResult("wf-cancel-reserve", OrderStatus.Cancelled, "Cancelled by request"), result);
+    }
+
+    [Fact]
+    public async Task Workflow_cancel_during_charge_waits_for_the_charge_then_refunds_and_releases()
+    {
+        var b = Start("wf-cancel-charge", total: 100m);
+        var charge = b.ScheduleActivity("ChargePayment");
+        b.CancelWorkflow();
+        b.CompleteActivity(charge, new PaymentReceipt("wf-cancel-charge", 100m, "ref"));
+        b.Activity("RecordOrderStatus"); // Compensating
+        b.Activity("RefundPayment");
+        b.Activity("ReleaseInventory");
+        b.Activity("RecordOrderStatus");
+
+        var result = await ReplayAsync(b.Complete(null));
+
+        Assert.Equal(OrderStatus.Cancelled, result.Status);
+    }
+
+    [Fact]
+    public async Task A_charge_that_exhausted_its_retries_is_refunded_as_it_may_have_taken_effect()
+    {
+        var b = Start("charge-exhausted", total: 100m);
+        b.FailActivity("ChargePayment", "NpgsqlException", "database unreachable", nonRetryable: false);
+        b.Activity("RecordOrderStatus"); // Compensating
+        b.Activity("RefundPayment");
+        b.Activity("ReleaseInventory");
+        b.Activity("RecordOrderStatus");
+
+        var result = await ReplayAsync(b.Complete(null));
+
+        Assert.Equal(OrderStatus.Failed, result.Status);
+    }
+
+    [Fact]
+    public async Task A_history_from_before_the_patch_replays_through_the_saga_of_that_time()
+    {
+        // No patch marker: the workflow takes the path it had then, where a rejection released stock without
+        // recording Compensating first. The same events with the marker would be a different command sequence.
+        var b = new HistoryBuilder("OrderWorkflow", "order-old-reject", Input("old-reject", threshold: 1000m));
+        b.Activity("ReserveInventory", new Reservation("old-reject", 5000m));
+        b.Activity("RecordOrderStatus");
+        var timer = b.StartTimer(ApprovalTimeout);
+        b.Signal("Reject");
+        b.CancelTimer(timer);
+        b.Activity("ReleaseInventory");
+        b.Activity("RecordOrderStatus");
+
+        var result = await ReplayAsync(b.Complete(null));
+
+        Assert.Equal(OrderStatus.Rejected, result.Status);
     }
 
     [Fact]
@@ -143,7 +214,7 @@ public sealed class OrderWorkflowReplayTests
 
     private static HistoryBuilder Start(string id, decimal total)
     {
-        var b = new HistoryBuilder("OrderWorkflow", $"order-{id}", Input(id));
+        var b = new HistoryBuilder("OrderWorkflow", $"order-{id}", Input(id)).Patch(OrderWorkflow.CancelSafeSagaPatch);
         b.Activity("ReserveInventory", new Reservation(id, total));
         return b;
     }
