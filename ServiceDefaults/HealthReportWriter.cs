@@ -8,9 +8,10 @@ namespace Microsoft.Extensions.Hosting;
 /// <summary>
 /// Writes a health report as a small JSON document: the overall status and each check's status and
 /// description, so an operator sees which dependency is down without reading logs. Probes are anonymous, so
-/// a description that comes with an exception is never written: third-party checks (AspNetCore.HealthChecks'
-/// NpgSql, for one) use the exception message as description, and it names hosts and users. The exception
-/// goes to the log instead, once per change of a check's status, as probes run every few seconds.
+/// a description that repeats an exception's message is never written: third-party checks (AspNetCore.HealthChecks'
+/// NpgSql, for one) use the exception message as description, and it names hosts and users. A fixed
+/// description that comes with an exception (this solution's own checks) is written. The exception goes to
+/// the log instead, once per change of a check's status, as probes run every few seconds.
 /// </summary>
 public sealed partial class HealthReportWriter(ILogger<HealthReportWriter> logger)
 {
@@ -38,10 +39,22 @@ public sealed partial class HealthReportWriter(ILogger<HealthReportWriter> logge
                 e => new
                 {
                     status = e.Value.Status.ToString(),
-                    description = e.Value.Exception is null ? e.Value.Description : WithheldDescription,
+                    description = RepeatsException(e.Value) ? WithheldDescription : e.Value.Description,
                 }),
         };
         return context.Response.WriteAsync(JsonSerializer.Serialize(body));
+    }
+
+    private static bool RepeatsException(HealthReportEntry entry)
+    {
+        for (var e = entry.Exception; e is not null; e = e.InnerException)
+        {
+            if (entry.Description is null || entry.Description.Contains(e.Message, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void LogIfChanged(string name, HealthReportEntry entry)

@@ -79,4 +79,53 @@ public sealed class OrderStatusGuardTests(OrdersDatabase db) : IClassFixture<Ord
         Assert.Equal(versions.Order(), versions);
         Assert.Equal(versions.Count, versions.Distinct().Count());
     }
+
+    [Theory]
+    [InlineData(OrderStatus.Charged, OrderStatus.AwaitingApproval)]
+    [InlineData(OrderStatus.Shipping, OrderStatus.AwaitingApproval)]
+    [InlineData(OrderStatus.Shipping, OrderStatus.Reserved)]
+    public async Task A_forward_status_never_moves_an_order_back_along_the_saga(OrderStatus current, OrderStatus recorded)
+    {
+        await using var harness = await ActivityHarness.CreateAsync(db, null);
+        var order = await db.AddOrderAsync([new("TAMPER", 1)], current);
+
+        var after = await env.RunAsync(() => harness.Activities.RecordOrderStatusAsync(new(order, recorded, null)));
+
+        Assert.Equal(current, after);
+        Assert.Equal(current.ToString(), await db.ScalarAsync<string>("SELECT status FROM orders WHERE id = @p0", order));
+    }
+
+    [Fact]
+    public async Task A_repeated_charge_of_a_shipping_order_returns_the_charge_and_leaves_it_shipping()
+    {
+        await using var harness = await ActivityHarness.CreateAsync(db, null);
+        var order = await db.AddOrderAsync([new("TAMPER", 1)]);
+        var first = await env.RunAsync(() => harness.Activities.ChargePaymentAsync(new(order, null, 5m)));
+        await db.ExecuteAsync("UPDATE orders SET status = 'Shipping' WHERE id = @p0", order);
+
+        var again = await env.RunAsync(() => harness.Activities.ChargePaymentAsync(new(order, null, 5m)));
+
+        Assert.Equal(first, again);
+        Assert.Equal("Shipping", await db.ScalarAsync<string>("SELECT status FROM orders WHERE id = @p0", order));
+    }
+
+    [Fact]
+    public async Task Compensations_that_arrive_after_the_order_completed_undo_nothing()
+    {
+        // A cancel from the Temporal UI while a ShipOrder retry waits, after the first attempt had shipped.
+        await using var harness = await ActivityHarness.CreateAsync(db, null);
+        var sku = await db.AddProductAsync(5m, 10);
+        var order = await db.AddOrderAsync([new(sku, 2)]);
+        await env.RunAsync(() => harness.Activities.ReserveInventoryAsync(new(order, [new(sku, 2)])));
+        await env.RunAsync(() => harness.Activities.ChargePaymentAsync(new(order, null, 10m)));
+        await env.RunAsync(() => harness.Activities.ShipOrderAsync(order));
+
+        var after = await env.RunAsync(() => harness.Activities.RecordOrderStatusAsync(new(order, OrderStatus.Compensating, "Cancelled by request")));
+        await env.RunAsync(() => harness.Activities.RefundPaymentAsync(order));
+        await env.RunAsync(() => harness.Activities.ReleaseInventoryAsync(order));
+
+        Assert.Equal(OrderStatus.Completed, after);
+        Assert.Equal(10m, await db.ScalarAsync<decimal>("SELECT sum(amount) FROM payments WHERE order_id = @p0", order));
+        Assert.Equal(8, await db.StockAsync(sku));
+    }
 }

@@ -60,4 +60,20 @@ public sealed class CancelDuringShippingTests(SlowShippingEnvironment env) : ICl
         Assert.Equal(stockBefore - 2, await env.Database.StockAsync("BEANS-1KG"));
         Assert.Equal("Shipped", await env.Database.ScalarAsync<string>("SELECT status FROM shipments WHERE order_id = @p0", id));
     }
+
+    [Fact]
+    public async Task Terminated_after_approval_a_repeated_post_finishes_the_order_without_asking_again()
+    {
+        var id = $"terminated-big-{Guid.NewGuid():N}"[..30];
+        await env.PlaceOrderAsync(id, "tok_visa", new OrderLine("ROASTER-PRO", 1));
+        await env.WaitForStatusAsync(id, OrderStatus.AwaitingApproval);
+        await env.Api.PostAsync($"/api/orders/{id}/approve", null);
+        await env.WaitForStatusAsync(id, OrderStatus.Shipping);
+        await env.Temporal.GetWorkflowHandle(OrderEndpoints.WorkflowId(id)).TerminateAsync("operator");
+
+        await env.PlaceOrderAsync(id, "tok_visa", new OrderLine("ROASTER-PRO", 1));
+
+        Assert.Equal(OrderStatus.Completed, (await env.ResultAsync(id, "terminated-after-approval-then-reposted")).Status);
+        Assert.Equal(4999m, await env.Database.ScalarAsync<decimal>("SELECT sum(amount) FROM payments WHERE order_id = @p0", id));
+    }
 }

@@ -103,4 +103,26 @@ public sealed class WorkflowCancelDuringChargeTests(SlowGatewayEnvironment env) 
         Assert.Equal(0m, await env.Database.ScalarAsync<decimal>("SELECT sum(amount) FROM payments WHERE order_id = @p0", id));
         Assert.Single(env.Gateway.CallsTo("/refunds"), c => c.IdempotencyKey == $"refund-{id}");
     }
+
+    [Fact]
+    public async Task Terminated_while_compensating_a_repeated_post_finishes_the_compensation()
+    {
+        var id = $"term-comp-{Guid.NewGuid():N}"[..30];
+        var stockBefore = await env.Database.StockAsync("GRINDER");
+        await env.PlaceOrderAsync(id, "tok_visa", new OrderLine("GRINDER", 1));
+        await WorkflowCancelTests.WaitUntilAsync(() => Task.FromResult(env.Gateway.CallsTo("/charges").Any(c => c.IdempotencyKey == $"charge-{id}")));
+        var handle = env.Temporal.GetWorkflowHandle(OrderEndpoints.WorkflowId(id));
+        await handle.CancelAsync();
+        await WorkflowCancelTests.WaitUntilAsync(async () =>
+            await env.Database.ScalarAsync<string>("SELECT status FROM orders WHERE id = @p0", id) == "Compensating");
+        await handle.TerminateAsync("operator");
+
+        var repeat = await env.PlaceOrderAsync(id, "tok_visa", new OrderLine("GRINDER", 1));
+
+        Assert.Equal(OrderStatus.Compensating, (await repeat.Content.ReadFromJsonAsync<OrderAccepted>())!.Status);
+        Assert.Equal(OrderStatus.Cancelled, (await env.ResultAsync(id, "terminated-while-compensating-then-reposted")).Status);
+        Assert.Equal(stockBefore, await env.Database.StockAsync("GRINDER"));
+        Assert.Equal(0m, await env.Database.ScalarAsync<decimal>("SELECT sum(amount) FROM payments WHERE order_id = @p0", id));
+        Assert.Equal("Cancelled by request", await env.Database.ScalarAsync<string>("SELECT failure_reason FROM orders WHERE id = @p0", id));
+    }
 }

@@ -37,6 +37,17 @@ public sealed class HealthReportWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task A_fixed_description_that_comes_with_an_exception_is_written_without_the_exception()
+    {
+        var failure = new InvalidOperationException("transport error: connection refused to 10.1.2.3:7233");
+
+        var body = await WriteAsync(("temporal", HealthStatus.Unhealthy, "Not connected to Temporal", failure));
+
+        Assert.Contains("Not connected to Temporal", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("10.1.2.3", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_description_without_an_exception_is_written()
     {
         var body = await WriteAsync(("temporal-worker", HealthStatus.Unhealthy, "Temporal worker is not polling", null));

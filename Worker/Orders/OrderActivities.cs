@@ -39,9 +39,9 @@ public sealed class OrderActivities(
     public async Task<Reservation> ReserveInventoryAsync(ReserveInventoryInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var (total, order) = await Refusable(() => store.ReserveAsync(input.OrderId, input.Lines, CancellationToken));
+        var (total, pastApproval, order) = await Refusable(() => store.ReserveAsync(input.OrderId, input.Lines, CancellationToken));
         await cache.SetAsync(order);
-        return new Reservation(input.OrderId, total);
+        return new Reservation(input.OrderId, total, pastApproval);
     }
 
     [Activity]
@@ -89,7 +89,23 @@ public sealed class OrderActivities(
             }
         }
         // The ledger keeps the first charge of an order; a retry gets that charge's receipt back.
-        var (receipt, order) = await Refusable(() => ledger.SettleChargeAsync(input.OrderId, input.Amount, reference, CancellationToken));
+        PaymentReceipt receipt;
+        OrderView order;
+        try
+        {
+            (receipt, order) = await ledger.SettleChargeAsync(input.OrderId, input.Amount, reference, CancellationToken);
+        }
+        catch (FulfilmentRefusedException e) when (e.ErrorType == OrderErrors.OrderClosed && payments.IsConfigured)
+        {
+            // The order was closed while the gateway charged: an attempt that outlived its timeout, whose workflow
+            // has compensated already and may have found nothing to refund. Undo this charge here.
+            await payments.RefundAsync(input.OrderId, new ChargeRecord(input.Amount, reference, Settled: true), CancellationToken);
+            throw new ApplicationFailureException(e.Message, e.ErrorType, nonRetryable: true);
+        }
+        catch (FulfilmentRefusedException e)
+        {
+            throw new ApplicationFailureException(e.Message, e.ErrorType, nonRetryable: true);
+        }
         await cache.SetAsync(order);
         return receipt;
     }
@@ -98,7 +114,7 @@ public sealed class OrderActivities(
     [Activity]
     public async Task RefundPaymentAsync(string orderId)
     {
-        if (payments.IsConfigured && await ledger.FindChargeAsync(orderId, CancellationToken) is { } charge)
+        if (payments.IsConfigured && await ledger.FindRefundableChargeAsync(orderId, CancellationToken) is { } charge)
         {
             await payments.RefundAsync(orderId, charge, CancellationToken);
         }
@@ -147,12 +163,17 @@ public sealed class OrderActivities(
         return new Shipment(orderId, trackingNumber);
     }
 
+    /// <summary>
+    /// Records the status as far as the order's state allows (see <see cref="FulfilmentStore.RecordStatusAsync"/>);
+    /// returns the status the order has afterwards, so the workflow sees when the order had already finished.
+    /// </summary>
     [Activity]
-    public async Task RecordOrderStatusAsync(OrderStatusUpdate update)
+    public async Task<OrderStatus> RecordOrderStatusAsync(OrderStatusUpdate update)
     {
         ArgumentNullException.ThrowIfNull(update);
         var order = await Refusable(() => store.RecordStatusAsync(update.OrderId, update.Status, update.Reason, CancellationToken));
         await cache.SetAsync(order);
+        return order.Status;
     }
 
     private static CancellationToken CancellationToken => ActivityExecutionContext.Current.CancellationToken;

@@ -53,8 +53,12 @@ public sealed record OrderProgress(
 /// <summary>Input of <c>ReserveInventory</c>.</summary>
 public sealed record ReserveInventoryInput(string OrderId, IReadOnlyList<OrderLine> Lines);
 
-/// <summary>Result of <c>ReserveInventory</c>: the order total at the prices reserved.</summary>
-public sealed record Reservation(string OrderId, decimal Total);
+/// <summary>
+/// Result of <c>ReserveInventory</c>: the order total at the prices reserved. <see cref="PastApproval"/> is true
+/// when a restarted workflow finds the order already charged or further: it was approved before, so it is
+/// not asked again.
+/// </summary>
+public sealed record Reservation(string OrderId, decimal Total, bool PastApproval = false);
 
 /// <summary>Input of <c>ChargePayment</c>; a null token is read from the database (see <see cref="OrderInput"/>).</summary>
 public sealed record ChargePaymentInput(string OrderId, string? PaymentToken, decimal Amount);

@@ -39,9 +39,11 @@ public sealed partial class OrderWorkflow
         },
     };
 
+    // Longer than the gateway call can take (the standard resilience handler gives up after 30 s), so an attempt
+    // never times out while its gateway request is still on the way.
     internal static readonly ActivityOptions ChargeOptions = new()
     {
-        StartToCloseTimeout = TimeSpan.FromSeconds(30),
+        StartToCloseTimeout = TimeSpan.FromSeconds(60),
         RetryPolicy = new RetryPolicy
         {
             InitialInterval = TimeSpan.FromSeconds(1),
@@ -116,7 +118,7 @@ public sealed partial class OrderWorkflow
             (reserved, stepInFlight) = (true, null);
             status = OrderStatus.Reserved;
 
-            if (reservation.Total >= input.ApprovalThreshold && !CancelRequested)
+            if (reservation.Total >= input.ApprovalThreshold && !reservation.PastApproval && !CancelRequested)
             {
                 Enter("AwaitingApproval", OrderStatus.AwaitingApproval);
                 await RecordStatusAsync(input.OrderId, OrderStatus.AwaitingApproval, null, toOutcome.Token);
@@ -158,8 +160,15 @@ public sealed partial class OrderWorkflow
         }
         catch (Exception e) when (e is ActivityFailureException || TemporalException.IsCanceledException(e))
         {
-            // A step refused by the business (out of stock, declined, order closed) changed nothing; a step that
-            // failed any other way (retries exhausted, timed out) may have taken effect, so it is undone too.
+            if (IsRefusal(e, OrderErrors.OrderClosed))
+            {
+                // The order was being compensated when this run started (an earlier run was terminated mid-way and
+                // the order re-POSTed): finish that compensation. Refund and release act on what is recorded, so
+                // undoing everything is right whatever the earlier run got to; the order keeps its recorded reason.
+                return await CompensateAsync(input.OrderId, reserved: true, charged: true, OrderStatus.Cancelled, null);
+            }
+            // A step refused by the business (out of stock, declined) changed nothing; a step that failed any
+            // other way (retries exhausted, timed out) may have taken effect, so it is undone too.
             if (stepInFlight is not null && !IsRefusal(e))
             {
                 reserved |= stepInFlight == OrderActivities.Names.ReserveInventory;
@@ -207,19 +216,28 @@ public sealed partial class OrderWorkflow
     /// <summary>
     /// Undoes what may have taken effect, in reverse order: the refund and the release act on what the ledger and
     /// the reservations hold, so undoing a step that did nothing is harmless. <c>Compensating</c> is recorded
-    /// first, which also closes the order to any forward step still on its way.
+    /// first, which also closes the order to any forward step still on its way; if the order turns out to have
+    /// finished already (shipped while a cancel was on its way), nothing is undone and its status stands.
+    /// A null <paramref name="reason"/> keeps the reason the database holds.
     /// </summary>
     private async Task<OrderResult> CompensateAsync(
-        string orderId, bool reserved, bool charged, OrderStatus final, string reason)
+        string orderId, bool reserved, bool charged, OrderStatus final, string? reason)
     {
         failureReason = reason;
         // A fresh token: these must run even when the workflow itself is being cancelled.
         using var detached = new CancellationTokenSource();
+        var options = WithToken(CompensationOptions, detached.Token);
         if (reserved || charged)
         {
             Enter("Compensating", OrderStatus.Compensating);
-            await RecordStatusAsync(orderId, OrderStatus.Compensating, reason, detached.Token);
-            var options = WithToken(CompensationOptions, detached.Token);
+            var now = await Workflow.ExecuteActivityAsync<OrderStatus>(
+                OrderActivities.Names.RecordOrderStatus, [new OrderStatusUpdate(orderId, OrderStatus.Compensating, reason)], options);
+            if (now.IsTerminal())
+            {
+                failureReason = null;
+                Enter(now.ToString(), now);
+                return new OrderResult(orderId, now, null);
+            }
             if (charged)
             {
                 await Workflow.ExecuteActivityAsync(OrderActivities.Names.RefundPayment, [orderId], options);
@@ -234,8 +252,9 @@ public sealed partial class OrderWorkflow
         return new OrderResult(orderId, final, reason);
     }
 
-    private static bool IsRefusal(Exception e) =>
-        e is ActivityFailureException { InnerException: ApplicationFailureException { NonRetryable: true } };
+    private static bool IsRefusal(Exception e, string? errorType = null) =>
+        e is ActivityFailureException { InnerException: ApplicationFailureException { NonRetryable: true } failure }
+        && (errorType is null || failure.ErrorType == errorType);
 
     private static Task RecordStatusAsync(string orderId, OrderStatus newStatus, string? reason, CancellationToken? token = null) =>
         Workflow.ExecuteActivityAsync(

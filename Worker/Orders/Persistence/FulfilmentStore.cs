@@ -16,8 +16,11 @@ namespace Worker.Orders.Persistence;
 /// </summary>
 public sealed class FulfilmentStore(NpgsqlDataSource dataSource)
 {
-    /// <summary>Reserves every line or none; returns the total at reserved prices.</summary>
-    public Task<(decimal Total, OrderView Order)> ReserveAsync(
+    /// <summary>
+    /// Reserves every line or none; returns the total at reserved prices, and whether the order is already past
+    /// approval (a restarted workflow that finds its order charged or further).
+    /// </summary>
+    public Task<(decimal Total, bool PastApproval, OrderView Order)> ReserveAsync(
         string orderId, IReadOnlyList<OrderLine> lines, CancellationToken cancellationToken) =>
         InTransactionAsync(async (connection, transaction) =>
         {
@@ -43,7 +46,7 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource)
             if (existing.Length > 0)
             {
                 // A retry (or a restarted workflow): the stock was taken by the first attempt.
-                return (existing[0], await ReadViewAsync(connection, transaction,
+                return (existing[0], IsPastApproval(current), await ReadViewAsync(connection, transaction,
                     $"UPDATE orders SET {Touch} WHERE id = @id RETURNING {OrderStore.ViewColumns}", cancellationToken, ("id", orderId)));
             }
             var total = 0m;
@@ -69,22 +72,27 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource)
                 }
                 total += price.Value * line.Quantity;
             }
-            return (total, await ReadViewAsync(connection, transaction, $"""
-                UPDATE orders SET status = 'Reserved', failure_reason = NULL, total = @total, {Touch}
+            return (total, false, await ReadViewAsync(connection, transaction, $"""
+                UPDATE orders SET {SetStatus(OrderStatus.Reserved)}, failure_reason = NULL, total = @total, {Touch}
                 WHERE id = @id RETURNING {OrderStore.ViewColumns}
                 """, cancellationToken, ("id", orderId), ("total", total)));
         }, cancellationToken);
 
-    /// <summary>Returns reserved stock; a second call finds nothing left to release.</summary>
+    /// <summary>
+    /// Returns reserved stock; a second call finds nothing left to release. A finished order keeps its
+    /// reservation: a compensation that arrives after the order was completed must not restock shipped goods.
+    /// </summary>
     public Task<OrderView> ReleaseAsync(string orderId, CancellationToken cancellationToken) =>
         OrderRows.StatementAsync(dataSource, orderId, $"""
-            WITH released AS (
+            WITH open AS (
+                UPDATE orders SET {Touch} WHERE id = @id AND {Unfinished} RETURNING {OrderStore.ViewColumns}),
+            released AS (
                 UPDATE reservations SET released_at = now()
-                WHERE order_id = @id AND released_at IS NULL
+                WHERE order_id IN (SELECT id FROM open) AND released_at IS NULL
                 RETURNING sku, quantity),
             restocked AS (
                 UPDATE products p SET stock = p.stock + r.quantity FROM released r WHERE p.sku = r.sku)
-            UPDATE orders SET {Touch} WHERE id = @id RETURNING {OrderStore.ViewColumns}
+            {OrderRows.ChangedOrCurrent("open")}
             """, cancellationToken, ("id", orderId));
 
     /// <summary>
@@ -122,7 +130,7 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource)
                     $"UPDATE orders SET {Touch} WHERE id = @id RETURNING {OrderStore.ViewColumns}", cancellationToken, ("id", orderId)));
             }
             var order = await TryReadViewAsync(connection, transaction, $"""
-                UPDATE orders SET status = 'Shipping', failure_reason = NULL, {Touch} WHERE id = @id AND {Forward}
+                UPDATE orders SET {SetStatus(OrderStatus.Shipping)}, failure_reason = NULL, {Touch} WHERE id = @id AND {Forward}
                 RETURNING {OrderStore.ViewColumns}
                 """, cancellationToken, ("id", orderId));
             // The transaction is rolled back with the refusal, so the shipment row is not kept either.
@@ -133,7 +141,7 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource)
     public Task<OrderView> CompleteShipmentAsync(string orderId, int stages, string trackingNumber, CancellationToken cancellationToken) =>
         OrderRows.StatementAsync(dataSource, orderId, $"""
             WITH completed AS (
-                UPDATE orders SET status = 'Completed', failure_reason = NULL, {Touch} WHERE id = @id AND {Forward}
+                UPDATE orders SET {SetStatus(OrderStatus.Completed)}, failure_reason = NULL, {Touch} WHERE id = @id AND {Forward}
                 RETURNING {OrderStore.ViewColumns}),
             shipped AS (
                 UPDATE shipments SET status = 'Shipped', stage = @stage, tracking_number = COALESCE(tracking_number, @tracking),
@@ -152,22 +160,21 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// Sets the order's status and reason when <see cref="OrderTransitions"/> allows it, and otherwise returns
-    /// the order unchanged: a compensation's final record is retried until it succeeds, so it must not fail
-    /// on an order that has already finished. A final status also deletes the order's payment token.
+    /// Sets the order's status, and its reason when one is given, as far as <see cref="OrderTransitions"/>
+    /// allows, and otherwise returns the order unchanged: a compensation's final record is retried until it
+    /// succeeds, so it must not fail on an order that has already finished. The caller reads the status the
+    /// order has afterwards. A final status also deletes the order's payment token.
     /// </summary>
     public Task<OrderView> RecordStatusAsync(string orderId, OrderStatus status, string? reason, CancellationToken cancellationToken) =>
         OrderRows.StatementAsync(dataSource, orderId, $"""
             WITH changed AS (
-                UPDATE orders SET status = @status, failure_reason = @reason, {Touch} WHERE id = @id AND {Into(status)}
+                UPDATE orders SET {SetStatus(status)}, failure_reason = COALESCE(@reason, failure_reason), {Touch}
+                WHERE id = @id AND {Into(status)}
                 RETURNING {OrderStore.ViewColumns}),
             token AS (
                 DELETE FROM payment_tokens WHERE order_id IN (SELECT id FROM changed) AND @final)
-            SELECT * FROM changed
-            UNION ALL
-            SELECT {OrderStore.ViewColumns} FROM orders WHERE id = @id AND NOT EXISTS (SELECT 1 FROM changed)
-            """, cancellationToken, ("id", orderId), ("status", status.ToString()), ("reason", (object?)reason ?? DBNull.Value),
-            ("final", status.IsTerminal()));
+            {OrderRows.ChangedOrCurrent("changed")}
+            """, cancellationToken, ("id", orderId), ("reason", (object?)reason ?? DBNull.Value), ("final", status.IsTerminal()));
 
     private async Task<T> InTransactionAsync<T>(
         Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken)

@@ -41,6 +41,17 @@ internal static class OrderRows
             : Unknown(orderId);
     }
 
+    /// <summary>
+    /// The end of a statement whose CTE <paramref name="changed"/> updated the order only if its guard allowed:
+    /// the changed row, or else the order as it is. (Reading the row again in the same statement would see it
+    /// as it was before the statement, with its old version.)
+    /// </summary>
+    public static string ChangedOrCurrent(string changed) => $"""
+        SELECT * FROM {changed}
+        UNION ALL
+        SELECT {OrderStore.ViewColumns} FROM orders WHERE id = @id AND NOT EXISTS (SELECT 1 FROM {changed})
+        """;
+
     public static FulfilmentRefusedException Unknown(string orderId) =>
         new(OrderErrors.UnknownOrder, $"Unknown order {orderId}");
 

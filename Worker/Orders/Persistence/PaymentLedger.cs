@@ -22,11 +22,17 @@ public sealed class PaymentLedger(NpgsqlDataSource dataSource)
         return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
-    /// <summary>The order's charge, pending or settled, if any.</summary>
-    public async Task<ChargeRecord?> FindChargeAsync(string orderId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The charge, pending or settled, of an order that has not finished: what a compensation may refund.
+    /// A finished order's charge stays (a late compensation must not refund a completed order).
+    /// </summary>
+    public async Task<ChargeRecord?> FindRefundableChargeAsync(string orderId, CancellationToken cancellationToken)
     {
-        await using var command = OrderRows.Command(dataSource.CreateCommand(
-            "SELECT amount, reference, state = 'settled' FROM payments WHERE order_id = @id AND kind = 'charge'"), [("id", orderId)]);
+        await using var command = OrderRows.Command(dataSource.CreateCommand($"""
+            SELECT p.amount, p.reference, p.state = 'settled'
+            FROM payments p JOIN orders ON orders.id = p.order_id
+            WHERE p.order_id = @id AND p.kind = 'charge' AND {Unfinished}
+            """), [("id", orderId)]);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
             ? new ChargeRecord(reader.GetDecimal(0), reader.GetString(1), reader.GetBoolean(2))
@@ -82,7 +88,7 @@ public sealed class PaymentLedger(NpgsqlDataSource dataSource)
         // charge settled by the first attempt and a first attempt gets the row it wrote.
         await using (var command = OrderRows.Command(dataSource.CreateCommand($"""
             WITH o AS (
-                UPDATE orders SET status = 'Charged', failure_reason = NULL, {Touch} WHERE id = @id AND {Forward}
+                UPDATE orders SET {SetStatus(OrderStatus.Charged)}, failure_reason = NULL, {Touch} WHERE id = @id AND {Forward}
                 RETURNING {OrderStore.ViewColumns}),
             settled AS (
                 INSERT INTO payments (order_id, kind, amount, reference, state)
@@ -107,13 +113,19 @@ public sealed class PaymentLedger(NpgsqlDataSource dataSource)
         throw await OrderRows.RefusalAsync(dataSource, orderId, cancellationToken);
     }
 
-    /// <summary>Adds the refund that cancels the order's charge, pending or settled; nothing when there is no charge or a refund exists.</summary>
+    /// <summary>
+    /// Adds the refund that cancels the order's charge, pending or settled; nothing when there is no charge, a
+    /// refund exists, or the order has finished.
+    /// </summary>
     public Task<OrderView> RecordRefundAsync(string orderId, CancellationToken cancellationToken) =>
         OrderRows.StatementAsync(dataSource, orderId, $"""
-            WITH refund AS (
+            WITH open AS (
+                UPDATE orders SET {Touch} WHERE id = @id AND {Unfinished} RETURNING {OrderStore.ViewColumns}),
+            refund AS (
                 INSERT INTO payments (order_id, kind, amount, reference)
-                SELECT order_id, 'refund', -amount, reference FROM payments WHERE order_id = @id AND kind = 'charge'
+                SELECT order_id, 'refund', -amount, reference FROM payments
+                WHERE order_id IN (SELECT id FROM open) AND kind = 'charge'
                 ON CONFLICT (order_id, kind) DO NOTHING)
-            UPDATE orders SET {Touch} WHERE id = @id RETURNING {OrderStore.ViewColumns}
+            {OrderRows.ChangedOrCurrent("open")}
             """, cancellationToken, ("id", orderId));
 }
