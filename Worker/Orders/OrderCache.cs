@@ -9,7 +9,7 @@ public interface IOrderCache
     /// <summary>The cached view, or null on a miss or when the cache is unavailable.</summary>
     Task<OrderView?> GetAsync(string orderId);
 
-    /// <summary>Stores the view; failures are logged, not thrown.</summary>
+    /// <summary>Stores the view unless the cache holds a newer version; may return before the write lands; failures are logged, not thrown.</summary>
     Task SetAsync(OrderView order);
 }
 
@@ -63,13 +63,20 @@ public sealed partial class RedisOrderCache(
         }
     }
 
-    public async Task SetAsync(OrderView order)
+    public Task SetAsync(OrderView order)
     {
         ArgumentNullException.ThrowIfNull(order);
-        if (!redis.IsConnected)
+        if (redis.IsConnected)
         {
-            return;
+            // Nothing waits for Redis (a saga step would pay a round trip for a mirror): the version makes the
+            // order in which writes land irrelevant, and a lost write costs a cache miss, logged below.
+            _ = WriteAsync(order);
         }
+        return Task.CompletedTask;
+    }
+
+    private async Task WriteAsync(OrderView order)
+    {
         var settings = options.Value;
         var ttl = order.Status.IsTerminal() || settings.InFlightCacheTtl > settings.CacheTtl ? settings.CacheTtl : settings.InFlightCacheTtl;
         try
@@ -82,7 +89,7 @@ public sealed partial class RedisOrderCache(
                 ttl = (long)ttl.TotalMilliseconds,
             });
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {
             LogCacheFailure(logger, "write", order.OrderId, e.Message);
         }
