@@ -16,7 +16,7 @@ public sealed class ContainerScriptTests
     {
         var scripts = await ShellScriptsAsync();
 
-        Assert.Contains("temporal-schema", scripts.Keys);
+        Assert.Contains("temporal-server-schema", scripts.Keys);
         Assert.Contains("temporal-namespace", scripts.Keys);
         foreach (var (container, script) in scripts)
         {
@@ -35,7 +35,7 @@ public sealed class ContainerScriptTests
 
         // `set -eu\r` is an illegal option to busybox sh: a CRLF checkout must not reach the container.
         Assert.All(scripts, s => Assert.False(s.Value.Contains('\r', StringComparison.Ordinal), $"{s.Key}'s script contains \\r"));
-        var schema = scripts["temporal-schema"];
+        var schema = scripts["temporal-server-schema"];
         var setup = schema.IndexOf("setup-schema -v 0.0", StringComparison.Ordinal);
         Assert.True(setup >= 0 && setup < schema.IndexOf("update-schema", StringComparison.Ordinal),
             "the schema job must run setup-schema -v 0.0 before update-schema, so a new database prints no error");

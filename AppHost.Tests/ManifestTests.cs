@@ -27,6 +27,11 @@ public sealed class ManifestTests
         Assert.False(worker.TryGetProperty("args", out _), "run-mode launch arguments leaked into the manifest"); // BuildOutputLaunch is run mode only
         var workerEnv = worker.GetProperty("env").EnumerateObject().Select(e => e.Name).ToList();
         Assert.DoesNotContain(workerEnv, name => name.EndsWith("_PASSWORD", StringComparison.Ordinal) || name.EndsWith("_URI", StringComparison.Ordinal));
+        // The Temporal namespace is a value a deployment tool can resolve like the database's connection string.
+        var temporal = resources.Single(r => r.Name == "temporal").Value;
+        Assert.Equal("value.v0", temporal.GetProperty("type").GetString());
+        Assert.Equal("Endpoint={temporal-server.bindings.grpc.host}:{temporal-server.bindings.grpc.port};Namespace=orders",
+            temporal.GetProperty("connectionString").GetString());
     }
 }
 

@@ -18,19 +18,20 @@ public sealed class ModelTests
         await using var app = await BuildAsync();
         var containers = app.Model().Resources.OfType<ContainerResource>().ToDictionary(r => r.Name);
 
-        Assert.Equal(["postgres", "redis", "temporal", "temporal-namespace", "temporal-schema", "temporal-ui"], containers.Keys.Order());
+        Assert.Equal(["postgres", "redis", "temporal-namespace", "temporal-server", "temporal-server-schema", "temporal-ui"], containers.Keys.Order());
         foreach (var container in containers.Values)
         {
             var image = container.Annotations.OfType<ContainerImageAnnotation>().Single();
             Assert.False(string.IsNullOrEmpty(image.Tag), $"{container.Name} has no tag");
             Assert.NotEqual("latest", image.Tag);
         }
-        Assert.Equal(("temporalio/server", "1.31.0"), Image(containers["temporal"]));
-        Assert.Equal(("temporalio/admin-tools", "1.31.0"), Image(containers["temporal-schema"]));
+        Assert.Equal(("temporalio/server", "1.31.0"), Image(containers["temporal-server"]));
+        Assert.Equal(("temporalio/admin-tools", "1.31.0"), Image(containers["temporal-server-schema"]));
+        Assert.Equal(("temporalio/admin-tools", "1.31.0"), Image(containers["temporal-namespace"]));
         Assert.Equal("temporalio/ui", Image(containers["temporal-ui"]).Image);
         // PostgreSQL 16 is the newest major Temporal tests its persistence on.
-        Assert.Equal(StackImages.PostgresTag, Image(containers["postgres"]).Tag);
-        Assert.StartsWith("16.", StackImages.PostgresTag);
+        Assert.Equal(global::AppHost.StackExtensions.PostgresTag, Image(containers["postgres"]).Tag);
+        Assert.StartsWith("16.", global::AppHost.StackExtensions.PostgresTag);
     }
 
     [Fact]
@@ -54,27 +55,46 @@ public sealed class ModelTests
         await using var app = await BuildAsync();
         var resources = app.Model().Resources.ToDictionary(r => r.Name);
 
-        Assert.Contains(("temporal-schema", WaitType.WaitForCompletion), Waits(resources["temporal"]));
-        Assert.Contains(("postgres", WaitType.WaitUntilHealthy), Waits(resources["temporal-schema"]));
-        Assert.Contains(("temporal", WaitType.WaitUntilHealthy), Waits(resources["temporal-namespace"]));
-        Assert.Contains(("temporal", WaitType.WaitUntilHealthy), Waits(resources["temporal-ui"]));
-        var worker = Waits(resources["worker"]);
-        Assert.Contains(("temporal-namespace", WaitType.WaitForCompletion), worker);
-        Assert.Contains(("appdb", WaitType.WaitUntilHealthy), worker);
-        Assert.Contains(("redis", WaitType.WaitUntilHealthy), worker);
+        Assert.Contains(("temporal-server-schema", WaitType.WaitForCompletion), Waits(resources["temporal-server"]));
+        Assert.Contains(("postgres", WaitType.WaitUntilHealthy), Waits(resources["temporal-server-schema"]));
+        Assert.Contains(("temporal-server", WaitType.WaitUntilHealthy), Waits(resources["temporal-namespace"]));
+        Assert.Contains(("temporal-server", WaitType.WaitUntilHealthy), Waits(resources["temporal-ui"]));
+        // The worker waits for the namespace the way it waits for its database (healthy means it exists), and
+        // Aspire adds each one's server.
+        Assert.Equal(
+            [("appdb", WaitType.WaitUntilHealthy), ("postgres", WaitType.WaitUntilHealthy), ("redis", WaitType.WaitUntilHealthy),
+             ("temporal", WaitType.WaitUntilHealthy), ("temporal-server", WaitType.WaitUntilHealthy)],
+            Waits(resources["worker"]).Order());
     }
 
     [Fact]
-    public async Task Temporal_is_healthy_only_when_serving_and_is_referenced_by_its_grpc_address()
+    public async Task Temporal_server_is_healthy_only_when_serving_and_is_addressed_by_its_grpc_endpoint()
     {
         await using var app = await BuildAsync();
-        var temporal = app.Model().Resources.OfType<TemporalServerResource>().Single();
+        var server = app.Model().Resources.OfType<TemporalServerResource>().Single();
 
-        Assert.Contains(temporal.Annotations.OfType<HealthCheckAnnotation>(), h => h.Key == "temporal-serving");
-        Assert.Equal("{temporal.bindings.grpc.host}:{temporal.bindings.grpc.port}", temporal.ConnectionStringExpression.ValueExpression);
-        var grpc = temporal.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "grpc");
+        Assert.Contains(server.Annotations.OfType<HealthCheckAnnotation>(), h => h.Key == "temporal-server-serving");
+        Assert.Equal("{temporal-server.bindings.grpc.host}:{temporal-server.bindings.grpc.port}", server.ConnectionStringExpression.ValueExpression);
+        var grpc = server.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "grpc");
         Assert.Equal(7233, grpc.TargetPort);
         Assert.Equal("http2", grpc.Transport);
+        Assert.Empty(server.Annotations.OfType<ContainerMountAnnotation>()); // dynamic config is written into the container, not mounted
+    }
+
+    [Fact]
+    public async Task Temporal_namespace_is_a_child_of_the_server_healthy_once_it_exists_and_carries_address_and_namespace()
+    {
+        await using var app = await BuildAsync("Temporal:Namespace=shop", "Temporal:RetentionDays=7");
+        var ns = app.Model().Resources.OfType<TemporalNamespaceResource>().Single();
+
+        Assert.Equal("temporal", ns.Name);
+        Assert.Equal(("shop", TimeSpan.FromDays(7)), (ns.NamespaceName, ns.Retention));
+        Assert.Same(app.Model().Resources.OfType<TemporalServerResource>().Single(), ns.Parent);
+        Assert.Contains(ns.Annotations.OfType<HealthCheckAnnotation>(), h => h.Key == "temporal-exists");
+        Assert.Equal("Endpoint={temporal-server.bindings.grpc.host}:{temporal-server.bindings.grpc.port};Namespace=shop",
+            ns.ConnectionStringExpression.ValueExpression);
+        var job = await PublishEnvironmentAsync(app, "temporal-namespace");
+        Assert.Equal(("shop", "168h"), (job["TEMPORAL_NAMESPACE"], job["TEMPORAL_RETENTION"]));
     }
 
     [Fact]
@@ -84,9 +104,9 @@ public sealed class ModelTests
 
         var env = await PublishEnvironmentAsync(app, "worker");
 
-        Assert.Equal("{temporal.connectionString}", env["Temporal__Address"]);
-        Assert.Equal("orders", env["Temporal__Namespace"]);
-        Assert.Equal("orders", env["Temporal__TaskQueue"]);
+        // Temporal is a reference like the database: one connection string, nothing set by hand.
+        Assert.Equal("{temporal.connectionString}", env["ConnectionStrings__temporal"]);
+        Assert.DoesNotContain(env.Keys, k => k.StartsWith("Temporal__", StringComparison.Ordinal));
         Assert.Equal("{appdb.connectionString}", env["ConnectionStrings__appdb"]);
         Assert.Equal("{redis.connectionString}", env["ConnectionStrings__redis"]);
         Assert.Equal("{api-key.value}", env["Api__Keys"]);
@@ -101,7 +121,7 @@ public sealed class ModelTests
 
         Assert.True(parameters["postgres-password"].Secret);
         Assert.True(parameters["api-key"].Secret);
-        var schemaEnv = await PublishEnvironmentAsync(app, "temporal-schema");
+        var schemaEnv = await PublishEnvironmentAsync(app, "temporal-server-schema");
         Assert.Equal("{postgres-password.value}", schemaEnv["SQL_PASSWORD"]);
     }
 
@@ -130,6 +150,7 @@ public sealed class ModelTests
         });
         Assert.Empty(Waits(app.Model().Resources.Single(r => r.Name == "worker")));
         var env = await PublishEnvironmentAsync(app, "worker");
+        Assert.Equal("{temporal.connectionString}", env["ConnectionStrings__temporal"]);
         Assert.Equal("shop.acct", env["Temporal__Namespace"]);
         Assert.Equal("{temporal-api-key.value}", env["Temporal__ApiKey"]);
         Assert.True(app.Model().Resources.OfType<ParameterResource>().Single(p => p.Name == "temporal-api-key").Secret);

@@ -2,7 +2,7 @@ using System.Reflection;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.Configuration;
 
-namespace Aspire.Hosting;
+namespace AppHost;
 
 /// <summary>
 /// Starts a project resource from the assembly the AppHost build produced (<c>dotnet Worker.dll</c>) instead of
@@ -17,7 +17,7 @@ namespace Aspire.Hosting;
 /// project becomes an image), an IDE debug session (the IDE launches the project itself), <c>dotnet watch</c>, and
 /// when the assembly is missing.
 /// </remarks>
-public static class BuildOutputLaunch
+internal static class BuildOutputLaunch
 {
     private const string MetadataPrefix = "projectresourceassembly:";
 

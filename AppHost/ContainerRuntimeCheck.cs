@@ -1,16 +1,16 @@
 using System.Diagnostics;
 using Aspire.Hosting.ApplicationModel;
 
-namespace Aspire.Hosting;
+namespace AppHost;
 
 /// <summary>The model needs containers and no container engine answers.</summary>
-public sealed class ContainerRuntimeUnavailableException(string message) : DistributedApplicationException(message);
+internal sealed class ContainerRuntimeUnavailableException(string message) : DistributedApplicationException(message);
 
 /// <summary>
 /// Aspire's default without a container engine is to wait forever on "runtime unhealthy" containers.
 /// This check fails within seconds instead, with what is missing and the two ways out.
 /// </summary>
-public static class ContainerRuntimeCheck
+internal static class ContainerRuntimeCheck
 {
     public static IDistributedApplicationBuilder FailFastWithoutContainerRuntime(this IDistributedApplicationBuilder builder)
     {

@@ -1,3 +1,4 @@
+using AppHost;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.Configuration;
 
@@ -13,9 +14,10 @@ var cache = builder.AddOptionalCache();
 builder.AddProject<Projects.Worker>("worker")
     .RunFromBuildOutput()
     .WithReferenceEnvironment(ReferenceEnvironmentInjectionFlags.ConnectionString) // no password copies in *_URI variables
-    .WithAppDatabase(appDb)
-    .WithOptionalCache(cache)
-    .WithTemporal(temporal)
+    .WithDependency(appDb)
+    .WithDependency(temporal)
+    .WithDependency(cache)
+    .WithExistingTemporalSettings()
     .WithApiSecrets()
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints()

@@ -1,14 +1,7 @@
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.Configuration;
 
-namespace Aspire.Hosting;
-
-/// <summary>The Temporal server the worker talks to: a container stack, or an existing server.</summary>
-public sealed record TemporalTarget(
-    IResourceBuilder<IResourceWithConnectionString> Server,
-    string Namespace,
-    IResourceBuilder<IResource>? ReadyWhenCompleted,
-    IResourceBuilder<ParameterResource>? ApiKey);
+namespace AppHost;
 
 /// <summary>
 /// The infrastructure of the model. Each piece is a container by default and becomes a connection string
@@ -16,16 +9,26 @@ public sealed record TemporalTarget(
 /// <c>ConnectionStrings:temporal</c>), so the same model runs against local containers, shared servers,
 /// managed services or Temporal Cloud.
 /// </summary>
-public static class StackExtensions
+internal static class StackExtensions
 {
     public const string AppDatabase = "appdb";
     public const string Cache = "redis";
+
+    /// <summary>The worker's Temporal reference: the namespace resource, or the existing server's connection string.</summary>
     public const string Temporal = "temporal";
+
+    /// <summary>
+    /// PostgreSQL 16, the newest major Temporal tests its persistence on (its docs list 13.18, 14.15, 15.10 and
+    /// 16.6; samples-server runs 16); 17 is outside that set. 16.11 is a later patch of the tested 16.6 (patches
+    /// carry only fixes) published as an official image. A move to 17 waits until Temporal tests it.
+    /// </summary>
+    public const string PostgresTag = "16.11";
+
+    public const string RedisTag = "8.2";
 
     /// <summary>PostgreSQL in a container (data volume, secret password), or null when the app database is existing.</summary>
     public static IResourceBuilder<PostgresServerResource>? AddPostgresServer(this IDistributedApplicationBuilder builder)
     {
-        ArgumentNullException.ThrowIfNull(builder);
         if (builder.IsExisting(AppDatabase))
         {
             return null;
@@ -33,35 +36,28 @@ public static class StackExtensions
         var password = builder.AddParameter("postgres-password", new GenerateParameterDefault { MinLength = 24, Special = false },
             secret: true, persist: true);
         return builder.AddPostgres("postgres", password: password)
-            .WithImageTag(StackImages.PostgresTag)
+            .WithImageTag(PostgresTag)
             .WithDataVolume();
     }
 
     /// <summary>The worker's database: on the container server, or the configured connection string.</summary>
     public static IResourceBuilder<IResourceWithConnectionString> AddAppDatabase(
-        this IDistributedApplicationBuilder builder, IResourceBuilder<PostgresServerResource>? postgres)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        return postgres is null
+        this IDistributedApplicationBuilder builder, IResourceBuilder<PostgresServerResource>? postgres) =>
+        postgres is null
             ? builder.AddConnectionString(AppDatabase)
             : postgres.AddDatabase(AppDatabase);
-    }
 
     /// <summary>
-    /// Temporal: the container stack (schema job, server, namespace job, Web UI) on <paramref name="postgres"/>,
-    /// or the existing server named by <c>ConnectionStrings:temporal</c> (with <c>Parameters:temporal-api-key</c>
-    /// for Temporal Cloud).
+    /// The worker's Temporal namespace: a Temporal server with its Web UI on <paramref name="postgres"/> and the
+    /// namespace <c>Temporal:Namespace</c> (default <c>orders</c>, retention <c>Temporal:RetentionDays</c>, default 3)
+    /// on it; or the existing server named by <c>ConnectionStrings:temporal</c>.
     /// </summary>
-    public static TemporalTarget AddTemporal(this IDistributedApplicationBuilder builder, IResourceBuilder<PostgresServerResource>? postgres)
+    public static IResourceBuilder<IResourceWithConnectionString> AddTemporal(
+        this IDistributedApplicationBuilder builder, IResourceBuilder<PostgresServerResource>? postgres)
     {
-        ArgumentNullException.ThrowIfNull(builder);
         if (builder.IsExisting(Temporal))
         {
-            var apiKey = string.IsNullOrEmpty(builder.Configuration["Parameters:temporal-api-key"])
-                ? null
-                : builder.AddParameter("temporal-api-key", secret: true);
-            return new TemporalTarget(builder.AddConnectionString(Temporal),
-                builder.Configuration["Temporal:Namespace"] ?? "default", null, apiKey);
+            return builder.AddConnectionString(Temporal);
         }
         if (postgres is null)
         {
@@ -69,24 +65,23 @@ public static class StackExtensions
                 $"ConnectionStrings:{AppDatabase} points at an existing PostgreSQL, so Temporal cannot run in a container "
                 + $"on the AppHost's PostgreSQL: also set ConnectionStrings:{Temporal} (host:port of an existing Temporal).");
         }
-        var ns = builder.Configuration["Temporal:Namespace"] ?? "orders";
-        var retention = TimeSpan.FromDays(builder.Configuration.GetValue("Temporal:RetentionDays", 3));
-        var server = builder.AddTemporalServer(Temporal, postgres, ns, retention);
-        builder.AddTemporalUi("temporal-ui", server);
-        return new TemporalTarget(server, ns, builder.NamespaceJob(server), null);
+        return builder.AddTemporalServer("temporal-server", postgres)
+            .WithTemporalUi("temporal-ui")
+            .AddNamespace(Temporal,
+                builder.Configuration["Temporal:Namespace"] ?? "orders",
+                TimeSpan.FromDays(builder.Configuration.GetValue("Temporal:RetentionDays", 3)));
     }
 
     /// <summary>Redis as the optional cache: a container, the configured connection string, or nothing when <c>Redis:Enabled</c> is false.</summary>
     public static IResourceBuilder<IResourceWithConnectionString>? AddOptionalCache(this IDistributedApplicationBuilder builder)
     {
-        ArgumentNullException.ThrowIfNull(builder);
         if (!builder.Configuration.GetValue("Redis:Enabled", true))
         {
             return null;
         }
         return builder.IsExisting(Cache)
             ? builder.AddConnectionString(Cache)
-            : builder.AddRedis(Cache).WithImageTag(StackImages.RedisTag);
+            : builder.AddRedis(Cache).WithImageTag(RedisTag);
     }
 
     private static bool IsExisting(this IDistributedApplicationBuilder builder, string connectionName) =>

@@ -1,46 +1,47 @@
 using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.Configuration;
 
-namespace Aspire.Hosting;
+namespace AppHost;
 
 /// <summary>How the worker is wired to the rest of the model.</summary>
-public static class WorkerExtensions
+internal static class WorkerExtensions
 {
-    public const string TaskQueue = "orders";
-
-    public static IResourceBuilder<ProjectResource> WithAppDatabase(
-        this IResourceBuilder<ProjectResource> worker, IResourceBuilder<IResourceWithConnectionString> database)
+    /// <summary>
+    /// References the resource and, when it is something the model runs, waits for it to be healthy. An
+    /// existing server given as a connection string has no state to wait for: it is there or not. Nothing
+    /// happens for an absent optional resource.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithDependency(
+        this IResourceBuilder<ProjectResource> worker, IResourceBuilder<IResourceWithConnectionString>? dependency)
     {
-        ArgumentNullException.ThrowIfNull(worker);
-        ArgumentNullException.ThrowIfNull(database);
-        worker.WithReference(database);
-        // Only containers have a state to wait for; an existing server is there or not.
-        return database.Resource is PostgresDatabaseResource ? worker.WaitFor(database) : worker;
-    }
-
-    public static IResourceBuilder<ProjectResource> WithOptionalCache(
-        this IResourceBuilder<ProjectResource> worker, IResourceBuilder<IResourceWithConnectionString>? cache)
-    {
-        ArgumentNullException.ThrowIfNull(worker);
-        if (cache is null)
+        if (dependency is null)
         {
             return worker;
         }
-        worker.WithReference(cache);
-        return cache.Resource is RedisResource ? worker.WaitFor(cache) : worker;
+        worker.WithReference(dependency);
+        return dependency.Resource is ParameterResource ? worker : worker.WaitFor(dependency); // a connection string read from configuration
     }
 
-    public static IResourceBuilder<ProjectResource> WithTemporal(this IResourceBuilder<ProjectResource> worker, TemporalTarget temporal)
+    /// <summary>
+    /// Settings an existing Temporal needs besides its address: the namespace when <c>ConnectionStrings:temporal</c>
+    /// is a bare <c>host:port</c>, and Temporal Cloud's API key as a secret parameter (<c>Parameters:temporal-api-key</c>).
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithExistingTemporalSettings(this IResourceBuilder<ProjectResource> worker)
     {
-        ArgumentNullException.ThrowIfNull(worker);
-        ArgumentNullException.ThrowIfNull(temporal);
-        worker.WithEnvironment("Temporal__Address", temporal.Server)
-            .WithEnvironment("Temporal__Namespace", temporal.Namespace)
-            .WithEnvironment("Temporal__TaskQueue", TaskQueue);
-        if (temporal.ApiKey is not null)
+        var configuration = worker.ApplicationBuilder.Configuration;
+        if (string.IsNullOrWhiteSpace(configuration.GetConnectionString(StackExtensions.Temporal)))
         {
-            worker.WithEnvironment("Temporal__ApiKey", temporal.ApiKey);
+            return worker;
         }
-        return temporal.ReadyWhenCompleted is null ? worker : worker.WaitForCompletion(temporal.ReadyWhenCompleted);
+        if (configuration["Temporal:Namespace"] is { Length: > 0 } ns)
+        {
+            worker.WithEnvironment("Temporal__Namespace", ns);
+        }
+        if (!string.IsNullOrEmpty(configuration["Parameters:temporal-api-key"]))
+        {
+            worker.WithEnvironment("Temporal__ApiKey", worker.ApplicationBuilder.AddParameter("temporal-api-key", secret: true));
+        }
+        return worker;
     }
 
     /// <summary>
@@ -49,7 +50,6 @@ public static class WorkerExtensions
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithApiSecrets(this IResourceBuilder<ProjectResource> worker)
     {
-        ArgumentNullException.ThrowIfNull(worker);
         var builder = worker.ApplicationBuilder;
         var apiKey = builder.AddParameter("api-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
         worker.WithEnvironment("Api__Keys", apiKey);

@@ -1,4 +1,4 @@
-namespace Aspire.Hosting;
+namespace Aspire.Hosting.Temporal;
 
 /// <summary>
 /// The one-shot jobs of the Temporal stack, as shell scripts run by <c>temporalio/admin-tools</c> (Alpine,
@@ -27,7 +27,7 @@ internal static class TemporalScripts
         echo "Temporal schema is up to date"
         """);
 
-    /// <summary>Registers the worker's namespace unless it exists, retrying while the server settles.</summary>
+    /// <summary>Registers a namespace unless it exists, retrying while the server settles.</summary>
     /// <remarks>
     /// The frontend answers SERVING before its membership ring has settled, so the first describe or create
     /// can fail (Temporal's samples-server retries here for the same reason). 30 tries 2 s apart, then a

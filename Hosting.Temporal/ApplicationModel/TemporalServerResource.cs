@@ -1,0 +1,35 @@
+namespace Aspire.Hosting.ApplicationModel;
+
+/// <summary>
+/// A Temporal server (frontend and all services in one container, <c>temporalio/server</c>) backed by
+/// PostgreSQL. Its connection string is the frontend's <c>host:port</c>, which is what Temporal tools (the
+/// Web UI, the CLI) take as their address. Workers reference a namespace instead
+/// (<see cref="TemporalNamespaceResource"/>), which carries the address and the namespace.
+/// </summary>
+/// <param name="name">The resource name; also the server's host name inside the container network.</param>
+public sealed class TemporalServerResource(string name) : ContainerResource(name), IResourceWithConnectionString
+{
+    internal const string GrpcEndpointName = "grpc";
+    internal const string MetricsEndpointName = "metrics";
+
+    private readonly List<TemporalNamespaceResource> namespaces = [];
+    private Aspire.Hosting.Temporal.HealthChecks.TemporalFrontendConnection? frontend;
+
+    /// <summary>The frontend's gRPC endpoint (HTTP/2, port 7233 in the container).</summary>
+    public EndpointReference GrpcEndpoint => new(this, GrpcEndpointName);
+
+    /// <summary>The server's Prometheus endpoint (port 9090 in the container).</summary>
+    public EndpointReference MetricsEndpoint => new(this, MetricsEndpointName);
+
+    /// <summary>The namespaces added to this server, in the order they were added.</summary>
+    public IReadOnlyList<TemporalNamespaceResource> Namespaces => namespaces;
+
+    /// <inheritdoc />
+    public ReferenceExpression ConnectionStringExpression =>
+        ReferenceExpression.Create($"{GrpcEndpoint.Property(EndpointProperty.HostAndPort)}");
+
+    /// <summary>The connection the health checks of this server and its namespaces share.</summary>
+    internal Aspire.Hosting.Temporal.HealthChecks.TemporalFrontendConnection Frontend => frontend ??= new(this);
+
+    internal void AddNamespace(TemporalNamespaceResource ns) => namespaces.Add(ns);
+}

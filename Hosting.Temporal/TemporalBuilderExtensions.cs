@@ -1,0 +1,139 @@
+using System.Globalization;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Temporal;
+using Aspire.Hosting.Temporal.HealthChecks;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Aspire.Hosting;
+
+/// <summary>
+/// Adds a Temporal server (with its schema job), namespaces (each with its creation job) and the Temporal Web UI
+/// to the application model, in the topology Temporal runs in production: PostgreSQL persistence, a schema
+/// migrated before the server starts, namespaces created once the server serves.
+/// </summary>
+public static class TemporalBuilderExtensions
+{
+    /// <summary>Where <c>temporalio/server</c> reads its dynamic configuration.</summary>
+    private const string DynamicConfigDirectory = "/etc/temporal/config/dynamicconfig";
+
+    // Written into the container at start, so the resource needs no file of the AppHost's (and no bind mount,
+    // which a deployment could not carry).
+    private const string DynamicConfig = """
+        # Temporal dynamic configuration of this server.
+        limit.maxIDLength:
+          - value: 255
+            constraints: {}
+        system.forceSearchAttributesCacheRefreshOnRead:
+          - value: true # a local server: no cache lag when search attributes are added
+            constraints: {}
+        """;
+
+    /// <summary>
+    /// Adds a Temporal server on <paramref name="postgres"/>. A <c>{name}-schema</c> job creates and migrates its
+    /// databases (<c>temporal</c>, <c>temporal_visibility</c>); the server starts once that job completed, and is
+    /// healthy once its frontend answers the gRPC health call with SERVING.
+    /// </summary>
+    /// <param name="builder">The application builder.</param>
+    /// <param name="name">Resource name; also the host name of the server inside the container network.</param>
+    /// <param name="postgres">The PostgreSQL server that holds Temporal's databases.</param>
+    /// <returns>The server, to add namespaces to (<see cref="AddNamespace"/>).</returns>
+    public static IResourceBuilder<TemporalServerResource> AddTemporalServer(
+        this IDistributedApplicationBuilder builder, [ResourceName] string name, IResourceBuilder<PostgresServerResource> postgres)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(postgres);
+        var pg = postgres.Resource;
+        var host = pg.PrimaryEndpoint.Property(EndpointProperty.Host);
+        var port = pg.PrimaryEndpoint.Property(EndpointProperty.TargetPort);
+
+        var schema = builder.AddContainer($"{name}-schema", TemporalImages.AdminTools, TemporalImages.ServerTag)
+            .WithEntrypoint("/bin/sh")
+            .WithArgs("-c", TemporalScripts.SetupSchema)
+            .WithEnvironment("POSTGRES_SEEDS", host)
+            .WithEnvironment("DB_PORT", port)
+            .WithEnvironment("POSTGRES_USER", pg.UserNameReference)
+            .WithEnvironment("SQL_PASSWORD", pg.PasswordParameter)
+            .WithParentRelationship(postgres)
+            .WaitFor(postgres);
+
+        var server = new TemporalServerResource(name);
+        var servingCheck = $"{name}-serving";
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            servingCheck, _ => new TemporalServingHealthCheck(server.Frontend), failureStatus: null, tags: null));
+        return builder.AddResource(server)
+            .WithImage(TemporalImages.Server, TemporalImages.ServerTag)
+            .WithEndpoint(targetPort: 7233, name: TemporalServerResource.GrpcEndpointName, scheme: "http")
+            .WithEndpoint(TemporalServerResource.GrpcEndpointName, e => e.Transport = "http2") // gRPC
+            .WithHttpEndpoint(targetPort: 9090, name: TemporalServerResource.MetricsEndpointName)
+            .WithEnvironment("DB", "postgres12")
+            .WithEnvironment("POSTGRES_SEEDS", host)
+            .WithEnvironment("DB_PORT", port)
+            .WithEnvironment("POSTGRES_USER", pg.UserNameReference)
+            .WithEnvironment("POSTGRES_PWD", pg.PasswordParameter)
+            .WithEnvironment("BIND_ON_IP", "0.0.0.0")
+            .WithEnvironment("PROMETHEUS_ENDPOINT", "0.0.0.0:9090")
+            // Absolute: the server reads this path as given, and a relative one would depend on the image's working directory.
+            .WithEnvironment("DYNAMIC_CONFIG_FILE_PATH", $"{DynamicConfigDirectory}/development-sql.yaml")
+            .WithContainerFiles(DynamicConfigDirectory, [new ContainerFile { Name = "development-sql.yaml", Contents = DynamicConfig }])
+            .WithHealthCheck(servingCheck)
+            .WaitForCompletion(schema);
+    }
+
+    /// <summary>
+    /// Adds a namespace to the server: what workers reference (<c>WithReference(ns).WaitFor(ns)</c>). A
+    /// <c>{name}-namespace</c> job creates it once the server serves (idempotent, retried while the server
+    /// settles); the namespace is healthy once the server describes it.
+    /// </summary>
+    /// <param name="server">The server.</param>
+    /// <param name="name">Resource name; also the connection-string name workers read (<c>ConnectionStrings:{name}</c>).</param>
+    /// <param name="namespaceName">The Temporal namespace; defaults to <paramref name="name"/>.</param>
+    /// <param name="retention">History retention of closed workflows; defaults to 3 days, at least 1 day.</param>
+    public static IResourceBuilder<TemporalNamespaceResource> AddNamespace(
+        this IResourceBuilder<TemporalServerResource> server, [ResourceName] string name, string? namespaceName = null, TimeSpan? retention = null)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        var builder = server.ApplicationBuilder;
+        var ns = new TemporalNamespaceResource(name, namespaceName ?? name, retention ?? TimeSpan.FromDays(3), server.Resource);
+        server.Resource.AddNamespace(ns);
+
+        var job = builder.AddContainer($"{name}-namespace", TemporalImages.AdminTools, TemporalImages.ServerTag)
+            .WithEntrypoint("/bin/sh")
+            .WithArgs("-c", TemporalScripts.CreateNamespace)
+            .WithEnvironment("TEMPORAL_ADDRESS", server.Resource.ConnectionStringExpression)
+            .WithEnvironment("TEMPORAL_NAMESPACE", ns.NamespaceName)
+            .WithEnvironment("TEMPORAL_RETENTION", ((int)ns.Retention.TotalHours).ToString(CultureInfo.InvariantCulture) + "h")
+            .WaitFor(server);
+
+        var existsCheck = $"{name}-exists";
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            existsCheck, _ => new TemporalNamespaceHealthCheck(server.Resource.Frontend, ns.NamespaceName, job.Resource.Name),
+            failureStatus: null, tags: null));
+        var namespaceBuilder = builder.AddResource(ns).WithHealthCheck(existsCheck);
+        job.WithParentRelationship(namespaceBuilder);
+        return namespaceBuilder;
+    }
+
+    /// <summary>
+    /// Adds the Temporal Web UI for the server, reachable from outside, opening on the server's first namespace.
+    /// </summary>
+    /// <param name="server">The server.</param>
+    /// <param name="name">Resource name; defaults to <c>{server}-ui</c>.</param>
+    public static IResourceBuilder<TemporalServerResource> WithTemporalUi(
+        this IResourceBuilder<TemporalServerResource> server, [ResourceName] string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        var resource = server.Resource;
+        server.ApplicationBuilder.AddContainer(name ?? $"{resource.Name}-ui", TemporalImages.Ui, TemporalImages.UiTag)
+            .WithHttpEndpoint(targetPort: 8080, name: "http")
+            .WithExternalHttpEndpoints()
+            .WithEnvironment("TEMPORAL_ADDRESS", resource.ConnectionStringExpression)
+            // Read when the container is configured: namespaces may be added after the UI.
+            .WithEnvironment(context => context.EnvironmentVariables["TEMPORAL_DEFAULT_NAMESPACE"] =
+                resource.Namespaces.Count > 0 ? resource.Namespaces[0].NamespaceName : "default")
+            .WithHttpHealthCheck("/healthz")
+            .WithParentRelationship(server)
+            .WaitFor(server);
+        return server;
+    }
+}
