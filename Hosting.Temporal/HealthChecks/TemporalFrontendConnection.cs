@@ -7,16 +7,22 @@ namespace Aspire.Hosting.Temporal.HealthChecks;
 /// One lazy connection to a server's frontend, made once its endpoint is allocated and shared by every health
 /// check of that server and its namespaces (a new gRPC connection per probe would cost a handshake each time).
 /// </summary>
-internal sealed class TemporalFrontendConnection(TemporalServerResource server)
+internal sealed class TemporalFrontendConnection(Func<CancellationToken, ValueTask<string?>> address)
 {
     private TemporalConnection? connection;
+
+    /// <summary>The frontend of <paramref name="server"/>, at the address allocated to its gRPC endpoint.</summary>
+    public TemporalFrontendConnection(TemporalServerResource server)
+        : this(server.GrpcEndpoint.Property(EndpointProperty.HostAndPort).GetValueAsync)
+    {
+    }
 
     public async Task<TemporalConnection> GetAsync(CancellationToken cancellationToken)
     {
         if (connection is null)
         {
-            var address = await server.GrpcEndpoint.Property(EndpointProperty.HostAndPort).GetValueAsync(cancellationToken);
-            connection = TemporalConnection.CreateLazy(new TemporalConnectionOptions(address!));
+            var target = await address(cancellationToken) ?? throw new InvalidOperationException("The frontend has no address yet.");
+            connection = TemporalConnection.CreateLazy(new TemporalConnectionOptions(target));
         }
         await connection.ConnectAsync();
         return connection;
