@@ -10,7 +10,8 @@ public sealed class TemporalSettings
 
     public string Namespace { get; set; } = "default";
 
-    public string TaskQueue { get; set; } = "orders";
+    /// <summary>The task queue the worker polls and the API starts workflows on; the application sets its default.</summary>
+    public string TaskQueue { get; set; } = "default";
 
     /// <summary>Temporal Cloud API key (a secret). Setting it turns TLS on unless <see cref="Tls"/> says otherwise.</summary>
     public string? ApiKey { get; set; }
@@ -33,7 +34,10 @@ public sealed class TemporalSettings
     /// <summary>How long a worker lets in-flight activities finish on shutdown before cancelling them.</summary>
     public TimeSpan GracefulShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Worker identity prefix; the host name is appended so each replica is told apart in the Temporal UI.</summary>
+    /// <summary>
+    /// Identity prefix (default <c>&lt;task queue&gt;-worker</c>); the host name is appended so each replica is told
+    /// apart in the Temporal UI.
+    /// </summary>
     public string? Identity { get; set; }
 
     public bool UseTls => Tls ?? (!string.IsNullOrEmpty(ApiKey) || !string.IsNullOrEmpty(TlsClientCertPath));

@@ -1,15 +1,16 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
+using Worker.Temporal;
 
 namespace Worker.Orders.Persistence;
 
 /// <summary>
 /// Applies <see cref="DatabaseSchema"/> in the background, retrying while PostgreSQL is unreachable, so the
 /// process starts (and answers liveness) even when the database comes up after it. Readiness stays
-/// unhealthy and the worker does not poll until the schema is in place.
+/// unhealthy and the worker does not poll until the schema is in place (it is the worker's readiness gate).
 /// </summary>
 public sealed partial class DatabaseInitializer(NpgsqlDataSource dataSource, ILogger<DatabaseInitializer> logger)
-    : BackgroundService, IHealthCheck
+    : BackgroundService, IHealthCheck, IWorkerReadinessGate
 {
     private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Exception? lastError;
