@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Temporalio.Exceptions;
 using Temporalio.Testing;
 using Worker.Orders;
+using Worker.Orders.Payments;
 using Worker.Tests.Infrastructure;
 
 namespace Worker.Tests.Activities;

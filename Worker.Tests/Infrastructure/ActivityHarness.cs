@@ -2,6 +2,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using Worker.Orders;
+using Worker.Orders.Cache;
+using Worker.Orders.Payments;
 using Worker.Orders.Persistence;
 
 namespace Worker.Tests.Infrastructure;

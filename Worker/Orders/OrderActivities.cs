@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Options;
 using Temporalio.Activities;
 using Temporalio.Exceptions;
+using Worker.Orders.Cache;
+using Worker.Orders.Payments;
 using Worker.Orders.Persistence;
 
 namespace Worker.Orders;

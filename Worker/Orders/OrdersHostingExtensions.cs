@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using StackExchange.Redis;
 using Temporalio.Extensions.Hosting;
 using Temporalio.Worker;
+using Worker.Orders.Cache;
+using Worker.Orders.Payments;
 using Worker.Orders.Persistence;
 using Worker.Temporal;
 
@@ -94,27 +95,5 @@ public static class OrdersHostingExtensions
 
         services.AddHttpClient<PaymentGateway>();
         return builder;
-    }
-}
-
-/// <summary>Redis answers a PING; reported as Degraded (not Unhealthy) when it does not.</summary>
-public sealed class RedisCacheHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        if (!redis.IsConnected)
-        {
-            return new HealthCheckResult(context.Registration.FailureStatus, "Redis cache not connected; serving from PostgreSQL");
-        }
-        try
-        {
-            await redis.GetDatabase().PingAsync().WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
-            return HealthCheckResult.Healthy();
-        }
-        catch (Exception e) when (e is RedisException or TimeoutException)
-        {
-            return new HealthCheckResult(context.Registration.FailureStatus, "Redis cache not answering; serving from PostgreSQL", e);
-        }
     }
 }

@@ -149,6 +149,3 @@ public static class DatabaseSchema
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }
-
-/// <summary>One step of the schema: a name for <c>schema_migrations</c> and the SQL that applies it.</summary>
-public sealed record Migration(string Name, string Script);

@@ -1,22 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 
-namespace Worker.Orders;
-
-/// <summary>Settings of the external payment gateway (section <c>Payments</c>).</summary>
-public sealed class PaymentsOptions
-{
-    public const string Section = "Payments";
-
-    /// <summary>Base address of the gateway; when unset, payments are recorded in the ledger only.</summary>
-    public Uri? Endpoint { get; set; }
-
-    /// <summary>Secret sent as a bearer token.</summary>
-    public string? ApiKey { get; set; }
-}
-
-/// <summary>Raised when the gateway refuses a payment (HTTP 402): retrying cannot change it.</summary>
-public sealed class PaymentDeclinedException(string message) : Exception(message);
+namespace Worker.Orders.Payments;
 
 /// <summary>
 /// Client of an HTTP payment gateway. Every call carries an idempotency key derived from the order, so a
