@@ -13,7 +13,7 @@ public sealed class ActivityHarness : IAsyncDisposable
 {
     private readonly IConnectionMultiplexer? redis;
 
-    private ActivityHarness(OrdersDatabase database, IConnectionMultiplexer? redis, OrdersOptions options, PaymentGateway gateway)
+    private ActivityHarness(OrdersDatabase database, IConnectionMultiplexer? redis, OrdersOptions options, IPaymentGateway gateway)
     {
         this.redis = redis;
         Options = options;
@@ -39,7 +39,9 @@ public sealed class ActivityHarness : IAsyncDisposable
     {
         var redis = redisConnection is null ? null : await ConnectionMultiplexer.ConnectAsync(redisConnection + ",abortConnect=false");
         options ??= new OrdersOptions { ShippingStageDuration = TimeSpan.FromMilliseconds(30) };
-        var gateway = new PaymentGateway(new HttpClient(), Microsoft.Extensions.Options.Options.Create(payments ?? new PaymentsOptions()));
+        IPaymentGateway gateway = payments?.Endpoint is null
+            ? new LedgerPaymentGateway()
+            : new HttpPaymentGateway(new HttpClient(), Microsoft.Extensions.Options.Options.Create(payments));
         return new ActivityHarness(database, redis, options, gateway);
     }
 

@@ -93,7 +93,15 @@ public static class OrdersHostingExtensions
             services.AddHealthChecks().AddCheck<RedisCacheHealthCheck>("redis", HealthStatus.Degraded);
         }
 
-        services.AddHttpClient<PaymentGateway>();
+        // The ledger-only gateway is for demos and tests: a configured endpoint always means real money.
+        if (string.IsNullOrWhiteSpace(builder.Configuration[$"{PaymentsOptions.Section}:{nameof(PaymentsOptions.Endpoint)}"]))
+        {
+            services.AddSingleton<IPaymentGateway, LedgerPaymentGateway>();
+        }
+        else
+        {
+            services.AddHttpClient<IPaymentGateway, HttpPaymentGateway>();
+        }
         return builder;
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Worker.Orders.Persistence;
 
 namespace Worker.Orders.Payments;
 
@@ -8,21 +9,23 @@ namespace Worker.Orders.Payments;
 /// retried activity never charges twice. Transient failures are retried by the standard resilience handler
 /// (see ServiceDefaults) and then by Temporal's activity retry.
 /// </summary>
-public sealed class PaymentGateway(HttpClient http, Microsoft.Extensions.Options.IOptions<PaymentsOptions> options)
+public sealed class HttpPaymentGateway(HttpClient http, Microsoft.Extensions.Options.IOptions<PaymentsOptions> options) : IPaymentGateway
 {
-    public bool IsConfigured => options.Value.Endpoint is not null;
+    public bool IsExternal => true;
 
-    /// <summary>Charges the amount; returns the gateway's reference.</summary>
-    public Task<string> ChargeAsync(string orderId, decimal amount, string paymentToken, CancellationToken cancellationToken) =>
-        SendAsync("charges", ChargeIdempotencyKey(orderId), new { orderId, amount, paymentToken }, unknownChargeIsDone: false,
-            cancellationToken)!;
+    /// <summary>Charges the amount; returns the gateway's reference. Without a token on record there is nothing to charge with.</summary>
+    public Task<string> ChargeAsync(string orderId, decimal amount, string? paymentToken, CancellationToken cancellationToken) =>
+        paymentToken is null
+            ? Task.FromException<string>(new PaymentDeclinedException($"No payment token on record for order {orderId}"))
+            : SendAsync("charges", ChargeIdempotencyKey(orderId), new { orderId, amount, paymentToken }, unknownChargeIsDone: false,
+                cancellationToken)!;
 
     /// <summary>
     /// Refunds the order's charge. A settled charge is named by the gateway's reference; a pending one (the
     /// gateway may or may not have charged) by the charge's idempotency key, and the gateway's 404 for it
     /// means it never charged, so there is nothing to refund.
     /// </summary>
-    public Task RefundAsync(string orderId, Persistence.ChargeRecord charge, CancellationToken cancellationToken)
+    public Task RefundAsync(string orderId, ChargeRecord charge, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(charge);
         return SendAsync("refunds", $"refund-{orderId}",
