@@ -5,11 +5,13 @@ using Worker.Temporal;
 namespace Worker.Orders.Persistence;
 
 /// <summary>
-/// Applies <see cref="DatabaseSchema"/> in the background, retrying while PostgreSQL is unreachable, so the
-/// process starts (and answers liveness) even when the database comes up after it. Readiness stays
-/// unhealthy and the worker does not poll until the schema is in place (it is the worker's readiness gate).
+/// Applies <see cref="DatabaseSchema"/>, then <see cref="CatalogueSeed"/> unless turned off, in the background,
+/// retrying while PostgreSQL is unreachable, so the process starts (and answers liveness) even when the database
+/// comes up after it. Readiness stays unhealthy and the worker does not poll until both are done (this is the
+/// worker's readiness gate).
 /// </summary>
-public sealed partial class DatabaseInitializer(NpgsqlDataSource dataSource, ILogger<DatabaseInitializer> logger)
+public sealed partial class DatabaseInitializer(
+    NpgsqlDataSource dataSource, Microsoft.Extensions.Options.IOptions<OrdersOptions> options, ILogger<DatabaseInitializer> logger)
     : BackgroundService, IHealthCheck, IWorkerReadinessGate
 {
     private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -30,6 +32,10 @@ public sealed partial class DatabaseInitializer(NpgsqlDataSource dataSource, ILo
             try
             {
                 await DatabaseSchema.MigrateAsync(dataSource, stoppingToken);
+                if (options.Value.SeedCatalogue)
+                {
+                    await CatalogueSeed.SeedAsync(dataSource, stoppingToken);
+                }
                 ready.TrySetResult();
                 LogReady(logger);
                 return;
