@@ -27,6 +27,45 @@ public sealed class WorkerProcessTests(OrdersDatabase db) : IClassFixture<Orders
     }
 
     [Fact]
+    public async Task Without_any_temporal_address_the_exit_names_the_connection_string_and_the_key()
+    {
+        var environment = WorkerProcess.Environment(db.ConnectionString);
+        environment.Remove("Temporal__Address");
+        using var worker = WorkerProcess.Start(environment);
+
+        Assert.Equal(2, await worker.WaitForExitAsync(ExitTimeout));
+        Assert.Contains("ConnectionStrings:temporal", worker.StandardError, StringComparison.Ordinal);
+        Assert.Contains("Temporal:Address", worker.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unknown_key_in_the_temporal_connection_string_exits_at_start_naming_it()
+    {
+        var environment = WorkerProcess.Environment(db.ConnectionString);
+        environment.Remove("Temporal__Address");
+        environment["ConnectionStrings__temporal"] = "Endpoint=127.0.0.1:1;Namespase=orders";
+        using var worker = WorkerProcess.Start(environment);
+
+        Assert.Equal(2, await worker.WaitForExitAsync(ExitTimeout));
+        Assert.Contains("ConnectionStrings:temporal has an unknown key 'Namespase'", worker.StandardError, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task The_temporal_connection_string_alone_gives_the_worker_its_server_and_namespace()
+    {
+        await using var temporal = await TemporalTestServer.TemporalTestServer.StartAsync(new() { Namespaces = { "orders-ns" } });
+        var environment = WorkerProcess.Environment(db.ConnectionString);
+        environment.Remove("Temporal__Address");
+        environment["ConnectionStrings__temporal"] = $"Endpoint={temporal.Address};Namespace=orders-ns";
+        using var worker = WorkerProcess.Start(environment);
+
+        await worker.WaitForAsync("/health", HttpStatusCode.OK, TimeSpan.FromSeconds(30));
+
+        Assert.Contains($"Connected to Temporal at {temporal.Address}, namespace orders-ns", worker.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("polling task queue orders in namespace orders-ns", worker.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Unknown_role_exits_at_start_naming_the_key()
     {
         var environment = WorkerProcess.Environment(db.ConnectionString);

@@ -20,9 +20,23 @@ public static class TemporalHostingExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
+        var section = builder.Configuration.GetSection(TemporalSettings.Section);
+        var reference = TemporalConnectionString.Parse(builder.Configuration.GetConnectionString(TemporalConnectionString.Name));
         services.AddOptions<TemporalSettings>()
             .Configure(settings => settings.TaskQueue = defaultTaskQueue)
-            .Bind(builder.Configuration.GetSection(TemporalSettings.Section))
+            .Bind(section)
+            .Configure(settings =>
+            {
+                // The connection string fills in what no Temporal:* key sets (an empty value counts as unset).
+                if (reference is not null && string.IsNullOrWhiteSpace(section[nameof(TemporalSettings.Address)]))
+                {
+                    settings.Address = reference.Endpoint;
+                }
+                if (reference?.Namespace is not null && string.IsNullOrWhiteSpace(section[nameof(TemporalSettings.Namespace)]))
+                {
+                    settings.Namespace = reference.Namespace;
+                }
+            })
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<TemporalSettings>, TemporalSettingsValidator>();
 

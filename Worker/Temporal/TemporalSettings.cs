@@ -1,13 +1,20 @@
 namespace Worker.Temporal;
 
-/// <summary>Connection to Temporal (section <c>Temporal</c>). Only the address is required.</summary>
+/// <summary>
+/// Connection to Temporal: the reference in <c>ConnectionStrings:temporal</c> (see <see cref="TemporalConnectionString"/>),
+/// and section <c>Temporal</c>, whose keys override it when set. Only the address is required.
+/// </summary>
 public sealed class TemporalSettings
 {
     public const string Section = "Temporal";
 
-    /// <summary>host:port of the Temporal frontend, e.g. <c>localhost:7233</c> or <c>ns.acct.tmprl.cloud:7233</c>.</summary>
+    /// <summary>
+    /// host:port of the Temporal frontend, e.g. <c>localhost:7233</c> or <c>ns.acct.tmprl.cloud:7233</c>; by default
+    /// the connection string's endpoint.
+    /// </summary>
     public string? Address { get; set; }
 
+    /// <summary>The namespace; by default the connection string's, else <c>default</c>.</summary>
     public string Namespace { get; set; } = "default";
 
     /// <summary>The task queue the worker polls and the API starts workflows on; the application sets its default.</summary>
@@ -42,13 +49,33 @@ public sealed class TemporalSettings
 
     public bool UseTls => Tls ?? (!string.IsNullOrEmpty(ApiKey) || !string.IsNullOrEmpty(TlsClientCertPath));
 
+    /// <summary>
+    /// True for <c>host:port</c> (the SDK adds the scheme itself): a host without spaces or a scheme, then a port
+    /// from 1 to 65535.
+    /// </summary>
+    public static bool IsHostAndPort(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var colon = value.LastIndexOf(':');
+        return colon > 0
+            && !value.Contains("://", StringComparison.Ordinal)
+            && !value.Any(char.IsWhiteSpace)
+            && int.TryParse(value.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port)
+            && port is > 0 and <= 65535;
+    }
+
     /// <summary>Problems that make the settings unusable, each naming its configuration key.</summary>
     public IEnumerable<string> Validate()
     {
         if (string.IsNullOrWhiteSpace(Address))
         {
-            yield return "Temporal:Address is required (host:port of the Temporal frontend, e.g. localhost:7233; "
-                + "environment variable Temporal__Address).";
+            yield return $"Temporal:Address or {TemporalConnectionString.ConfigurationKey} is required: the Temporal frontend, "
+                + $"as environment variable ConnectionStrings__{TemporalConnectionString.Name}=Endpoint=localhost:7233;Namespace=orders "
+                + "(or just localhost:7233), or Temporal__Address=localhost:7233.";
+        }
+        else if (!IsHostAndPort(Address))
+        {
+            yield return $"Temporal:Address must be host:port, without a scheme (got '{Address}').";
         }
         if (string.IsNullOrWhiteSpace(Namespace))
         {
