@@ -125,21 +125,22 @@ public sealed class ConfigurationTests
     }
 
     [Theory]
-    [InlineData("Endpoint=temporal:7233;Namespce=orders", "unknown key 'Namespce'")]
-    [InlineData("Endpoint=temporal:7233;ApiKey=secret", "unknown key 'ApiKey'")]
+    [InlineData("Endpoint=temporal:7233;Namespce=orders", "unknown key 'namespce'")]
+    [InlineData("Endpoint=temporal:7233;ApiKey=secret", "unknown key 'apikey'")]
     [InlineData("Namespace=orders", "no Endpoint")]
     [InlineData("Endpoint=;Namespace=orders", "no Endpoint")]
-    [InlineData("Endpoint=' ';Namespace=orders", "empty Endpoint")]
+    [InlineData("Endpoint=' ';Namespace=orders", "empty endpoint")]
     [InlineData("Endpoint=http://temporal:7233", "not host:port")]
     [InlineData("temporal", "not host:port")]
     [InlineData("temporal:port", "not host:port")]
     [InlineData("Endpoint='temporal:7233", "not a connection string")]
     public void Malformed_temporal_connection_string_is_refused_naming_the_key(string connectionString, string problem)
     {
+        // DbConnectionStringBuilder hands keys back in lower case.
         var error = Assert.Throws<InvalidOperationException>(() => TemporalSettingsFrom(("ConnectionStrings:temporal", connectionString)));
 
         Assert.Contains("ConnectionStrings:temporal", error.Message, StringComparison.Ordinal);
-        Assert.Contains(problem, error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(problem, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -12,6 +12,7 @@ public sealed class WorkerProcessTests(OrdersDatabase db) : IClassFixture<Orders
 
     [Theory]
     [InlineData("Temporal__Address", "Temporal:Address")]
+    [InlineData("Temporal__Address", "ConnectionStrings:temporal")]
     [InlineData("Api__Keys", "Api:Keys")]
     [InlineData("ConnectionStrings__appdb", "ConnectionStrings:appdb")]
     public async Task Missing_required_setting_exits_at_start_naming_the_key(string variable, string key)
@@ -24,30 +25,6 @@ public sealed class WorkerProcessTests(OrdersDatabase db) : IClassFixture<Orders
 
         Assert.Equal(2, exitCode);
         Assert.Contains(key, worker.StandardError, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Without_any_temporal_address_the_exit_names_the_connection_string_and_the_key()
-    {
-        var environment = WorkerProcess.Environment(db.ConnectionString);
-        environment.Remove("Temporal__Address");
-        using var worker = WorkerProcess.Start(environment);
-
-        Assert.Equal(2, await worker.WaitForExitAsync(ExitTimeout));
-        Assert.Contains("ConnectionStrings:temporal", worker.StandardError, StringComparison.Ordinal);
-        Assert.Contains("Temporal:Address", worker.StandardError, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Unknown_key_in_the_temporal_connection_string_exits_at_start_naming_it()
-    {
-        var environment = WorkerProcess.Environment(db.ConnectionString);
-        environment.Remove("Temporal__Address");
-        environment["ConnectionStrings__temporal"] = "Endpoint=127.0.0.1:1;Namespase=orders";
-        using var worker = WorkerProcess.Start(environment);
-
-        Assert.Equal(2, await worker.WaitForExitAsync(ExitTimeout));
-        Assert.Contains("ConnectionStrings:temporal has an unknown key 'Namespase'", worker.StandardError, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
@@ -65,15 +42,17 @@ public sealed class WorkerProcessTests(OrdersDatabase db) : IClassFixture<Orders
         Assert.Contains("polling task queue orders in namespace orders-ns", worker.StandardOutput, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Unknown_role_exits_at_start_naming_the_key()
+    [Theory]
+    [InlineData("Worker__Roles", "api,scheduler", "Worker:Roles")]
+    [InlineData("ConnectionStrings__temporal", "Endpoint=127.0.0.1:1;Namespase=orders", "ConnectionStrings:temporal has an unknown key 'namespase'")]
+    public async Task Bad_setting_exits_at_start_naming_the_key(string variable, string value, string message)
     {
         var environment = WorkerProcess.Environment(db.ConnectionString);
-        environment["Worker__Roles"] = "api,scheduler";
+        environment[variable] = value;
         using var worker = WorkerProcess.Start(environment);
 
         Assert.Equal(2, await worker.WaitForExitAsync(ExitTimeout));
-        Assert.Contains("Worker:Roles", worker.StandardError, StringComparison.Ordinal);
+        Assert.Contains(message, worker.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]
