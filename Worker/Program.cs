@@ -16,7 +16,7 @@ try
     builder.AddServiceDefaults();
     var roles = WorkerRoles.From(builder.Configuration);
     builder.AddOrders();
-    builder.AddTemporal(roles);
+    builder.AddTemporal(roles, OrdersHostingExtensions.TaskQueue);
     if (roles.Api)
     {
         builder.AddOrdersApi();

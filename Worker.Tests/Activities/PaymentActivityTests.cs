@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Temporalio.Exceptions;
 using Temporalio.Testing;
 using Worker.Orders;
+using Worker.Orders.Payments;
 using Worker.Tests.Infrastructure;
 
 namespace Worker.Tests.Activities;
@@ -35,7 +36,7 @@ public sealed class PaymentActivityTests(OrdersDatabase db) : IClassFixture<Orde
         var order = await db.AddOrderAsync([new("TAMPER", 1)]);
 
         var failure = await Assert.ThrowsAsync<ApplicationFailureException>(() =>
-            env.RunAsync(() => harness.Activities.ChargePaymentAsync(new(order, OrderActivities.DeclinedPaymentToken, 5m))));
+            env.RunAsync(() => harness.Activities.ChargePaymentAsync(new(order, LedgerPaymentGateway.DeclinedPaymentToken, 5m))));
 
         Assert.Equal(OrderErrors.PaymentDeclined, failure.ErrorType);
         Assert.True(failure.NonRetryable);
@@ -84,6 +85,20 @@ public sealed class PaymentActivityTests(OrdersDatabase db) : IClassFixture<Orde
         Assert.Equal($"charge-{order}", call.IdempotencyKey);
         Assert.Equal("gw-ref-1", receipt.Reference);
         Assert.Equal("gw-ref-1", await db.ScalarAsync<string>("SELECT reference FROM payments WHERE order_id = @p0", order));
+    }
+
+    [Fact]
+    public async Task A_configured_gateway_decides_on_every_token_the_demo_decline_token_included()
+    {
+        await using var gateway = await FakePaymentGateway.StartAsync(HttpStatusCode.OK);
+        await using var harness = await ActivityHarness.CreateAsync(db, null, payments: new PaymentsOptions { Endpoint = gateway.Address });
+        var order = await db.AddOrderAsync([new("TAMPER", 1)]);
+
+        var receipt = await env.RunAsync(() =>
+            harness.Activities.ChargePaymentAsync(new(order, LedgerPaymentGateway.DeclinedPaymentToken, 10m)));
+
+        Assert.Equal(LedgerPaymentGateway.DeclinedPaymentToken, Assert.Single(gateway.Calls).Body.GetProperty("paymentToken").GetString());
+        Assert.Equal("gw-ref-1", receipt.Reference);
     }
 
     [Fact]

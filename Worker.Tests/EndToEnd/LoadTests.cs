@@ -2,6 +2,7 @@ using System.Net;
 using Temporalio.Api.Enums.V1;
 using Worker.Orders;
 using Worker.Orders.Api;
+using Worker.Orders.Payments;
 
 namespace Worker.Tests.EndToEnd;
 
@@ -17,7 +18,7 @@ public sealed class LoadTests(EndToEndEnvironment env) : IClassFixture<EndToEndE
         {
             Id = $"load-{i}-{Guid.NewGuid():N}"[..30],
             Beans = 1 + (i % 3),
-            Token = i % 10 == 0 ? OrderActivities.DeclinedPaymentToken : "tok_visa",
+            Token = i % 10 == 0 ? LedgerPaymentGateway.DeclinedPaymentToken : "tok_visa",
         }).ToList();
 
         var posts = await Task.WhenAll(requests.Select(r =>

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using Temporalio.Api.Enums.V1;
 using Worker.Orders;
 using Worker.Orders.Api;
+using Worker.Orders.Payments;
 
 namespace Worker.Tests.EndToEnd;
 
@@ -37,7 +38,7 @@ public sealed class OrderSagaEndToEndTests(EndToEndEnvironment env) : IClassFixt
         var id = NewId("decline");
         var stockBefore = await env.Database.StockAsync("TAMPER");
 
-        await env.PlaceOrderAsync(id, OrderActivities.DeclinedPaymentToken, new OrderLine("TAMPER", 3));
+        await env.PlaceOrderAsync(id, LedgerPaymentGateway.DeclinedPaymentToken, new OrderLine("TAMPER", 3));
 
         var result = await env.ResultAsync(id, "payment-declined");
         Assert.Equal(OrderStatus.Failed, result.Status);

@@ -1,4 +1,6 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Worker.Orders.Api;
 using Worker.Temporal;
 
@@ -90,6 +92,76 @@ public sealed class ConfigurationTests
     }
 
     [Theory]
+    [InlineData("Endpoint=temporal:7233;Namespace=orders", "temporal:7233", "orders")]
+    [InlineData("endpoint = temporal:7233 ; NAMESPACE = orders ;", "temporal:7233", "orders")]
+    [InlineData("Namespace=orders;Endpoint=10.0.0.5:7233", "10.0.0.5:7233", "orders")]
+    [InlineData("Endpoint=[::1]:7233", "[::1]:7233", "default")]
+    [InlineData("temporal:7233", "temporal:7233", "default")]
+    [InlineData(" ns.acct.tmprl.cloud:7233 ", "ns.acct.tmprl.cloud:7233", "default")]
+    public void Temporal_connection_string_gives_address_and_namespace(string connectionString, string address, string @namespace)
+    {
+        var settings = TemporalSettingsFrom(("ConnectionStrings:temporal", connectionString));
+
+        Assert.Equal(address, settings.Address);
+        Assert.Equal(@namespace, settings.Namespace);
+        Assert.Equal("orders", settings.TaskQueue);
+    }
+
+    [Fact]
+    public void Temporal_keys_that_are_set_override_the_connection_string()
+    {
+        var overridden = TemporalSettingsFrom(
+            ("ConnectionStrings:temporal", "Endpoint=temporal:7233;Namespace=orders"),
+            ("Temporal:Address", "ns.acct.tmprl.cloud:7233"), ("Temporal:Namespace", "ns.acct"), ("Temporal:TaskQueue", "orders-eu"));
+        var bareWithNamespace = TemporalSettingsFrom(("ConnectionStrings:temporal", "temporal:7233"), ("Temporal:Namespace", "orders"));
+        var emptyKeys = TemporalSettingsFrom(
+            ("ConnectionStrings:temporal", "Endpoint=temporal:7233;Namespace=orders"), ("Temporal:Address", ""), ("Temporal:Namespace", " "));
+        var addressOnly = TemporalSettingsFrom(("Temporal:Address", "localhost:7233"));
+
+        Assert.Equal(("ns.acct.tmprl.cloud:7233", "ns.acct", "orders-eu"), (overridden.Address, overridden.Namespace, overridden.TaskQueue));
+        Assert.Equal(("temporal:7233", "orders"), (bareWithNamespace.Address, bareWithNamespace.Namespace));
+        Assert.Equal(("temporal:7233", "orders"), (emptyKeys.Address, emptyKeys.Namespace));
+        Assert.Equal(("localhost:7233", "default"), (addressOnly.Address, addressOnly.Namespace));
+    }
+
+    [Theory]
+    [InlineData("Endpoint=temporal:7233;Namespce=orders", "unknown key 'namespce'")]
+    [InlineData("Endpoint=temporal:7233;ApiKey=secret", "unknown key 'apikey'")]
+    [InlineData("Namespace=orders", "no Endpoint")]
+    [InlineData("Endpoint=;Namespace=orders", "no Endpoint")]
+    [InlineData("Endpoint=' ';Namespace=orders", "empty endpoint")]
+    [InlineData("Endpoint=http://temporal:7233", "not host:port")]
+    [InlineData("temporal", "not host:port")]
+    [InlineData("temporal:port", "not host:port")]
+    [InlineData("Endpoint='temporal:7233", "not a connection string")]
+    public void Malformed_temporal_connection_string_is_refused_naming_the_key(string connectionString, string problem)
+    {
+        // DbConnectionStringBuilder hands keys back in lower case.
+        var error = Assert.Throws<InvalidOperationException>(() => TemporalSettingsFrom(("ConnectionStrings:temporal", connectionString)));
+
+        Assert.Contains("ConnectionStrings:temporal", error.Message, StringComparison.Ordinal);
+        Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Without_any_temporal_address_the_error_names_both_keys()
+    {
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => TemporalSettingsFrom());
+
+        Assert.Contains("ConnectionStrings:temporal", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Temporal:Address", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Temporal_address_with_a_scheme_is_refused_naming_the_key()
+    {
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            TemporalSettingsFrom(("Temporal:Address", "https://ns.acct.tmprl.cloud:7233")));
+
+        Assert.Contains("Temporal:Address must be host:port", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(null, null, "http://127.0.0.1:8080/health")]
     [InlineData("/alive", "9000", "http://127.0.0.1:9000/alive")]
     [InlineData("alive", "9000;9001", "http://127.0.0.1:9000/alive")]
@@ -97,6 +169,16 @@ public sealed class ConfigurationTests
     public void Health_check_entry_resolves_its_target(string? argument, string? ports, string expected)
     {
         Assert.Equal(new Uri(expected), HealthCheckCommand.ResolveTarget(argument, ports));
+    }
+
+    /// <summary>The settings the worker's Temporal registration produces from this configuration (no host is started).</summary>
+    private static TemporalSettings TemporalSettingsFrom(params (string Key, string? Value)[] values)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Configuration.AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value)));
+        builder.AddTemporal(new WorkerRoles(Api: true, Worker: false), "orders");
+        using var services = builder.Services.BuildServiceProvider();
+        return services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TemporalSettings>>().Value;
     }
 
     private static IConfiguration Config(params (string Key, string? Value)[] values) =>

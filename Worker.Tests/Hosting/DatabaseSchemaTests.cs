@@ -1,3 +1,6 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Worker.Orders.Persistence;
 using Worker.Tests.Infrastructure;
@@ -13,7 +16,11 @@ public sealed class DatabaseSchemaTests
         var sources = Enumerable.Range(0, 3).Select(_ => NpgsqlDataSource.Create(connection)).ToList();
         try
         {
-            await Task.WhenAll(sources.Select(s => DatabaseSchema.MigrateAsync(s, CancellationToken.None)));
+            await Task.WhenAll(sources.Select(async s =>
+            {
+                await DatabaseSchema.MigrateAsync(s, CancellationToken.None);
+                await CatalogueSeed.SeedAsync(s, CancellationToken.None);
+            }));
 
             await using var count = sources[0].CreateCommand("SELECT count(*) FROM products");
             Assert.Equal(6L, await count.ExecuteScalarAsync());
@@ -28,16 +35,18 @@ public sealed class DatabaseSchemaTests
     }
 
     [Fact]
-    public async Task Applying_the_schema_again_keeps_data_and_does_not_reset_stock()
+    public async Task Applying_the_schema_and_seed_again_keeps_data_and_does_not_reset_stock()
     {
         await using var source = NpgsqlDataSource.Create(await TestServers.CreateDatabaseAsync("schema"));
         await DatabaseSchema.MigrateAsync(source, CancellationToken.None);
+        Assert.Equal(6, await CatalogueSeed.SeedAsync(source, CancellationToken.None));
         await using (var sell = source.CreateCommand("UPDATE products SET stock = 3 WHERE sku = 'GRINDER'"))
         {
             await sell.ExecuteNonQueryAsync();
         }
 
         await DatabaseSchema.MigrateAsync(source, CancellationToken.None);
+        Assert.Equal(0, await CatalogueSeed.SeedAsync(source, CancellationToken.None));
 
         await using var stock = source.CreateCommand("SELECT stock FROM products WHERE sku = 'GRINDER'");
         Assert.Equal(3, await stock.ExecuteScalarAsync());
@@ -90,11 +99,30 @@ public sealed class DatabaseSchemaTests
         await using var roleSource = NpgsqlDataSource.Create(asRole);
 
         Assert.Equal(DatabaseSchema.LatestVersion, await DatabaseSchema.MigrateAsync(roleSource, CancellationToken.None));
+        // The migrations hold no data: the catalogue seed after them adds it, with the same table rights.
+        Assert.Equal(6, await CatalogueSeed.SeedAsync(roleSource, CancellationToken.None));
 
         // The same role on a database that still needs its migrations is refused: the rights are really that narrow.
         await using var freshAsRole = NpgsqlDataSource.Create(
             new NpgsqlConnectionStringBuilder(await TestServers.CreateDatabaseAsync("schema")) { Username = role }.ConnectionString);
         var denied = await Assert.ThrowsAsync<PostgresException>(() => DatabaseSchema.MigrateAsync(freshAsRole, CancellationToken.None));
         Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, denied.SqlState);
+    }
+
+    [Theory]
+    [InlineData(null, 6)]
+    [InlineData("false", 0)]
+    public async Task The_worker_seeds_the_catalogue_unless_told_not_to(string? seedCatalogue, int products)
+    {
+        var settings = WorkerFactory.DefaultSettings(await TestServers.CreateDatabaseAsync("schema"), null);
+        settings["Orders:SeedCatalogue"] = seedCatalogue;
+        using var factory = new WorkerFactory(settings);
+        using var client = factory.CreateAuthorizedClient();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await factory.Services.GetRequiredService<DatabaseInitializer>().WaitReadyAsync(timeout.Token);
+
+        var catalogue = await client.GetFromJsonAsync<JsonElement>("/api/products");
+
+        Assert.Equal(products, catalogue.GetArrayLength());
     }
 }

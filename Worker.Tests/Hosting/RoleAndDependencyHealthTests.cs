@@ -120,7 +120,7 @@ public sealed class RoleAndDependencyHealthTests(OrdersDatabase db) : IClassFixt
 
         var host = factory.Services.GetRequiredService<IOptions<HostOptions>>().Value;
         var temporal = factory.Services.GetRequiredService<IOptions<TemporalSettings>>().Value;
-        var workerOptions = OrderWorkerService.CreateOptions(factory.Services, temporal, NullLoggerFactory.Instance);
+        var workerOptions = WorkerPollingService.CreateOptions(factory.Services, temporal, NullLoggerFactory.Instance);
 
         Assert.Equal(TimeSpan.FromSeconds(45), workerOptions.GracefulShutdownTimeout);
         Assert.True(host.ShutdownTimeout > workerOptions.GracefulShutdownTimeout, $"host waits {host.ShutdownTimeout}");

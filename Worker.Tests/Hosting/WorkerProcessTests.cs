@@ -12,6 +12,7 @@ public sealed class WorkerProcessTests(OrdersDatabase db) : IClassFixture<Orders
 
     [Theory]
     [InlineData("Temporal__Address", "Temporal:Address")]
+    [InlineData("Temporal__Address", "ConnectionStrings:temporal")]
     [InlineData("Api__Keys", "Api:Keys")]
     [InlineData("ConnectionStrings__appdb", "ConnectionStrings:appdb")]
     public async Task Missing_required_setting_exits_at_start_naming_the_key(string variable, string key)
@@ -27,14 +28,31 @@ public sealed class WorkerProcessTests(OrdersDatabase db) : IClassFixture<Orders
     }
 
     [Fact]
-    public async Task Unknown_role_exits_at_start_naming_the_key()
+    public async Task The_temporal_connection_string_alone_gives_the_worker_its_server_and_namespace()
+    {
+        await using var temporal = await TemporalTestServer.TemporalTestServer.StartAsync(new() { Namespaces = { "orders-ns" } });
+        var environment = WorkerProcess.Environment(db.ConnectionString);
+        environment.Remove("Temporal__Address");
+        environment["ConnectionStrings__temporal"] = $"Endpoint={temporal.Address};Namespace=orders-ns";
+        using var worker = WorkerProcess.Start(environment);
+
+        await worker.WaitForAsync("/health", HttpStatusCode.OK, TimeSpan.FromSeconds(30));
+
+        Assert.Contains($"Connected to Temporal at {temporal.Address}, namespace orders-ns", worker.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("polling task queue orders in namespace orders-ns", worker.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Worker__Roles", "api,scheduler", "Worker:Roles")]
+    [InlineData("ConnectionStrings__temporal", "Endpoint=127.0.0.1:1;Namespase=orders", "ConnectionStrings:temporal has an unknown key 'namespase'")]
+    public async Task Bad_setting_exits_at_start_naming_the_key(string variable, string value, string message)
     {
         var environment = WorkerProcess.Environment(db.ConnectionString);
-        environment["Worker__Roles"] = "api,scheduler";
+        environment[variable] = value;
         using var worker = WorkerProcess.Start(environment);
 
         Assert.Equal(2, await worker.WaitForExitAsync(ExitTimeout));
-        Assert.Contains("Worker:Roles", worker.StandardError, StringComparison.Ordinal);
+        Assert.Contains(message, worker.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -2,6 +2,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using Worker.Orders;
+using Worker.Orders.Cache;
+using Worker.Orders.Payments;
 using Worker.Orders.Persistence;
 
 namespace Worker.Tests.Infrastructure;
@@ -11,7 +13,7 @@ public sealed class ActivityHarness : IAsyncDisposable
 {
     private readonly IConnectionMultiplexer? redis;
 
-    private ActivityHarness(OrdersDatabase database, IConnectionMultiplexer? redis, OrdersOptions options, PaymentGateway gateway)
+    private ActivityHarness(OrdersDatabase database, IConnectionMultiplexer? redis, OrdersOptions options, IPaymentGateway gateway)
     {
         this.redis = redis;
         Options = options;
@@ -37,7 +39,9 @@ public sealed class ActivityHarness : IAsyncDisposable
     {
         var redis = redisConnection is null ? null : await ConnectionMultiplexer.ConnectAsync(redisConnection + ",abortConnect=false");
         options ??= new OrdersOptions { ShippingStageDuration = TimeSpan.FromMilliseconds(30) };
-        var gateway = new PaymentGateway(new HttpClient(), Microsoft.Extensions.Options.Options.Create(payments ?? new PaymentsOptions()));
+        IPaymentGateway gateway = payments?.Endpoint is null
+            ? new LedgerPaymentGateway()
+            : new HttpPaymentGateway(new HttpClient(), Microsoft.Extensions.Options.Options.Create(payments));
         return new ActivityHarness(database, redis, options, gateway);
     }
 

@@ -19,6 +19,7 @@ public sealed class OrdersDatabase : IAsyncLifetime
         ConnectionString = await TestServers.CreateDatabaseAsync("orders", ServerConnection);
         DataSource = NpgsqlDataSource.Create(ConnectionString);
         await DatabaseSchema.MigrateAsync(DataSource, CancellationToken.None);
+        await CatalogueSeed.SeedAsync(DataSource, CancellationToken.None);
     }
 
     public async Task DisposeAsync()

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Options;
 using Temporalio.Activities;
 using Temporalio.Exceptions;
+using Worker.Orders.Cache;
+using Worker.Orders.Payments;
 using Worker.Orders.Persistence;
 
 namespace Worker.Orders;
@@ -11,11 +13,8 @@ namespace Worker.Orders;
 /// the database transaction committed. Registered scoped: one instance per activity execution.
 /// </summary>
 public sealed class OrderActivities(
-    FulfilmentStore store, PaymentLedger ledger, IOrderCache cache, PaymentGateway payments, IOptions<OrdersOptions> options)
+    FulfilmentStore store, PaymentLedger ledger, IOrderCache cache, IPaymentGateway payments, IOptions<OrdersOptions> options)
 {
-    /// <summary>Payment token that payment sandboxes decline; lets anyone try the compensation path.</summary>
-    public const string DeclinedPaymentToken = "tok_decline";
-
     /// <summary>
     /// Registered activity names: the method name without its <c>Async</c> suffix, as the SDK derives it.
     /// Workflows refer to these; renaming a method renames the activity, which the replay tests catch.
@@ -52,41 +51,38 @@ public sealed class OrderActivities(
     }
 
     /// <summary>
-    /// Charges the order. With a gateway the charge is recorded as pending first, so that a refund finds it
-    /// whatever happens after the gateway is called (a ledger write that keeps failing, a worker that dies);
-    /// then the gateway is called with an idempotency key, then the charge is settled. Refused when the order
-    /// is being compensated or has finished.
+    /// Charges the order. With an external gateway the charge is recorded as pending first, so that a refund finds
+    /// it whatever happens after the gateway is called (a ledger write that keeps failing, a worker that dies);
+    /// then the gateway is called with an idempotency key, then the charge is settled. Without one the
+    /// settlement is the only statement. Refused when the order is being compensated or has finished.
     /// </summary>
     [Activity]
     public async Task<PaymentReceipt> ChargePaymentAsync(ChargePaymentInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var token = input.PaymentToken ?? await ledger.FindTokenAsync(input.OrderId, CancellationToken);
-        if (token == DeclinedPaymentToken)
-        {
-            throw Declined($"Payment declined for order {input.OrderId}");
-        }
-        var reference = $"ledger-{input.OrderId}";
-        if (payments.IsConfigured)
+        if (payments.IsExternal)
         {
             var charge = await Refusable(() => ledger.BeginChargeAsync(
-                input.OrderId, input.Amount, PaymentGateway.ChargeIdempotencyKey(input.OrderId), CancellationToken));
+                input.OrderId, input.Amount, HttpPaymentGateway.ChargeIdempotencyKey(input.OrderId), CancellationToken));
             if (charge.Settled)
             {
                 // A retry after the charge settled must not call the gateway again.
                 return new PaymentReceipt(input.OrderId, charge.Amount, charge.Reference);
             }
-            try
-            {
-                reference = await payments.ChargeAsync(input.OrderId, input.Amount,
-                    token ?? throw new PaymentDeclinedException($"No payment token on record for order {input.OrderId}"),
-                    CancellationToken);
-            }
-            catch (PaymentDeclinedException e)
+        }
+        string reference;
+        try
+        {
+            reference = await payments.ChargeAsync(input.OrderId, input.Amount, token, CancellationToken);
+        }
+        catch (PaymentDeclinedException e)
+        {
+            if (payments.IsExternal)
             {
                 await ledger.AbandonPendingChargeAsync(input.OrderId, CancellationToken);
-                throw Declined(e.Message);
             }
+            throw Declined(e.Message);
         }
         // The ledger keeps the first charge of an order; a retry gets that charge's receipt back.
         PaymentReceipt receipt;
@@ -95,7 +91,7 @@ public sealed class OrderActivities(
         {
             (receipt, order) = await ledger.SettleChargeAsync(input.OrderId, input.Amount, reference, CancellationToken);
         }
-        catch (FulfilmentRefusedException e) when (e.ErrorType == OrderErrors.OrderClosed && payments.IsConfigured)
+        catch (FulfilmentRefusedException e) when (e.ErrorType == OrderErrors.OrderClosed && payments.IsExternal)
         {
             // The order was closed while the gateway charged: an attempt that outlived its timeout, whose workflow
             // has compensated already and may have found nothing to refund. Undo this charge here.
@@ -114,7 +110,7 @@ public sealed class OrderActivities(
     [Activity]
     public async Task RefundPaymentAsync(string orderId)
     {
-        if (payments.IsConfigured && await ledger.FindRefundableChargeAsync(orderId, CancellationToken) is { } charge)
+        if (payments.IsExternal && await ledger.FindRefundableChargeAsync(orderId, CancellationToken) is { } charge)
         {
             await payments.RefundAsync(orderId, charge, CancellationToken);
         }

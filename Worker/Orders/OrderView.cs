@@ -13,6 +13,3 @@ public sealed record OrderView(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     long Version);
-
-/// <summary>A product of the catalogue.</summary>
-public sealed record Product(string Sku, string Name, decimal Price, int Stock);

@@ -20,8 +20,8 @@ public sealed partial class OrderWorkflow
         try
         {
             Enter("ReserveInventory", OrderStatus.Pending);
-            var reservation = await Workflow.ExecuteActivityAsync<Reservation>(
-                OrderActivities.Names.ReserveInventory, [new ReserveInventoryInput(input.OrderId, input.Lines)], ReserveOptions);
+            var reservation = await OrderActivityCalls.ReserveInventoryAsync(
+                new ReserveInventoryInput(input.OrderId, input.Lines), ReserveOptions);
             reserved = true;
             status = OrderStatus.Reserved;
 
@@ -47,9 +47,8 @@ public sealed partial class OrderWorkflow
             }
 
             Enter("ChargePayment", OrderStatus.Reserved);
-            await Workflow.ExecuteActivityAsync<PaymentReceipt>(
-                OrderActivities.Names.ChargePayment, [new ChargePaymentInput(input.OrderId, input.PaymentToken, reservation.Total)],
-                ChargeOptions);
+            await OrderActivityCalls.ChargePaymentAsync(
+                new ChargePaymentInput(input.OrderId, input.PaymentToken, reservation.Total), ChargeOptions);
             charged = true;
             status = OrderStatus.Charged;
             if (cancelRequested)
@@ -58,8 +57,7 @@ public sealed partial class OrderWorkflow
             }
 
             Enter("ShipOrder", OrderStatus.Shipping);
-            await Workflow.ExecuteActivityAsync<Shipment>(
-                OrderActivities.Names.ShipOrder, [input.OrderId], WithToken(ShipOptions, cancelSource.Token));
+            await OrderActivityCalls.ShipOrderAsync(input.OrderId, WithToken(ShipOptions, cancelSource.Token));
             Enter("Completed", OrderStatus.Completed);
             return new OrderResult(input.OrderId, OrderStatus.Completed, null);
         }
@@ -81,11 +79,11 @@ public sealed partial class OrderWorkflow
         var options = WithToken(CompensationOptions, detached.Token);
         if (charged)
         {
-            await Workflow.ExecuteActivityAsync(OrderActivities.Names.RefundPayment, [orderId], options);
+            await OrderActivityCalls.RefundPaymentAsync(orderId, options);
         }
         if (reserved)
         {
-            await Workflow.ExecuteActivityAsync(OrderActivities.Names.ReleaseInventory, [orderId], options);
+            await OrderActivityCalls.ReleaseInventoryAsync(orderId, options);
         }
         await RecordStatusAsync(orderId, final, reason, detached.Token);
         Enter(final.ToString(), final);

@@ -12,8 +12,7 @@ namespace Worker.Orders;
 /// workflow waits for them and only then decides, so a cancel can never leave a charge or a reservation
 /// behind. Shipping is the one step a cancellation interrupts, through its heartbeat.
 /// Workflow code is deterministic and free of I/O: every side effect is an activity in <see cref="OrderActivities"/>.
-/// Activities are called by name (<see cref="OrderActivities.Names"/>) rather than through lambda
-/// expressions: the SDK compiles a lambda's arguments on every call, a cost every order would pay.
+/// Activities are called through <see cref="OrderActivityCalls"/>: typed, checked by the compiler, and by name underneath.
 /// </summary>
 [Workflow]
 public sealed partial class OrderWorkflow
@@ -112,9 +111,8 @@ public sealed partial class OrderWorkflow
         {
             Enter("ReserveInventory", OrderStatus.Pending);
             stepInFlight = OrderActivities.Names.ReserveInventory;
-            var reservation = await Workflow.ExecuteActivityAsync<Reservation>(
-                OrderActivities.Names.ReserveInventory, [new ReserveInventoryInput(input.OrderId, input.Lines)],
-                WithToken(ReserveOptions, toOutcome.Token));
+            var reservation = await OrderActivityCalls.ReserveInventoryAsync(
+                new ReserveInventoryInput(input.OrderId, input.Lines), WithToken(ReserveOptions, toOutcome.Token));
             (reserved, stepInFlight) = (true, null);
             status = OrderStatus.Reserved;
 
@@ -142,9 +140,8 @@ public sealed partial class OrderWorkflow
             Enter("ChargePayment", OrderStatus.Reserved);
             stepInFlight = OrderActivities.Names.ChargePayment;
             // No token in the input: the activity reads it from the database, so it never enters history.
-            await Workflow.ExecuteActivityAsync<PaymentReceipt>(
-                OrderActivities.Names.ChargePayment, [new ChargePaymentInput(input.OrderId, input.PaymentToken, reservation.Total)],
-                WithToken(ChargeOptions, toOutcome.Token));
+            await OrderActivityCalls.ChargePaymentAsync(
+                new ChargePaymentInput(input.OrderId, input.PaymentToken, reservation.Total), WithToken(ChargeOptions, toOutcome.Token));
             (charged, stepInFlight) = (true, null);
             status = OrderStatus.Charged;
             if (CancelRequested)
@@ -153,8 +150,7 @@ public sealed partial class OrderWorkflow
             }
 
             Enter("ShipOrder", OrderStatus.Shipping);
-            await Workflow.ExecuteActivityAsync<Shipment>(
-                OrderActivities.Names.ShipOrder, [input.OrderId], WithToken(ShipOptions, cancelSource.Token));
+            await OrderActivityCalls.ShipOrderAsync(input.OrderId, WithToken(ShipOptions, cancelSource.Token));
             Enter("Completed", OrderStatus.Completed);
             return new OrderResult(input.OrderId, OrderStatus.Completed, null);
         }
@@ -230,8 +226,7 @@ public sealed partial class OrderWorkflow
         if (reserved || charged)
         {
             Enter("Compensating", OrderStatus.Compensating);
-            var now = await Workflow.ExecuteActivityAsync<OrderStatus>(
-                OrderActivities.Names.RecordOrderStatus, [new OrderStatusUpdate(orderId, OrderStatus.Compensating, reason)], options);
+            var now = await OrderActivityCalls.RecordOrderStatusAsync(new OrderStatusUpdate(orderId, OrderStatus.Compensating, reason), options);
             if (now.IsTerminal())
             {
                 failureReason = null;
@@ -240,11 +235,11 @@ public sealed partial class OrderWorkflow
             }
             if (charged)
             {
-                await Workflow.ExecuteActivityAsync(OrderActivities.Names.RefundPayment, [orderId], options);
+                await OrderActivityCalls.RefundPaymentAsync(orderId, options);
             }
             if (reserved)
             {
-                await Workflow.ExecuteActivityAsync(OrderActivities.Names.ReleaseInventory, [orderId], options);
+                await OrderActivityCalls.ReleaseInventoryAsync(orderId, options);
             }
         }
         await RecordStatusAsync(orderId, final, reason, detached.Token);
@@ -257,9 +252,8 @@ public sealed partial class OrderWorkflow
         && (errorType is null || failure.ErrorType == errorType);
 
     private static Task RecordStatusAsync(string orderId, OrderStatus newStatus, string? reason, CancellationToken? token = null) =>
-        Workflow.ExecuteActivityAsync(
-            OrderActivities.Names.RecordOrderStatus, [new OrderStatusUpdate(orderId, newStatus, reason)],
-            token is { } t ? WithToken(CompensationOptions, t) : CompensationOptions);
+        OrderActivityCalls.RecordOrderStatusIgnoringResultAsync(
+            new OrderStatusUpdate(orderId, newStatus, reason), token is { } t ? WithToken(CompensationOptions, t) : CompensationOptions);
 
     private static ActivityOptions WithToken(ActivityOptions options, CancellationToken token)
     {

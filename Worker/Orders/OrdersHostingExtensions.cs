@@ -1,12 +1,22 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using StackExchange.Redis;
+using Temporalio.Extensions.Hosting;
+using Temporalio.Worker;
+using Worker.Orders.Cache;
+using Worker.Orders.Payments;
 using Worker.Orders.Persistence;
+using Worker.Temporal;
 
 namespace Worker.Orders;
 
-/// <summary>Registers the order domain's infrastructure: PostgreSQL, the optional Redis cache, stores, options.</summary>
+/// <summary>
+/// Registers the order domain: PostgreSQL, the optional Redis cache, stores, options, and the saga's workflow,
+/// activities and readiness gate for the Temporal worker (see <see cref="TemporalHostingExtensions"/>).
+/// </summary>
 public static class OrdersHostingExtensions
 {
+    /// <summary>The task queue of the order saga unless <c>Temporal:TaskQueue</c> says otherwise.</summary>
+    public const string TaskQueue = "orders";
+
     /// <summary>Connection string names, as the AppHost and deployments provide them (<c>ConnectionStrings:*</c>).</summary>
     public const string DatabaseConnectionName = "appdb";
     public const string CacheConnectionName = "redis";
@@ -47,6 +57,19 @@ public static class OrdersHostingExtensions
         services.AddHostedService(sp => sp.GetRequiredService<DatabaseInitializer>());
         services.AddHealthChecks().AddCheck<DatabaseInitializer>("appdb-schema");
 
+        // The saga, for processes with the worker role: the worker polls once the schema is in place, and runs
+        // each activity on an OrderActivities resolved from its own DI scope.
+        services.AddScoped<OrderActivities>();
+        services.AddSingleton<IWorkerReadinessGate>(sp => sp.GetRequiredService<DatabaseInitializer>());
+        services.AddOptions<TemporalWorkerOptions>().Configure<IServiceProvider>((options, provider) =>
+        {
+            options.AddWorkflow<OrderWorkflow>();
+            foreach (var activity in provider.CreateTemporalActivityDefinitions<OrderActivities>())
+            {
+                options.AddActivity(activity);
+            }
+        });
+
         if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(CacheConnectionName)))
         {
             services.AddSingleton<IOrderCache, NoOrderCache>();
@@ -70,29 +93,15 @@ public static class OrdersHostingExtensions
             services.AddHealthChecks().AddCheck<RedisCacheHealthCheck>("redis", HealthStatus.Degraded);
         }
 
-        services.AddHttpClient<PaymentGateway>();
+        // The ledger-only gateway is for demos and tests: a configured endpoint always means real money.
+        if (string.IsNullOrWhiteSpace(builder.Configuration[$"{PaymentsOptions.Section}:{nameof(PaymentsOptions.Endpoint)}"]))
+        {
+            services.AddSingleton<IPaymentGateway, LedgerPaymentGateway>();
+        }
+        else
+        {
+            services.AddHttpClient<IPaymentGateway, HttpPaymentGateway>();
+        }
         return builder;
-    }
-}
-
-/// <summary>Redis answers a PING; reported as Degraded (not Unhealthy) when it does not.</summary>
-public sealed class RedisCacheHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        if (!redis.IsConnected)
-        {
-            return new HealthCheckResult(context.Registration.FailureStatus, "Redis cache not connected; serving from PostgreSQL");
-        }
-        try
-        {
-            await redis.GetDatabase().PingAsync().WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
-            return HealthCheckResult.Healthy();
-        }
-        catch (Exception e) when (e is RedisException or TimeoutException)
-        {
-            return new HealthCheckResult(context.Registration.FailureStatus, "Redis cache not answering; serving from PostgreSQL", e);
-        }
     }
 }

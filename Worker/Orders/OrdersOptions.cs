@@ -20,6 +20,12 @@ public sealed class OrdersOptions
     /// </summary>
     public TimeSpan InFlightCacheTtl { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Adds the demo catalogue (six products) at start, after the migrations; existing products are left alone.
+    /// Turn it off where the catalogue is managed elsewhere.
+    /// </summary>
+    public bool SeedCatalogue { get; set; } = true;
+
     /// <summary>Time spent in each shipping stage (picking, packing, handing to the carrier).</summary>
     public TimeSpan ShippingStageDuration { get; set; } = TimeSpan.FromSeconds(1);
 }

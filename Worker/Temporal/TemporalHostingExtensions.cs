@@ -3,19 +3,40 @@ using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using Temporalio.Client;
 using Temporalio.Runtime;
-using Worker.Orders;
 
 namespace Worker.Temporal;
 
-/// <summary>Registers the Temporal client, the worker (worker role) and their health checks.</summary>
+/// <summary>
+/// Registers the Temporal client, the worker (worker role) and their health checks. Knows no workflow: the
+/// application adds its workflows and activities with <c>services.Configure&lt;TemporalWorkerOptions&gt;</c> and
+/// what the worker must wait for as <see cref="IWorkerReadinessGate"/>s.
+/// </summary>
 public static class TemporalHostingExtensions
 {
-    public static WebApplicationBuilder AddTemporal(this WebApplicationBuilder builder, WorkerRoles roles)
+    /// <param name="builder">The host.</param>
+    /// <param name="roles">Whether this process runs the worker.</param>
+    /// <param name="defaultTaskQueue">The application's task queue unless <c>Temporal:TaskQueue</c> says otherwise.</param>
+    public static WebApplicationBuilder AddTemporal(this WebApplicationBuilder builder, WorkerRoles roles, string defaultTaskQueue)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
+        var section = builder.Configuration.GetSection(TemporalSettings.Section);
+        var reference = TemporalConnectionString.Parse(builder.Configuration.GetConnectionString(TemporalConnectionString.Name));
         services.AddOptions<TemporalSettings>()
-            .Bind(builder.Configuration.GetSection(TemporalSettings.Section))
+            .Configure(settings => settings.TaskQueue = defaultTaskQueue)
+            .Bind(section)
+            .Configure(settings =>
+            {
+                // The connection string fills in what no Temporal:* key sets (an empty value counts as unset).
+                if (reference is not null && string.IsNullOrWhiteSpace(section[nameof(TemporalSettings.Address)]))
+                {
+                    settings.Address = reference.Endpoint;
+                }
+                if (reference?.Namespace is not null && string.IsNullOrWhiteSpace(section[nameof(TemporalSettings.Namespace)]))
+                {
+                    settings.Namespace = reference.Namespace;
+                }
+            })
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<TemporalSettings>, TemporalSettingsValidator>();
 
@@ -42,20 +63,22 @@ public static class TemporalHostingExtensions
                 ? new ExplicitBucketHistogramConfiguration { Boundaries = TemporalMetricMeter.LatencyBucketsSeconds }
                 : null));
 
-        // One lazy client per process: the API, the worker and the health check share its connection.
-        services.AddSingleton<ITemporalClient>(sp => TemporalClient.CreateLazy(CreateConnectOptions(
-            sp.GetRequiredService<IOptions<TemporalSettings>>().Value,
-            sp.GetRequiredService<TemporalRuntime>(),
-            sp.GetRequiredService<ILoggerFactory>())));
+        // One lazy client per process (Temporalio.Extensions.Hosting): the API, the worker and the health check
+        // share its connection. The package's hosted worker (AddHostedTemporalWorker) is not used: it connects
+        // when the host starts and stops the host when connecting or polling fails, while this process must
+        // stay up and live through a Temporal outage. So TemporalConnectionKeeper connects in the background
+        // and WorkerPollingService polls once connected and the readiness gates are open, restarts polling
+        // after a failure, and tells readiness whether it polls.
+        services.AddTemporalClient().Configure<IOptions<TemporalSettings>, TemporalRuntime, ILoggerFactory>(
+            (options, settings, runtime, loggerFactory) => Configure(options, settings.Value, runtime, loggerFactory));
         services.AddSingleton<TemporalConnectionKeeper>();
         services.AddHostedService(sp => sp.GetRequiredService<TemporalConnectionKeeper>());
         var health = services.AddHealthChecks().AddCheck<TemporalHealthCheck>("temporal");
 
         if (roles.Worker)
         {
-            services.AddScoped<OrderActivities>();
             services.AddSingleton<WorkerPollingState>();
-            services.AddHostedService<OrderWorkerService>();
+            services.AddHostedService<WorkerPollingService>();
             health.AddCheck<WorkerPollingHealthCheck>("temporal-worker");
         }
 
@@ -71,16 +94,22 @@ public static class TemporalHostingExtensions
     public static TemporalClientConnectOptions CreateConnectOptions(
         TemporalSettings settings, TemporalRuntime runtime, ILoggerFactory loggerFactory)
     {
+        var options = new TemporalClientConnectOptions();
+        Configure(options, settings, runtime, loggerFactory);
+        return options;
+    }
+
+    private static void Configure(
+        TemporalClientConnectOptions options, TemporalSettings settings, TemporalRuntime runtime, ILoggerFactory loggerFactory)
+    {
         ArgumentNullException.ThrowIfNull(settings);
-        return new TemporalClientConnectOptions(settings.Address!)
-        {
-            Namespace = settings.Namespace,
-            ApiKey = string.IsNullOrEmpty(settings.ApiKey) ? null : settings.ApiKey,
-            Tls = settings.UseTls ? CreateTls(settings) : null,
-            Runtime = runtime,
-            LoggerFactory = loggerFactory,
-            Identity = $"{settings.Identity ?? "orders-worker"}@{Environment.MachineName}",
-        };
+        options.TargetHost = settings.Address;
+        options.Namespace = settings.Namespace;
+        options.ApiKey = string.IsNullOrEmpty(settings.ApiKey) ? null : settings.ApiKey;
+        options.Tls = settings.UseTls ? CreateTls(settings) : null;
+        options.Runtime = runtime;
+        options.LoggerFactory = loggerFactory;
+        options.Identity = $"{settings.Identity ?? settings.TaskQueue + "-worker"}@{Environment.MachineName}";
     }
 
     private static TlsOptions CreateTls(TemporalSettings settings) => new()

@@ -1,16 +1,24 @@
 namespace Worker.Temporal;
 
-/// <summary>Connection to Temporal (section <c>Temporal</c>). Only the address is required.</summary>
+/// <summary>
+/// Connection to Temporal: the reference in <c>ConnectionStrings:temporal</c> (see <see cref="TemporalConnectionString"/>),
+/// and section <c>Temporal</c>, whose keys override it when set. Only the address is required.
+/// </summary>
 public sealed class TemporalSettings
 {
     public const string Section = "Temporal";
 
-    /// <summary>host:port of the Temporal frontend, e.g. <c>localhost:7233</c> or <c>ns.acct.tmprl.cloud:7233</c>.</summary>
+    /// <summary>
+    /// host:port of the Temporal frontend, e.g. <c>localhost:7233</c> or <c>ns.acct.tmprl.cloud:7233</c>; by default
+    /// the connection string's endpoint.
+    /// </summary>
     public string? Address { get; set; }
 
+    /// <summary>The namespace; by default the connection string's, else <c>default</c>.</summary>
     public string Namespace { get; set; } = "default";
 
-    public string TaskQueue { get; set; } = "orders";
+    /// <summary>The task queue the worker polls and the API starts workflows on; the application sets its default.</summary>
+    public string TaskQueue { get; set; } = "default";
 
     /// <summary>Temporal Cloud API key (a secret). Setting it turns TLS on unless <see cref="Tls"/> says otherwise.</summary>
     public string? ApiKey { get; set; }
@@ -33,18 +41,41 @@ public sealed class TemporalSettings
     /// <summary>How long a worker lets in-flight activities finish on shutdown before cancelling them.</summary>
     public TimeSpan GracefulShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Worker identity prefix; the host name is appended so each replica is told apart in the Temporal UI.</summary>
+    /// <summary>
+    /// Identity prefix (default <c>&lt;task queue&gt;-worker</c>); the host name is appended so each replica is told
+    /// apart in the Temporal UI.
+    /// </summary>
     public string? Identity { get; set; }
 
     public bool UseTls => Tls ?? (!string.IsNullOrEmpty(ApiKey) || !string.IsNullOrEmpty(TlsClientCertPath));
+
+    /// <summary>
+    /// True for <c>host:port</c> (the SDK adds the scheme itself): a host without spaces or a scheme, then a port
+    /// from 1 to 65535.
+    /// </summary>
+    public static bool IsHostAndPort(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var colon = value.LastIndexOf(':');
+        return colon > 0
+            && !value.Contains("://", StringComparison.Ordinal)
+            && !value.Any(char.IsWhiteSpace)
+            && int.TryParse(value.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port)
+            && port is > 0 and <= 65535;
+    }
 
     /// <summary>Problems that make the settings unusable, each naming its configuration key.</summary>
     public IEnumerable<string> Validate()
     {
         if (string.IsNullOrWhiteSpace(Address))
         {
-            yield return "Temporal:Address is required (host:port of the Temporal frontend, e.g. localhost:7233; "
-                + "environment variable Temporal__Address).";
+            yield return $"Temporal:Address or {TemporalConnectionString.ConfigurationKey} is required: the Temporal frontend, "
+                + $"as environment variable ConnectionStrings__{TemporalConnectionString.Name}=Endpoint=localhost:7233;Namespace=orders "
+                + "(or just localhost:7233), or Temporal__Address=localhost:7233.";
+        }
+        else if (!IsHostAndPort(Address))
+        {
+            yield return $"Temporal:Address must be host:port, without a scheme (got '{Address}').";
         }
         if (string.IsNullOrWhiteSpace(Namespace))
         {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Client;
 using Temporalio.Exceptions;
+using Worker.Orders.Cache;
 using Worker.Orders.Persistence;
 using Worker.Temporal;
 

@@ -1,15 +1,18 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
+using Worker.Temporal;
 
 namespace Worker.Orders.Persistence;
 
 /// <summary>
-/// Applies <see cref="DatabaseSchema"/> in the background, retrying while PostgreSQL is unreachable, so the
-/// process starts (and answers liveness) even when the database comes up after it. Readiness stays
-/// unhealthy and the worker does not poll until the schema is in place.
+/// Applies <see cref="DatabaseSchema"/>, then <see cref="CatalogueSeed"/> unless turned off, in the background,
+/// retrying while PostgreSQL is unreachable, so the process starts (and answers liveness) even when the database
+/// comes up after it. Readiness stays unhealthy and the worker does not poll until both are done (this is the
+/// worker's readiness gate).
 /// </summary>
-public sealed partial class DatabaseInitializer(NpgsqlDataSource dataSource, ILogger<DatabaseInitializer> logger)
-    : BackgroundService, IHealthCheck
+public sealed partial class DatabaseInitializer(
+    NpgsqlDataSource dataSource, Microsoft.Extensions.Options.IOptions<OrdersOptions> options, ILogger<DatabaseInitializer> logger)
+    : BackgroundService, IHealthCheck, IWorkerReadinessGate
 {
     private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Exception? lastError;
@@ -29,6 +32,10 @@ public sealed partial class DatabaseInitializer(NpgsqlDataSource dataSource, ILo
             try
             {
                 await DatabaseSchema.MigrateAsync(dataSource, stoppingToken);
+                if (options.Value.SeedCatalogue)
+                {
+                    await CatalogueSeed.SeedAsync(dataSource, stoppingToken);
+                }
                 ready.TrySetResult();
                 LogReady(logger);
                 return;

@@ -19,7 +19,7 @@ public static class DatabaseSchema
     public static readonly IReadOnlyList<Migration> Migrations =
     [
         // Version 1 is the schema from before versioning: IF NOT EXISTS lets it adopt a database created then.
-        new("initial tables and catalogue", """
+        new("initial tables", """
             CREATE TABLE IF NOT EXISTS products (
                 sku        text PRIMARY KEY,
                 name       text NOT NULL,
@@ -63,14 +63,6 @@ public static class DatabaseSchema
                 created_at      timestamptz NOT NULL DEFAULT now(),
                 updated_at      timestamptz NOT NULL DEFAULT now()
             );
-            INSERT INTO products (sku, name, price, stock) VALUES
-                ('ESPRESSO-MACHINE', 'Espresso machine', 499.00, 500),
-                ('GRINDER', 'Burr grinder', 149.00, 1000),
-                ('BEANS-1KG', 'Coffee beans, 1 kg', 24.50, 100000),
-                ('MILK-FROTHER', 'Milk frother', 79.00, 1000),
-                ('TAMPER', 'Tamper', 19.90, 5000),
-                ('ROASTER-PRO', 'Professional roaster', 4999.00, 50)
-            ON CONFLICT (sku) DO NOTHING;
             """),
         new("order versions, pending charges, payment tokens out of workflow history", """
             -- Incremented by every change of an order row: the cache keeps only the newest version it was given.
@@ -149,6 +141,3 @@ public static class DatabaseSchema
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }
-
-/// <summary>One step of the schema: a name for <c>schema_migrations</c> and the SQL that applies it.</summary>
-public sealed record Migration(string Name, string Script);

@@ -2,13 +2,6 @@ using Npgsql;
 
 namespace Worker.Orders.Persistence;
 
-/// <summary>Raised for a business refusal that retrying cannot change (stock, unknown sku or order, a closed order).</summary>
-public sealed class FulfilmentRefusedException(string errorType, string message) : Exception(message)
-{
-    /// <summary>One of <see cref="OrderErrors"/>.</summary>
-    public string ErrorType { get; } = errorType;
-}
-
 /// <summary>The statement plumbing the saga's stores share: one-statement steps, and why a guarded step found no row.</summary>
 internal static class OrderRows
 {

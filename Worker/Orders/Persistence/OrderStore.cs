@@ -4,19 +4,6 @@ using NpgsqlTypes;
 
 namespace Worker.Orders.Persistence;
 
-/// <summary>Outcome of registering an order request.</summary>
-public enum OrderRegistration
-{
-    /// <summary>A new order row was written.</summary>
-    Created,
-
-    /// <summary>The same order id with the same request exists already: a retry.</summary>
-    Duplicate,
-
-    /// <summary>The order id exists with a different request.</summary>
-    Conflict,
-}
-
 /// <summary>
 /// Reads and writes the <c>orders</c> and <c>products</c> tables. PostgreSQL is the source of truth for
 /// order status; the cache only mirrors it.
@@ -129,6 +116,3 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
             reader.GetInt64(7));
     }
 }
-
-/// <summary>The accepted request as stored with the order (the payment token is not stored).</summary>
-public sealed record OrderRequestRecord(IReadOnlyList<OrderLine> Lines);

@@ -3,9 +3,6 @@ using static Worker.Orders.Persistence.OrderTransitions;
 
 namespace Worker.Orders.Persistence;
 
-/// <summary>A charge in the ledger. A pending one was recorded before the gateway was called and never confirmed.</summary>
-public sealed record ChargeRecord(decimal Amount, string Reference, bool Settled);
-
 /// <summary>
 /// The payment side of the saga: payment tokens, charges and refunds. At most one charge and one refund per
 /// order (the table's key makes retries harmless); an order's net charge is the sum of its amounts.

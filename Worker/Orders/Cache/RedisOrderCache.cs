@@ -1,25 +1,7 @@
 using System.Text.Json;
 using StackExchange.Redis;
 
-namespace Worker.Orders;
-
-/// <summary>Best-effort cache of order views. Never the source of truth and never a reason for a request to fail.</summary>
-public interface IOrderCache
-{
-    /// <summary>The cached view, or null on a miss or when the cache is unavailable.</summary>
-    Task<OrderView?> GetAsync(string orderId);
-
-    /// <summary>Stores the view unless the cache holds a newer version; may return before the write lands; failures are logged, not thrown.</summary>
-    Task SetAsync(OrderView order);
-}
-
-/// <summary>Used when no Redis connection string is configured.</summary>
-public sealed class NoOrderCache : IOrderCache
-{
-    public Task<OrderView?> GetAsync(string orderId) => Task.FromResult<OrderView?>(null);
-
-    public Task SetAsync(OrderView order) => Task.CompletedTask;
-}
+namespace Worker.Orders.Cache;
 
 /// <summary>
 /// Redis-backed cache: one hash per order holding the view and its <see cref="OrderView.Version"/>.

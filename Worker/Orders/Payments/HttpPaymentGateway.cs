@@ -1,43 +1,31 @@
 using System.Net;
 using System.Net.Http.Json;
+using Worker.Orders.Persistence;
 
-namespace Worker.Orders;
-
-/// <summary>Settings of the external payment gateway (section <c>Payments</c>).</summary>
-public sealed class PaymentsOptions
-{
-    public const string Section = "Payments";
-
-    /// <summary>Base address of the gateway; when unset, payments are recorded in the ledger only.</summary>
-    public Uri? Endpoint { get; set; }
-
-    /// <summary>Secret sent as a bearer token.</summary>
-    public string? ApiKey { get; set; }
-}
-
-/// <summary>Raised when the gateway refuses a payment (HTTP 402): retrying cannot change it.</summary>
-public sealed class PaymentDeclinedException(string message) : Exception(message);
+namespace Worker.Orders.Payments;
 
 /// <summary>
 /// Client of an HTTP payment gateway. Every call carries an idempotency key derived from the order, so a
 /// retried activity never charges twice. Transient failures are retried by the standard resilience handler
 /// (see ServiceDefaults) and then by Temporal's activity retry.
 /// </summary>
-public sealed class PaymentGateway(HttpClient http, Microsoft.Extensions.Options.IOptions<PaymentsOptions> options)
+public sealed class HttpPaymentGateway(HttpClient http, Microsoft.Extensions.Options.IOptions<PaymentsOptions> options) : IPaymentGateway
 {
-    public bool IsConfigured => options.Value.Endpoint is not null;
+    public bool IsExternal => true;
 
-    /// <summary>Charges the amount; returns the gateway's reference.</summary>
-    public Task<string> ChargeAsync(string orderId, decimal amount, string paymentToken, CancellationToken cancellationToken) =>
-        SendAsync("charges", ChargeIdempotencyKey(orderId), new { orderId, amount, paymentToken }, unknownChargeIsDone: false,
-            cancellationToken)!;
+    /// <summary>Charges the amount; returns the gateway's reference. Without a token on record there is nothing to charge with.</summary>
+    public Task<string> ChargeAsync(string orderId, decimal amount, string? paymentToken, CancellationToken cancellationToken) =>
+        paymentToken is null
+            ? Task.FromException<string>(new PaymentDeclinedException($"No payment token on record for order {orderId}"))
+            : SendAsync("charges", ChargeIdempotencyKey(orderId), new { orderId, amount, paymentToken }, unknownChargeIsDone: false,
+                cancellationToken)!;
 
     /// <summary>
     /// Refunds the order's charge. A settled charge is named by the gateway's reference; a pending one (the
     /// gateway may or may not have charged) by the charge's idempotency key, and the gateway's 404 for it
     /// means it never charged, so there is nothing to refund.
     /// </summary>
-    public Task RefundAsync(string orderId, Persistence.ChargeRecord charge, CancellationToken cancellationToken)
+    public Task RefundAsync(string orderId, ChargeRecord charge, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(charge);
         return SendAsync("refunds", $"refund-{orderId}",

@@ -1,43 +1,30 @@
 using Microsoft.Extensions.Options;
 using Temporalio.Client;
-using Temporalio.Extensions.Hosting;
 using Temporalio.Worker;
-using Worker.Orders;
-using Worker.Orders.Persistence;
 
 namespace Worker.Temporal;
 
-/// <summary>Whether this process's Temporal worker is polling its task queue; read by readiness.</summary>
-public sealed class WorkerPollingState
-{
-    private volatile bool polling;
-
-    public bool IsPolling => polling;
-
-    internal void Set(bool value) => polling = value;
-}
-
 /// <summary>
-/// Runs the Temporal worker for the order saga once Temporal is connected and the database schema exists.
-/// Differs from <c>AddHostedTemporalWorker</c> in one way that matters in production: a worker that cannot
-/// reach Temporal, or whose polling fails, is restarted after a delay instead of stopping the host.
+/// Runs this process's Temporal worker once Temporal is connected and every <see cref="IWorkerReadinessGate"/>
+/// is open, with the workflows and activities the application registered through
+/// <c>services.Configure&lt;TemporalWorkerOptions&gt;</c>. A worker whose polling fails is restarted after a
+/// delay instead of stopping the host.
 /// </summary>
-public sealed partial class OrderWorkerService(
+public sealed partial class WorkerPollingService(
     ITemporalClient client,
     TemporalConnectionKeeper connection,
-    DatabaseInitializer database,
+    IEnumerable<IWorkerReadinessGate> gates,
     WorkerPollingState state,
     IServiceProvider services,
-    Microsoft.Extensions.Options.IOptions<TemporalSettings> settings,
+    IOptions<TemporalSettings> settings,
     ILoggerFactory loggerFactory) : BackgroundService
 {
     private static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(2);
-    private readonly ILogger logger = loggerFactory.CreateLogger<OrderWorkerService>();
+    private readonly ILogger logger = loggerFactory.CreateLogger<WorkerPollingService>();
 
     /// <summary>
-    /// The worker options: the order workflow and its activities (resolved from a DI scope per execution),
-    /// on top of whatever the host configured with <c>services.Configure&lt;TemporalWorkerOptions&gt;</c>
-    /// (more workflows, interceptors, tuning).
+    /// The worker options: what the application configured with <c>services.Configure&lt;TemporalWorkerOptions&gt;</c>
+    /// (workflows, activities, interceptors, tuning), with the task queue and shutdown window from settings.
     /// </summary>
     public static TemporalWorkerOptions CreateOptions(IServiceProvider services, TemporalSettings settings, ILoggerFactory loggerFactory)
     {
@@ -48,21 +35,16 @@ public sealed partial class OrderWorkerService(
         options.GracefulShutdownTimeout = settings.GracefulShutdownTimeout;
         options.LoggerFactory = loggerFactory;
         // A cancellation reaches an activity only in the answer to a heartbeat, and the SDK sends heartbeats at
-        // most every 0.8 x the heartbeat timeout (8 s for shipping) by default: a cancelled shipment would go on
-        // for seconds. One heartbeat call per second per running activity is cheap.
+        // most every 0.8 x the heartbeat timeout by default: an activity with a 10 s heartbeat timeout would
+        // hear of its cancellation up to 8 s late. One heartbeat call per second per running activity is cheap.
         options.MaxHeartbeatThrottleInterval = TimeSpan.FromSeconds(1);
-        options.AddWorkflow<OrderWorkflow>();
-        foreach (var activity in services.CreateTemporalActivityDefinitions<OrderActivities>())
-        {
-            options.AddActivity(activity);
-        }
         return options;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await connection.WaitConnectedAsync(stoppingToken);
-        await database.WaitReadyAsync(stoppingToken);
+        await Task.WhenAll(gates.Select(g => g.WaitReadyAsync(stoppingToken)));
         while (!stoppingToken.IsCancellationRequested)
         {
             try
