@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Npgsql;
 
 namespace AppHost.Tests;
 
@@ -15,11 +14,11 @@ public sealed class StartTests
     public async Task With_existing_infrastructure_the_worker_replicas_become_healthy_and_an_order_completes()
     {
         await using var temporal = await TemporalTestServer.TemporalTestServer.StartAsync();
-        var database = await CreateDatabaseAsync();
+        var database = await TestDatabases.CreateAsync("apphost");
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
         [
             $"ConnectionStrings:appdb={database}",
-            $"ConnectionStrings:redis={Required("TEST_REDIS_CONNECTION")}",
+            $"ConnectionStrings:redis={TestSettings.RedisConnection}",
             $"ConnectionStrings:temporal={temporal.Address}",
             "Parameters:api-key=apphost-test-key",
         ]);
@@ -64,20 +63,4 @@ public sealed class StartTests
         Assert.Contains("ConnectionStrings:appdb", output, StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
     }
-
-    private static async Task<string> CreateDatabaseAsync()
-    {
-        var server = Required("TEST_POSTGRES_CONNECTION");
-        var name = $"apphost_{Guid.NewGuid():N}";
-        await using (var admin = NpgsqlDataSource.Create(server))
-        {
-            await admin.CreateCommand($"CREATE DATABASE {name}").ExecuteNonQueryAsync();
-        }
-        return new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
-    }
-
-    private static string Required(string variable) =>
-        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException($"{variable} is not set. Run the tests with ./test.sh.");
 }
