@@ -52,33 +52,15 @@ public class ProcessRunner : IDisposable
         process = new Process { StartInfo = info };
         process.OutputDataReceived += (_, e) =>
         {
+            Append(outputLines, e.Data);
             // null marks the end of the stream: a process that never wrote a line has no first line.
-            if (e.Data is { } line)
-            {
-                lock (outputLines)
-                {
-                    outputLines.Add(line);
-                }
-            }
             firstOutputLine.TrySetResult(e.Data);
         };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is { } line)
-            {
-                lock (errorLines)
-                {
-                    errorLines.Add(line);
-                }
-            }
-        };
+        process.ErrorDataReceived += (_, e) => Append(errorLines, e.Data);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
     }
-
-    /// <summary>The operating-system process id.</summary>
-    public int Id => process.Id;
 
     /// <summary>Whether the process has exited.</summary>
     public bool HasExited => process.HasExited;
@@ -165,6 +147,17 @@ public class ProcessRunner : IDisposable
             process.WaitForExit();
         }
         process.Dispose();
+    }
+
+    private static void Append(List<string> lines, string? line)
+    {
+        if (line is not null)
+        {
+            lock (lines)
+            {
+                lines.Add(line);
+            }
+        }
     }
 
     private static string Join(List<string> lines)
