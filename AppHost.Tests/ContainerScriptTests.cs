@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace AppHost.Tests;
 
 /// <summary>
@@ -85,11 +83,11 @@ public sealed class ContainerScriptTests
     }
 
     /// <summary>The namespace job's script with the environment the model gives its container.</summary>
-    private static async Task<(int ExitCode, string Output)> RunNamespaceJobAsync(string shell, TemporalCliStub cli)
+    private static async Task<ProcessResult> RunNamespaceJobAsync(string shell, TemporalCliStub cli)
     {
         await using var app = await ModelTests.BuildAsync();
         var script = (await ShellScriptsAsync(app))["temporal-namespace"];
-        var environment = await ModelTests.PublishEnvironmentAsync(app, "temporal-namespace");
+        var environment = (await ModelTests.PublishEnvironmentAsync(app, "temporal-namespace")).ToDictionary(e => e.Key, string? (e) => e.Value);
         environment["PATH"] = $"{cli.Directory}{Path.PathSeparator}{Environment.GetEnvironmentVariable("PATH")}";
         return await RunAsync(shell, ["-c", script], environment);
     }
@@ -116,36 +114,8 @@ public sealed class ContainerScriptTests
     }
 
     /// <summary>Runs <paramref name="shell"/> (<c>dash</c>, or <c>busybox</c> as <c>busybox sh</c>).</summary>
-    private static async Task<(int ExitCode, string Output)> RunAsync(string shell, string[] arguments, IDictionary<string, string>? environment = null)
-    {
-        var info = new ProcessStartInfo(RequireOnPath(shell)) { RedirectStandardOutput = true, RedirectStandardError = true };
-        if (shell == "busybox")
-        {
-            info.ArgumentList.Add("sh");
-        }
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
-        {
-            info.Environment[key] = value;
-        }
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{shell} did not exit within 30 s: {await stdout}{await stderr}");
-        }
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private static Task<ProcessResult> RunAsync(string shell, string[] arguments, IReadOnlyDictionary<string, string?>? environment = null) =>
+        ProcessRunner.RunAsync(RequireOnPath(shell), shell == "busybox" ? ["sh", .. arguments] : arguments, TimeSpan.FromSeconds(30), environment);
 
     private static string RequireOnPath(string command) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace AppHost.Tests;
@@ -40,31 +39,7 @@ internal static class AppHostProcess
 {
     public static string Dll => Path.Combine(AppContext.BaseDirectory.Replace("AppHost.Tests", "AppHost", StringComparison.Ordinal), "AppHost.dll");
 
-    public static async Task<(int ExitCode, string Output)> RunAsync(TimeSpan timeout, string[] args, IDictionary<string, string?>? environment = null)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(Dll)! };
-        info.ArgumentList.Add(Dll);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
-        {
-            info.Environment[key] = value;
-        }
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"AppHost did not exit within {timeout}: {await stdout}{await stderr}");
-        }
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    /// <summary>Runs it from its build folder, as <c>dotnet run</c> does, so its <c>appsettings.json</c> applies.</summary>
+    public static Task<ProcessResult> RunAsync(TimeSpan timeout, string[] args, IReadOnlyDictionary<string, string?>? environment = null) =>
+        ProcessRunner.RunAsync("dotnet", [Dll, .. args], timeout, environment, Path.GetDirectoryName(Dll));
 }

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Npgsql;
 
 namespace AppHost.Tests;
 
@@ -11,17 +10,23 @@ namespace AppHost.Tests;
 [CollectionDefinition(nameof(StartTests), DisableParallelization = true)]
 public sealed class StartTests
 {
-    [Fact]
-    public async Task With_existing_infrastructure_the_worker_replicas_become_healthy_and_an_order_completes()
+    // Both forms an existing Temporal is given in: the reference's own, and a bare address with the namespace apart.
+    [Theory]
+    [InlineData("Endpoint={0};Namespace=shop")]
+    [InlineData("{0}", "Temporal:Namespace=shop")]
+    public async Task With_existing_infrastructure_the_worker_replicas_become_healthy_and_an_order_completes(
+        string temporalConnection, params string[] settings)
     {
-        await using var temporal = await TemporalTestServer.TemporalTestServer.StartAsync();
-        var database = await CreateDatabaseAsync();
+        await using var temporal = await TemporalTestServer.TemporalTestServer.StartAsync(
+            new TemporalTestServer.TestServerOptions { Namespaces = { "shop" } });
+        var database = await TestDatabases.CreateAsync("apphost");
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
         [
             $"ConnectionStrings:appdb={database}",
-            $"ConnectionStrings:redis={Required("TEST_REDIS_CONNECTION")}",
-            $"ConnectionStrings:temporal={temporal.Address}",
+            $"ConnectionStrings:redis={TestSettings.RedisConnection}",
+            $"ConnectionStrings:temporal={string.Format(System.Globalization.CultureInfo.InvariantCulture, temporalConnection, temporal.Address)}",
             "Parameters:api-key=apphost-test-key",
+            .. settings,
         ]);
         await using var app = await builder.BuildAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
@@ -42,6 +47,10 @@ public sealed class StartTests
             status = (await api.GetFromJsonAsync<JsonElement>("/api/orders/apphost-1", timeout.Token)).GetProperty("status").GetString();
         }
         Assert.Equal("Completed", status);
+        // It ran in the namespace the configuration named, not in the server's default one.
+        var shop = await Temporalio.Client.TemporalClient.ConnectAsync(new(temporal.Address) { Namespace = "shop" });
+        var run = await shop.GetWorkflowHandle("order-apphost-1").DescribeAsync();
+        Assert.Equal(Temporalio.Api.Enums.V1.WorkflowExecutionStatus.Completed, run.Status);
     }
 
     [Fact]
@@ -64,20 +73,4 @@ public sealed class StartTests
         Assert.Contains("ConnectionStrings:appdb", output, StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
     }
-
-    private static async Task<string> CreateDatabaseAsync()
-    {
-        var server = Required("TEST_POSTGRES_CONNECTION");
-        var name = $"apphost_{Guid.NewGuid():N}";
-        await using (var admin = NpgsqlDataSource.Create(server))
-        {
-            await admin.CreateCommand($"CREATE DATABASE {name}").ExecuteNonQueryAsync();
-        }
-        return new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
-    }
-
-    private static string Required(string variable) =>
-        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException($"{variable} is not set. Run the tests with ./test.sh.");
 }

@@ -25,6 +25,7 @@ public sealed class ServerFixture : IAsyncLifetime
         var options = new TemporalWorkerOptions(taskQueue);
         register(options);
         using var worker = new TemporalWorker(Client, options);
-        await worker.ExecuteAsync(() => test(taskQueue));
+        // A test that waits forever would hold up the whole run: fail it instead, with what it was waiting for.
+        await worker.ExecuteAsync(() => test(taskQueue).WaitAsync(TimeSpan.FromMinutes(2)));
     }
 }

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Temporalio.Client;
 
 namespace TemporalTestServer.Tests;
@@ -10,22 +7,16 @@ public sealed class StandaloneTests
     [Fact]
     public async Task Standalone_server_says_it_is_a_test_server_and_serves_the_sdk()
     {
-        var port = FreePort();
+        var port = Loopback.FreePort();
         using var process = Start("--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--namespace", "shop");
-        try
-        {
-            var firstLine = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
 
-            Assert.Contains("not Temporal", firstLine, StringComparison.Ordinal);
-            Assert.Contains($"127.0.0.1:{port}", firstLine, StringComparison.Ordinal);
-            var client = await TemporalClient.ConnectAsync(new($"127.0.0.1:{port}") { Namespace = "shop" });
-            var ns = await client.WorkflowService.DescribeNamespaceAsync(new() { Namespace = "shop" });
-            Assert.Equal("shop", ns.NamespaceInfo.Name);
-        }
-        finally
-        {
-            process.Kill();
-        }
+        var firstLine = await process.FirstOutputLineAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Contains("not Temporal", firstLine, StringComparison.Ordinal);
+        Assert.Contains($"127.0.0.1:{port}", firstLine, StringComparison.Ordinal);
+        var client = await TemporalClient.ConnectAsync(new($"127.0.0.1:{port}") { Namespace = "shop" });
+        var ns = await client.WorkflowService.DescribeNamespaceAsync(new() { Namespace = "shop" });
+        Assert.Equal("shop", ns.NamespaceInfo.Name);
     }
 
     [Fact]
@@ -33,28 +24,12 @@ public sealed class StandaloneTests
     {
         using var process = Start("--bogus");
 
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
+        var exitCode = await process.WaitForExitAsync(TimeSpan.FromSeconds(30));
 
-        Assert.Equal(2, process.ExitCode);
-        Assert.Contains("Usage", error, StringComparison.Ordinal);
+        Assert.Equal(2, exitCode);
+        Assert.Contains("Usage", process.StandardError, StringComparison.Ordinal);
     }
 
-    private static Process Start(params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "TemporalTestServer.dll"));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        return Process.Start(info)!;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static ProcessRunner Start(params string[] args) =>
+        ProcessRunner.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "TemporalTestServer.dll"), .. args]);
 }

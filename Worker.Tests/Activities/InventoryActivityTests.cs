@@ -12,7 +12,7 @@ public sealed class InventoryActivityTests(OrdersDatabase db) : IClassFixture<Or
     [Fact]
     public async Task Reserve_takes_stock_for_every_line_and_returns_the_total()
     {
-        await using var harness = await ActivityHarness.CreateAsync(db, TestServers.RedisConnection);
+        await using var harness = await ActivityHarness.CreateAsync(db, TestSettings.RedisConnection);
         var a = await db.AddProductAsync(10.50m, 5);
         var b = await db.AddProductAsync(2m, 100);
         var order = await db.AddOrderAsync([new(a, 2), new(b, 3)]);

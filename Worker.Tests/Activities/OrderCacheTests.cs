@@ -15,7 +15,7 @@ public sealed class OrderCacheTests(OrdersDatabase db) : IClassFixture<OrdersDat
     [Fact]
     public async Task Each_step_mirrors_the_order_into_redis_briefly_while_it_moves_and_longer_once_finished()
     {
-        await using var harness = await ActivityHarness.CreateAsync(db, TestServers.RedisConnection,
+        await using var harness = await ActivityHarness.CreateAsync(db, TestSettings.RedisConnection,
             new OrdersOptions { CacheTtl = TimeSpan.FromMinutes(3), InFlightCacheTtl = TimeSpan.FromSeconds(20) });
         var sku = await db.AddProductAsync(5m, 10);
         var order = await db.AddOrderAsync([new(sku, 2)]);
@@ -38,7 +38,7 @@ public sealed class OrderCacheTests(OrdersDatabase db) : IClassFixture<OrdersDat
     {
         // The race: a GET reads the order from PostgreSQL, an activity commits a newer status and caches it,
         // then the GET's cache fill arrives with what it read.
-        await using var harness = await ActivityHarness.CreateAsync(db, TestServers.RedisConnection);
+        await using var harness = await ActivityHarness.CreateAsync(db, TestSettings.RedisConnection);
         var sku = await db.AddProductAsync(5m, 10);
         var order = await db.AddOrderAsync([new(sku, 1)]);
         var readBeforeTheStep = (await new OrderStore(db.DataSource).FindAsync(order, CancellationToken.None))!;
@@ -54,7 +54,7 @@ public sealed class OrderCacheTests(OrdersDatabase db) : IClassFixture<OrdersDat
     [Fact]
     public async Task A_fill_of_an_absent_entry_is_stored()
     {
-        await using var harness = await ActivityHarness.CreateAsync(db, TestServers.RedisConnection);
+        await using var harness = await ActivityHarness.CreateAsync(db, TestSettings.RedisConnection);
         var order = await db.AddOrderAsync([new("TAMPER", 1)]);
         var view = (await new OrderStore(db.DataSource).FindAsync(order, CancellationToken.None))!;
 
@@ -66,7 +66,7 @@ public sealed class OrderCacheTests(OrdersDatabase db) : IClassFixture<OrdersDat
     [Fact]
     public async Task Record_status_writes_status_and_reason_to_database_and_cache()
     {
-        await using var harness = await ActivityHarness.CreateAsync(db, TestServers.RedisConnection);
+        await using var harness = await ActivityHarness.CreateAsync(db, TestSettings.RedisConnection);
         var order = await db.AddOrderAsync([new("TAMPER", 1)]);
 
         await env.RunAsync(() => harness.Activities.RecordOrderStatusAsync(new(order, OrderStatus.Failed, "Payment declined")));
@@ -81,7 +81,7 @@ public sealed class OrderCacheTests(OrdersDatabase db) : IClassFixture<OrdersDat
     [Fact]
     public async Task With_redis_down_activities_still_succeed_and_reads_miss_fast()
     {
-        await using var harness = await ActivityHarness.CreateAsync(db, TestServers.DeadRedisConnection);
+        await using var harness = await ActivityHarness.CreateAsync(db, WorkerFactory.UnreachableRedis);
         var sku = await db.AddProductAsync(5m, 10);
         var order = await db.AddOrderAsync([new(sku, 1)]);
 

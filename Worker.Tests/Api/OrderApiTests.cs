@@ -19,7 +19,7 @@ public sealed class OrderApiTests : IClassFixture<OrdersDatabase>, IDisposable
     public OrderApiTests(OrdersDatabase db)
     {
         this.db = db;
-        factory = new WorkerFactory(WorkerFactory.DefaultSettings(db.ConnectionString, TestServers.RedisConnection));
+        factory = new WorkerFactory(WorkerFactory.DefaultSettings(db.ConnectionString, TestSettings.RedisConnection));
     }
 
     public void Dispose() => factory.Dispose();

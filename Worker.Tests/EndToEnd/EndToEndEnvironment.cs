@@ -31,7 +31,7 @@ public class EndToEndEnvironment : IAsyncLifetime
     protected virtual TimeSpan ShippingStageDuration => TimeSpan.FromMilliseconds(50);
 
     /// <summary>Redis of this environment; the shared test server unless a test brings its own.</summary>
-    public string RedisConnection { get; init; } = TestServers.RedisConnection;
+    public string RedisConnection { get; init; } = TestSettings.RedisConnection;
 
     /// <summary>PostgreSQL server the database is created on; the shared test server unless a test brings its own.</summary>
     public string? PostgresServerConnection { get; init; }

@@ -81,7 +81,7 @@ public sealed class FaultToleranceTests
     {
         var database = new OrdersDatabase();
         await database.InitializeAsync();
-        var temporalPort = WorkerProcess.FreePort();
+        var temporalPort = Loopback.FreePort();
         var environment = WorkerProcess.Environment(database.ConnectionString);
         environment["Temporal__Address"] = $"127.0.0.1:{temporalPort}";
         using var worker = WorkerProcess.Start(environment);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Worker.Tests.Infrastructure;
 
@@ -29,21 +28,13 @@ public sealed class ContainerImageConfigurationTests
 
     private static async Task<JsonElement> ComputeContainerConfigAsync()
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[]
-                 {
-                     "msbuild", RepositoryPaths.Combine("Worker", "Worker.csproj"), "-t:ComputeContainerConfig", "-nologo",
-                     "-getProperty:ContainerBaseImage", "-getProperty:ContainerUser", "-getItem:ContainerPort",
-                     "-getItem:ContainerEnvironmentVariables", "-getItem:ContainerAppCommand",
-                 })
-        {
-            info.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(info)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"msbuild failed: {output}{error}");
-        return JsonDocument.Parse(output).RootElement.Clone();
+        var result = await ProcessRunner.RunAsync("dotnet",
+        [
+            "msbuild", RepositoryPaths.Combine("Worker", "Worker.csproj"), "-t:ComputeContainerConfig", "-nologo",
+            "-getProperty:ContainerBaseImage", "-getProperty:ContainerUser", "-getItem:ContainerPort",
+            "-getItem:ContainerEnvironmentVariables", "-getItem:ContainerAppCommand",
+        ], TimeSpan.FromMinutes(5));
+        Assert.True(result.ExitCode == 0, $"msbuild failed: {result.Output}");
+        return JsonDocument.Parse(result.StandardOutput).RootElement.Clone();
     }
 }

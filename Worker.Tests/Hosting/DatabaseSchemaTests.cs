@@ -12,7 +12,7 @@ public sealed class DatabaseSchemaTests
     [Fact]
     public async Task Three_replicas_applying_the_schema_together_all_succeed()
     {
-        var connection = await TestServers.CreateDatabaseAsync("schema");
+        var connection = await TestDatabases.CreateAsync("schema");
         var sources = Enumerable.Range(0, 3).Select(_ => NpgsqlDataSource.Create(connection)).ToList();
         try
         {
@@ -37,7 +37,7 @@ public sealed class DatabaseSchemaTests
     [Fact]
     public async Task Applying_the_schema_and_seed_again_keeps_data_and_does_not_reset_stock()
     {
-        await using var source = NpgsqlDataSource.Create(await TestServers.CreateDatabaseAsync("schema"));
+        await using var source = NpgsqlDataSource.Create(await TestDatabases.CreateAsync("schema"));
         await DatabaseSchema.MigrateAsync(source, CancellationToken.None);
         Assert.Equal(6, await CatalogueSeed.SeedAsync(source, CancellationToken.None));
         await using (var sell = source.CreateCommand("UPDATE products SET stock = 3 WHERE sku = 'GRINDER'"))
@@ -55,7 +55,7 @@ public sealed class DatabaseSchemaTests
     [Fact]
     public async Task Each_migration_is_recorded_once_in_order()
     {
-        await using var source = NpgsqlDataSource.Create(await TestServers.CreateDatabaseAsync("schema"));
+        await using var source = NpgsqlDataSource.Create(await TestDatabases.CreateAsync("schema"));
 
         Assert.Equal(DatabaseSchema.LatestVersion, await DatabaseSchema.MigrateAsync(source, CancellationToken.None));
         Assert.Equal(DatabaseSchema.LatestVersion, await DatabaseSchema.MigrateAsync(source, CancellationToken.None));
@@ -67,7 +67,7 @@ public sealed class DatabaseSchemaTests
     [Fact]
     public async Task A_database_created_before_versioning_is_adopted_and_migrated_keeping_its_orders()
     {
-        await using var source = NpgsqlDataSource.Create(await TestServers.CreateDatabaseAsync("schema"));
+        await using var source = NpgsqlDataSource.Create(await TestDatabases.CreateAsync("schema"));
         await using (var old = source.CreateCommand(DatabaseSchema.Migrations[0].Script +
             "; INSERT INTO orders (id, request_hash, request, status) VALUES ('old-1', 'h', '{}', 'Completed')"))
         {
@@ -83,7 +83,7 @@ public sealed class DatabaseSchemaTests
     [Fact]
     public async Task A_start_against_a_current_schema_needs_only_table_rights()
     {
-        var owner = await TestServers.CreateDatabaseAsync("schema");
+        var owner = await TestDatabases.CreateAsync("schema");
         await using var ownerSource = NpgsqlDataSource.Create(owner);
         await DatabaseSchema.MigrateAsync(ownerSource, CancellationToken.None);
         var role = $"app_{Guid.NewGuid():N}";
@@ -104,7 +104,7 @@ public sealed class DatabaseSchemaTests
 
         // The same role on a database that still needs its migrations is refused: the rights are really that narrow.
         await using var freshAsRole = NpgsqlDataSource.Create(
-            new NpgsqlConnectionStringBuilder(await TestServers.CreateDatabaseAsync("schema")) { Username = role }.ConnectionString);
+            new NpgsqlConnectionStringBuilder(await TestDatabases.CreateAsync("schema")) { Username = role }.ConnectionString);
         var denied = await Assert.ThrowsAsync<PostgresException>(() => DatabaseSchema.MigrateAsync(freshAsRole, CancellationToken.None));
         Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, denied.SqlState);
     }
@@ -114,7 +114,7 @@ public sealed class DatabaseSchemaTests
     [InlineData("false", 0)]
     public async Task The_worker_seeds_the_catalogue_unless_told_not_to(string? seedCatalogue, int products)
     {
-        var settings = WorkerFactory.DefaultSettings(await TestServers.CreateDatabaseAsync("schema"), null);
+        var settings = WorkerFactory.DefaultSettings(await TestDatabases.CreateAsync("schema"), null);
         settings["Orders:SeedCatalogue"] = seedCatalogue;
         using var factory = new WorkerFactory(settings);
         using var client = factory.CreateAuthorizedClient();

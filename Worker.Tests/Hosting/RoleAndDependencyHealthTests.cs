@@ -57,7 +57,7 @@ public sealed class RoleAndDependencyHealthTests(OrdersDatabase db) : IClassFixt
     [Fact]
     public async Task Redis_down_is_degraded_not_unhealthy_and_reads_still_succeed()
     {
-        using var factory = new WorkerFactory(WorkerFactory.DefaultSettings(db.ConnectionString, TestServers.DeadRedisConnection));
+        using var factory = new WorkerFactory(WorkerFactory.DefaultSettings(db.ConnectionString, WorkerFactory.UnreachableRedis));
         using var client = factory.CreateAuthorizedClient();
         var id = await db.AddOrderAsync([new("TAMPER", 1)]);
 
@@ -86,7 +86,7 @@ public sealed class RoleAndDependencyHealthTests(OrdersDatabase db) : IClassFixt
     public async Task Failing_checks_are_named_with_their_status_but_no_exception_text()
     {
         var settings = WorkerFactory.DefaultSettings(
-            "Host=127.0.0.1;Port=1;Username=orders_owner;Password=hunter2;Database=appdb;Timeout=1", TestServers.DeadRedisConnection);
+            "Host=127.0.0.1;Port=1;Username=orders_owner;Password=hunter2;Database=appdb;Timeout=1", WorkerFactory.UnreachableRedis);
         using var factory = new WorkerFactory(settings);
         using var client = factory.CreateClient();
 

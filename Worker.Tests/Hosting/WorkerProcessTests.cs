@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Worker.Tests.Infrastructure;
@@ -99,7 +98,7 @@ public sealed class WorkerProcessTests(OrdersDatabase db) : IClassFixture<Orders
         Assert.Equal(0, await RunHealthCheckAsync(ports, "/alive"));
         Assert.Equal(1, await RunHealthCheckAsync(ports, "/health"));
         Assert.Equal(0, await RunHealthCheckAsync([], $"http://127.0.0.1:{worker.Port}/alive"));
-        Assert.Equal(1, await RunHealthCheckAsync(new() { ["ASPNETCORE_HTTP_PORTS"] = WorkerProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture) }, "/alive"));
+        Assert.Equal(1, await RunHealthCheckAsync(new() { ["ASPNETCORE_HTTP_PORTS"] = Loopback.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture) }, "/alive"));
     }
 
     [Fact]
@@ -115,17 +114,8 @@ public sealed class WorkerProcessTests(OrdersDatabase db) : IClassFixture<Orders
 
     private static async Task<int> RunHealthCheckAsync(Dictionary<string, string?> environment, string target)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(WorkerProcess.WorkerDll);
-        info.ArgumentList.Add("--health-check");
-        info.ArgumentList.Add(target);
-        info.Environment.Remove("ASPNETCORE_HTTP_PORTS");
-        foreach (var (key, value) in environment)
-        {
-            info.Environment[key] = value;
-        }
-        using var process = Process.Start(info)!;
-        await process.WaitForExitAsync();
-        return process.ExitCode;
+        var variables = new Dictionary<string, string?>(environment);
+        variables.TryAdd("ASPNETCORE_HTTP_PORTS", null); // only what the test gives: nothing inherited
+        return (await ProcessRunner.RunAsync("dotnet", [WorkerProcess.WorkerDll, "--health-check", target], ExitTimeout, variables)).ExitCode;
     }
 }

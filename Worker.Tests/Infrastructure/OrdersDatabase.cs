@@ -16,7 +16,7 @@ public sealed class OrdersDatabase : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        ConnectionString = await TestServers.CreateDatabaseAsync("orders", ServerConnection);
+        ConnectionString = await TestDatabases.CreateAsync("orders", ServerConnection);
         DataSource = NpgsqlDataSource.Create(ConnectionString);
         await DatabaseSchema.MigrateAsync(DataSource, CancellationToken.None);
         await CatalogueSeed.SeedAsync(DataSource, CancellationToken.None);

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using System.Globalization;
 
 namespace Worker.Tests.Infrastructure;
 
@@ -8,6 +8,9 @@ namespace Worker.Tests.Infrastructure;
 /// </summary>
 public sealed class PrivatePostgres : IAsyncDisposable
 {
+    // initdb and pg_ctl -w take seconds; a minute means something is wrong, and the test should say so.
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(1);
+
     private readonly string dataDir;
     private readonly string bin;
 
@@ -24,37 +27,40 @@ public sealed class PrivatePostgres : IAsyncDisposable
 
     public static async Task<PrivatePostgres> StartAsync()
     {
-        var bin = Environment.GetEnvironmentVariable("TEST_PG_BIN")
-            ?? throw new InvalidOperationException("TEST_PG_BIN is not set. Run the tests with ./test.sh.");
+        var bin = TestSettings.PostgresBinaries;
         var root = Environment.GetEnvironmentVariable("TEST_SERVICES_DIR") ?? Path.GetTempPath();
         var dataDir = Path.Combine(root, $"pg-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dataDir);
-        await Shell.RunAsync("chown", "postgres", dataDir).ContinueWith(_ => { }, TaskScheduler.Default); // only as root
-        var server = new PrivatePostgres(dataDir, bin, WorkerProcess.FreePort());
-        await AsPostgresAsync(Path.Combine(bin, "initdb"), "-D", dataDir, "-U", "postgres", "--auth=trust");
+        await ProcessRunner.RunAsync("chown", ["postgres", dataDir], CommandTimeout); // only as root; otherwise the folder is ours already
+        var server = new PrivatePostgres(dataDir, bin, Loopback.FreePort());
+        (await AsPostgresAsync(Path.Combine(bin, "initdb"), "-D", dataDir, "-U", "postgres", "--auth=trust")).EnsureSuccess();
         await server.StartServerAsync();
         return server;
     }
 
-    public Task StartServerAsync() => AsPostgresAsync(Path.Combine(bin, "pg_ctl"), "-D", dataDir, "-l", Path.Combine(dataDir, "log"), "-w",
-        "-o", $"-p {Port} -k {dataDir} -c listen_addresses=127.0.0.1 -c fsync=off", "start");
+    public async Task StartServerAsync() => (await AsPostgresAsync(Path.Combine(bin, "pg_ctl"), "-D", dataDir, "-l", Path.Combine(dataDir, "log"), "-w",
+        "-o", $"-p {Port} -k {dataDir} -c listen_addresses=127.0.0.1 -c fsync=off", "start")).EnsureSuccess();
 
-    public Task StopServerAsync() => AsPostgresAsync(Path.Combine(bin, "pg_ctl"), "-D", dataDir, "-m", "fast", "-w", "stop");
+    public async Task StopServerAsync() => (await AsPostgresAsync(Path.Combine(bin, "pg_ctl"), "-D", dataDir, "-m", "fast", "-w", "stop")).EnsureSuccess();
 
     public async ValueTask DisposeAsync()
     {
-        await AsPostgresAsync(Path.Combine(bin, "pg_ctl"), "-D", dataDir, "-m", "immediate", "stop").ContinueWith(_ => { }, TaskScheduler.Default);
+        await AsPostgresAsync(Path.Combine(bin, "pg_ctl"), "-D", dataDir, "-m", "immediate", "stop"); // a test may have stopped it already
         Directory.Delete(dataDir, recursive: true);
     }
 
     // PostgreSQL refuses to run as root.
-    private static Task AsPostgresAsync(string program, params string[] args) =>
-        Environment.UserName == "root" ? Shell.RunAsync("runuser", ["-u", "postgres", "--", program, .. args]) : Shell.RunAsync(program, args);
+    private static Task<ProcessResult> AsPostgresAsync(string program, params string[] args) =>
+        Environment.UserName == "root"
+            ? ProcessRunner.RunAsync("runuser", ["-u", "postgres", "--", program, .. args], CommandTimeout)
+            : ProcessRunner.RunAsync(program, args, CommandTimeout);
 }
 
 /// <summary>A Redis server of one test's own.</summary>
 public sealed class PrivateRedis : IAsyncDisposable
 {
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(30);
+
     private PrivateRedis(int port) => Port = port;
 
     public int Port { get; }
@@ -63,9 +69,9 @@ public sealed class PrivateRedis : IAsyncDisposable
 
     public static async Task<PrivateRedis> StartAsync()
     {
-        var redis = new PrivateRedis(WorkerProcess.FreePort());
-        await Shell.RunAsync("redis-server", "--bind", "127.0.0.1", "--port", redis.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--daemonize", "yes", "--save", "", "--appendonly", "no");
+        var redis = new PrivateRedis(Loopback.FreePort());
+        (await ProcessRunner.RunAsync("redis-server", ["--bind", "127.0.0.1", "--port", redis.Port.ToString(CultureInfo.InvariantCulture),
+            "--daemonize", "yes", "--save", "", "--appendonly", "no"], CommandTimeout)).EnsureSuccess();
         for (var i = 0; i < 50 && !await redis.PingAsync(); i++)
         {
             await Task.Delay(50);
@@ -73,41 +79,13 @@ public sealed class PrivateRedis : IAsyncDisposable
         return redis;
     }
 
-    public Task StopServerAsync() => Shell.RunAsync("redis-cli", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "shutdown", "nosave")
-        .ContinueWith(_ => { }, TaskScheduler.Default);
+    // Failure is ignored: a test may have stopped it already.
+    public Task StopServerAsync() => RedisCliAsync("shutdown", "nosave");
 
     public async ValueTask DisposeAsync() => await StopServerAsync();
 
-    private async Task<bool> PingAsync()
-    {
-        try
-        {
-            await Shell.RunAsync("redis-cli", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "ping");
-            return true;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
-        }
-    }
-}
+    private async Task<bool> PingAsync() => (await RedisCliAsync("ping")).ExitCode == 0;
 
-internal static class Shell
-{
-    public static async Task RunAsync(string program, params string[] args)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed ({process.ExitCode}): {await output}{await error}");
-        }
-    }
+    private Task<ProcessResult> RedisCliAsync(params string[] args) =>
+        ProcessRunner.RunAsync("redis-cli", ["-p", Port.ToString(CultureInfo.InvariantCulture), .. args], CommandTimeout);
 }

@@ -13,6 +13,9 @@ public sealed class WorkerFactory(IReadOnlyDictionary<string, string?> settings)
     public const string ApiKey = "test-api-key";
     public const string UnreachableTemporal = "127.0.0.1:1";
 
+    /// <summary>A Redis endpoint where nothing listens: "Redis configured but down".</summary>
+    public const string UnreachableRedis = "127.0.0.1:1,abortConnect=false,connectTimeout=500";
+
     public static Dictionary<string, string?> DefaultSettings(string databaseConnection, string? redisConnection) => new()
     {
         ["ConnectionStrings:appdb"] = databaseConnection,

@@ -7,6 +7,7 @@ using Npgsql;
 using Temporalio.Client;
 using Temporalio.Worker;
 using Temporalio.Workflows;
+using TestSupport;
 using Worker.Orders.Api;
 
 namespace Bench;
@@ -18,22 +19,15 @@ internal static class EntryPoint
         // Orders per second and latency (POST /api/orders until the workflow completed) at 1, 8 and 64 concurrent
         // orders, next to a null workflow (no activities) started and awaited through the same client, worker and
         // Temporal test server in the same run. The ratio says what the order saga itself costs.
-        var postgres = Environment.GetEnvironmentVariable("TEST_POSTGRES_CONNECTION")
-            ?? throw new InvalidOperationException("Run through bench/e2e.sh (it starts PostgreSQL and Redis).");
-        var redis = Environment.GetEnvironmentVariable("TEST_REDIS_CONNECTION")!;
         var perLevel = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 256;
 
-        var database = $"bench_{Guid.NewGuid():N}";
-        await using (var admin = NpgsqlDataSource.Create(postgres))
-        {
-            await admin.CreateCommand($"CREATE DATABASE {database}").ExecuteNonQueryAsync();
-        }
+        var database = new NpgsqlConnectionStringBuilder(await TestDatabases.CreateAsync("bench")) { MaxPoolSize = 200 };
         await using var temporal = await TemporalTestServer.TemporalTestServer.StartAsync();
         await using var worker = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             web.UseEnvironment("Production");
-            web.UseSetting("ConnectionStrings:appdb", new NpgsqlConnectionStringBuilder(postgres) { Database = database, MaxPoolSize = 200 }.ConnectionString);
-            if (Environment.GetEnvironmentVariable("BENCH_NO_REDIS") != "1") { web.UseSetting("ConnectionStrings:redis", redis); }
+            web.UseSetting("ConnectionStrings:appdb", database.ConnectionString);
+            if (Environment.GetEnvironmentVariable("BENCH_NO_REDIS") != "1") { web.UseSetting("ConnectionStrings:redis", TestSettings.RedisConnection); }
             web.UseSetting("Temporal:Address", temporal.Address);
             web.UseSetting("Api:Keys", "bench");
             web.UseSetting("Orders:ShippingStageDuration", "00:00:00");
@@ -82,11 +76,11 @@ internal static class EntryPoint
             Console.WriteLine($"{concurrency,11} | {order.PerSecond,7:F1} | {order.P50,12:F1} | {order.P95,12:F1} | {none.PerSecond,6:F1} | {none.P50,11:F1} | {none.P95,11:F1} | {none.PerSecond / order.PerSecond:F2}");
         }
 
-        await using (var admin = NpgsqlDataSource.Create(postgres))
+        await using (var admin = NpgsqlDataSource.Create(TestSettings.PostgresConnection))
         {
             await worker.DisposeAsync();
             NpgsqlConnection.ClearAllPools();
-            await admin.CreateCommand($"DROP DATABASE {database} WITH (FORCE)").ExecuteNonQueryAsync();
+            await admin.CreateCommand($"DROP DATABASE \"{database.Database}\" WITH (FORCE)").ExecuteNonQueryAsync();
         }
         return 0;
 

@@ -1,0 +1,19 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace TestSupport;
+
+/// <summary>Loopback ports for servers a test starts, so tests running in parallel never collide.</summary>
+public static class Loopback
+{
+    /// <summary>
+    /// A port nothing listens on right now (the operating system's choice). It is free, not reserved: start the
+    /// server on it soon.
+    /// </summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
