@@ -24,8 +24,6 @@ internal static class StackExtensions
     /// </summary>
     public const string PostgresTag = "16.11";
 
-    public const string RedisTag = "8.2";
-
     /// <summary>PostgreSQL in a container (data volume, secret password), or null when the app database is existing.</summary>
     public static IResourceBuilder<PostgresServerResource>? AddPostgresServer(this IDistributedApplicationBuilder builder)
     {
@@ -71,6 +69,9 @@ internal static class StackExtensions
                 builder.Configuration["Temporal:Namespace"] ?? "orders",
                 TimeSpan.FromDays(builder.Configuration.GetValue("Temporal:RetentionDays", 3)));
     }
+
+    /// <summary>Redis 8.2, pinned like every image.</summary>
+    public const string RedisTag = "8.2";
 
     /// <summary>Redis as the optional cache: a container, the configured connection string, or nothing when <c>Redis:Enabled</c> is false.</summary>
     public static IResourceBuilder<IResourceWithConnectionString>? AddOptionalCache(this IDistributedApplicationBuilder builder)

@@ -1,7 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
-using TemporalTestServer.Grpc;
 using TemporalTestServer.Service;
 
 namespace TemporalTestServer;

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
-using Google.Protobuf;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace TemporalTestServer.Grpc;

@@ -1,7 +1,3 @@
-using Google.Protobuf;
-using Google.Protobuf.WellKnownTypes;
-using Temporalio.Api.Common.V1;
-
 namespace TemporalTestServer.Grpc;
 
 /// <summary>gRPC status codes used by the server (the subset of google.rpc.Code it needs).</summary>

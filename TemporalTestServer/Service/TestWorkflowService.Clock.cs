@@ -1,6 +1,3 @@
-using Temporalio.Api.Enums.V1;
-using TemporalTestServer.State;
-
 namespace TemporalTestServer.Service;
 
 /// <summary>

@@ -1,16 +1,7 @@
-using Google.Protobuf;
-using Google.Protobuf.WellKnownTypes;
-using Temporalio.Api.Common.V1;
-using Temporalio.Api.Enums.V1;
 using Temporalio.Api.ErrorDetails.V1;
-using Temporalio.Api.History.V1;
 using Temporalio.Api.Namespace.V1;
 using Temporalio.Api.Query.V1;
-using Temporalio.Api.TaskQueue.V1;
 using Temporalio.Api.Workflow.V1;
-using Temporalio.Api.WorkflowService.V1;
-using TemporalTestServer.Grpc;
-using TemporalTestServer.State;
 
 namespace TemporalTestServer.Service;
 

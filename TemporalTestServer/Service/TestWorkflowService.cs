@@ -1,10 +1,3 @@
-using Google.Protobuf;
-using Google.Protobuf.WellKnownTypes;
-using Temporalio.Api.Enums.V1;
-using Temporalio.Api.History.V1;
-using TemporalTestServer.Grpc;
-using TemporalTestServer.State;
-
 namespace TemporalTestServer.Service;
 
 /// <summary>

@@ -1,9 +1,4 @@
-using Temporalio.Api.Enums.V1;
-using Temporalio.Api.Failure.V1;
-using Temporalio.Api.History.V1;
-using Temporalio.Api.Common.V1;
 using Temporalio.Api.Query.V1;
-using Temporalio.Api.WorkflowService.V1;
 
 namespace TemporalTestServer.State;
 

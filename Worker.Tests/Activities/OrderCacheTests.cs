@@ -1,10 +1,7 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Temporalio.Testing;
-using Worker.Orders;
 using Worker.Orders.Cache;
 using Worker.Orders.Persistence;
-using Worker.Tests.Infrastructure;
 
 namespace Worker.Tests.Activities;
 

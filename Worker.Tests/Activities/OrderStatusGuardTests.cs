@@ -1,7 +1,5 @@
 using Temporalio.Exceptions;
 using Temporalio.Testing;
-using Worker.Orders;
-using Worker.Tests.Infrastructure;
 
 namespace Worker.Tests.Activities;
 

@@ -1,12 +1,9 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Temporalio.Exceptions;
 using Temporalio.Testing;
-using Worker.Orders;
 using Worker.Orders.Payments;
-using Worker.Tests.Infrastructure;
 
 namespace Worker.Tests.Activities;
 

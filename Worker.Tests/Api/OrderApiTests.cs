@@ -1,11 +1,6 @@
-using System.Net;
-using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
-using Worker.Orders;
-using Worker.Tests.Infrastructure;
 
 namespace Worker.Tests.Api;
 

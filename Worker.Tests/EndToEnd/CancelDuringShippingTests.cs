@@ -1,7 +1,3 @@
-using System.Net;
-using Worker.Orders;
-using Worker.Orders.Api;
-
 namespace Worker.Tests.EndToEnd;
 
 public sealed class CancelDuringShippingTests(SlowShippingEnvironment env) : IClassFixture<SlowShippingEnvironment>

@@ -1,8 +1,5 @@
-using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Temporalio.Client;
-using Worker.Orders;
-using Worker.Tests.Infrastructure;
 
 namespace Worker.Tests.EndToEnd;
 

@@ -1,10 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using Worker.Orders;
-using Worker.Orders.Api;
-using Worker.Tests.Infrastructure;
-
 namespace Worker.Tests.EndToEnd;
 
 /// <summary>The worker under faults: a database restart, a Redis outage, Temporal arriving late, SIGTERM mid-activity.</summary>

@@ -1,5 +1,4 @@
 using Temporalio.Common;
-using Worker.Tests.Infrastructure;
 
 namespace Worker.Tests.EndToEnd;
 

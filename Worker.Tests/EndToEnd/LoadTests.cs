@@ -1,7 +1,4 @@
-using System.Net;
 using Temporalio.Api.Enums.V1;
-using Worker.Orders;
-using Worker.Orders.Api;
 using Worker.Orders.Payments;
 
 namespace Worker.Tests.EndToEnd;

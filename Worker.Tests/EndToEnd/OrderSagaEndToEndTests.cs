@@ -1,8 +1,4 @@
-using System.Net;
-using System.Net.Http.Json;
 using Temporalio.Api.Enums.V1;
-using Worker.Orders;
-using Worker.Orders.Api;
 using Worker.Orders.Payments;
 
 namespace Worker.Tests.EndToEnd;

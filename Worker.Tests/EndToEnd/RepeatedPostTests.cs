@@ -1,11 +1,6 @@
-using System.Net;
-using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Temporalio.Client;
 using Temporalio.Exceptions;
-using Worker.Orders;
-using Worker.Orders.Api;
-using Worker.Tests.Infrastructure;
 
 namespace Worker.Tests.EndToEnd;
 

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Temporalio.Client;
-using Worker.Orders;
-using Worker.Orders.Api;
 
 namespace Worker.Tests.EndToEnd;
 

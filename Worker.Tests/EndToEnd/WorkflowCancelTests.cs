@@ -1,9 +1,5 @@
-using System.Net;
-using System.Net.Http.Json;
 using Npgsql;
 using Temporalio.Client;
-using Worker.Orders;
-using Worker.Orders.Api;
 
 namespace Worker.Tests.EndToEnd;
 

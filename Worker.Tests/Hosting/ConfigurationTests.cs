@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Worker.Orders.Api;
 using Worker.Temporal;
 
 namespace Worker.Tests.Hosting;

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using Worker.Tests.Infrastructure;
-
 namespace Worker.Tests.Hosting;
 
 /// <summary>

@@ -1,9 +1,6 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Worker.Orders.Persistence;
-using Worker.Tests.Infrastructure;
 
 namespace Worker.Tests.Hosting;
 

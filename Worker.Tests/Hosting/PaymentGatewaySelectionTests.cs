@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Worker.Orders.Payments;
-using Worker.Tests.Infrastructure;
 
 namespace Worker.Tests.Hosting;
 

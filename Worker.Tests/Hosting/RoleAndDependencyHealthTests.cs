@@ -1,12 +1,8 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Worker.Temporal;
-using Worker.Tests.Infrastructure;
 
 namespace Worker.Tests.Hosting;
 

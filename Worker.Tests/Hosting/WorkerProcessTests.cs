@@ -1,7 +1,3 @@
-using System.Net;
-using System.Text.Json;
-using Worker.Tests.Infrastructure;
-
 namespace Worker.Tests.Hosting;
 
 /// <summary>What an operator sees of the process: start-up errors, log format, probes, the health-check entry.</summary>

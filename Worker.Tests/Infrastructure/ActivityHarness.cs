@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
-using Worker.Orders;
 using Worker.Orders.Cache;
 using Worker.Orders.Payments;
 using Worker.Orders.Persistence;

@@ -1,5 +1,4 @@
 using Npgsql;
-using Worker.Orders;
 using Worker.Orders.Persistence;
 
 namespace Worker.Tests.Infrastructure;

@@ -1,6 +1,5 @@
 using Temporalio.Common;
 using Temporalio.Worker;
-using Worker.Orders;
 using Worker.Tests.EndToEnd;
 
 namespace Worker.Tests.Workflows;

@@ -1,6 +1,5 @@
 using Temporalio.Common;
 using Temporalio.Worker;
-using Worker.Orders;
 
 namespace Worker.Tests.Workflows;
 
@@ -29,9 +28,7 @@ public sealed class OrderWorkflowReplayTests
     {
         var b = Start("decline", total: 100m);
         b.FailActivity("ChargePayment", OrderErrors.PaymentDeclined, "Payment declined for order decline");
-        b.Activity("RecordOrderStatus"); // Compensating
-        b.Activity("ReleaseInventory");
-        b.Activity("RecordOrderStatus");
+        Compensation(b, refund: false);
 
         var result = await ReplayAsync(b.Complete(null));
 
@@ -72,9 +69,7 @@ public sealed class OrderWorkflowReplayTests
         var b = StartAwaitingApproval("reject", out var timer);
         b.Signal("Reject");
         b.CancelTimer(timer);
-        b.Activity("RecordOrderStatus"); // Compensating
-        b.Activity("ReleaseInventory");
-        b.Activity("RecordOrderStatus");
+        Compensation(b, refund: false);
 
         var result = await ReplayAsync(b.Complete(null));
 
@@ -86,9 +81,7 @@ public sealed class OrderWorkflowReplayTests
     {
         var b = StartAwaitingApproval("timeout", out var timer);
         b.FireTimer(timer, ApprovalTimeout);
-        b.Activity("RecordOrderStatus"); // Compensating
-        b.Activity("ReleaseInventory");
-        b.Activity("RecordOrderStatus");
+        Compensation(b, refund: false);
 
         var result = await ReplayAsync(b.Complete(null));
 
@@ -106,10 +99,7 @@ public sealed class OrderWorkflowReplayTests
         b.Signal("Cancel");
         var cancelRequested = b.RequestCancelActivity(ship);
         b.ActivityCanceled(ship, started, cancelRequested);
-        b.Activity("RecordOrderStatus"); // Compensating
-        b.Activity("RefundPayment");
-        b.Activity("ReleaseInventory");
-        b.Activity("RecordOrderStatus");
+        Compensation(b, refund: true);
 
         var result = await ReplayAsync(b.Complete(null));
 
@@ -124,9 +114,7 @@ public sealed class OrderWorkflowReplayTests
         var reserve = b.ScheduleActivity("ReserveInventory");
         b.CancelWorkflow(); // no command: the reservation is not cancelled, the workflow waits for its outcome
         b.CompleteActivity(reserve, new Reservation("wf-cancel-reserve", 100m));
-        b.Activity("RecordOrderStatus"); // Compensating
-        b.Activity("ReleaseInventory");
-        b.Activity("RecordOrderStatus");
+        Compensation(b, refund: false);
 
         var result = await ReplayAsync(b.Complete(null));
 
@@ -140,10 +128,7 @@ public sealed class OrderWorkflowReplayTests
         var charge = b.ScheduleActivity("ChargePayment");
         b.CancelWorkflow();
         b.CompleteActivity(charge, new PaymentReceipt("wf-cancel-charge", 100m, "ref"));
-        b.Activity("RecordOrderStatus"); // Compensating
-        b.Activity("RefundPayment");
-        b.Activity("ReleaseInventory");
-        b.Activity("RecordOrderStatus");
+        Compensation(b, refund: true);
 
         var result = await ReplayAsync(b.Complete(null));
 
@@ -155,10 +140,7 @@ public sealed class OrderWorkflowReplayTests
     {
         var b = Start("charge-exhausted", total: 100m);
         b.FailActivity("ChargePayment", "NpgsqlException", "database unreachable", nonRetryable: false);
-        b.Activity("RecordOrderStatus"); // Compensating
-        b.Activity("RefundPayment");
-        b.Activity("ReleaseInventory");
-        b.Activity("RecordOrderStatus");
+        Compensation(b, refund: true);
 
         var result = await ReplayAsync(b.Complete(null));
 
@@ -207,6 +189,18 @@ public sealed class OrderWorkflowReplayTests
         var error = await Assert.ThrowsAnyAsync<Exception>(() => ReplayAsync(b.Complete(null)));
 
         Assert.Contains("nondetermin", error.ToString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>The compensation the saga runs: Compensating recorded, refund when charged, release, the final status recorded.</summary>
+    private static void Compensation(HistoryBuilder b, bool refund)
+    {
+        b.Activity("RecordOrderStatus", OrderStatus.Compensating);
+        if (refund)
+        {
+            b.Activity("RefundPayment");
+        }
+        b.Activity("ReleaseInventory");
+        b.Activity("RecordOrderStatus");
     }
 
     private static OrderInput Input(string id, decimal threshold = 1000m) =>

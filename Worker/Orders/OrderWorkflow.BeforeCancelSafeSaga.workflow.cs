@@ -25,21 +25,10 @@ public sealed partial class OrderWorkflow
             reserved = true;
             status = OrderStatus.Reserved;
 
-            if (reservation.Total >= input.ApprovalThreshold)
+            if (reservation.Total >= input.ApprovalThreshold
+                && await AwaitApprovalAsync(input, recordToken: null, cancelSource.Token) is var (refused, why))
             {
-                Enter("AwaitingApproval", OrderStatus.AwaitingApproval);
-                await RecordStatusAsync(input.OrderId, OrderStatus.AwaitingApproval, null);
-                var decided = await Workflow.WaitConditionAsync(
-                    () => approved.HasValue || cancelRequested, input.ApprovalTimeout, cancelSource.Token);
-                if (!decided)
-                {
-                    return await CompensateBeforeCancelSafeSagaAsync(input.OrderId, reserved, charged, OrderStatus.Cancelled,
-                        $"Approval timed out after {input.ApprovalTimeout}");
-                }
-                if (approved == false)
-                {
-                    return await CompensateBeforeCancelSafeSagaAsync(input.OrderId, reserved, charged, OrderStatus.Rejected, "Rejected by approver");
-                }
+                return await CompensateBeforeCancelSafeSagaAsync(input.OrderId, reserved, charged, refused, why);
             }
             if (cancelRequested)
             {
@@ -76,15 +65,7 @@ public sealed partial class OrderWorkflow
         Enter("Compensating", OrderStatus.Compensating);
         // A fresh token: these must run even when the workflow itself is being cancelled.
         using var detached = new CancellationTokenSource();
-        var options = WithToken(CompensationOptions, detached.Token);
-        if (charged)
-        {
-            await OrderActivityCalls.RefundPaymentAsync(orderId, options);
-        }
-        if (reserved)
-        {
-            await OrderActivityCalls.ReleaseInventoryAsync(orderId, options);
-        }
+        await UndoAsync(orderId, reserved, charged, WithToken(CompensationOptions, detached.Token));
         await RecordStatusAsync(orderId, final, reason, detached.Token);
         Enter(final.ToString(), final);
         return new OrderResult(orderId, final, reason);

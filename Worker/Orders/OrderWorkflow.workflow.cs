@@ -116,21 +116,10 @@ public sealed partial class OrderWorkflow
             (reserved, stepInFlight) = (true, null);
             status = OrderStatus.Reserved;
 
-            if (reservation.Total >= input.ApprovalThreshold && !reservation.PastApproval && !CancelRequested)
+            if (reservation.Total >= input.ApprovalThreshold && !reservation.PastApproval && !CancelRequested
+                && await AwaitApprovalAsync(input, toOutcome.Token, cancelSource.Token) is var (refused, why))
             {
-                Enter("AwaitingApproval", OrderStatus.AwaitingApproval);
-                await RecordStatusAsync(input.OrderId, OrderStatus.AwaitingApproval, null, toOutcome.Token);
-                var decided = await Workflow.WaitConditionAsync(
-                    () => approved.HasValue || cancelRequested, input.ApprovalTimeout, cancelSource.Token);
-                if (!decided)
-                {
-                    return await CompensateAsync(input.OrderId, reserved, charged, OrderStatus.Cancelled,
-                        $"Approval timed out after {input.ApprovalTimeout}");
-                }
-                if (approved == false)
-                {
-                    return await CompensateAsync(input.OrderId, reserved, charged, OrderStatus.Rejected, "Rejected by approver");
-                }
+                return await CompensateAsync(input.OrderId, reserved, charged, refused, why);
             }
             if (CancelRequested)
             {
@@ -206,6 +195,22 @@ public sealed partial class OrderWorkflow
 
     private const string CancelledReason = "Cancelled by request";
 
+    /// <summary>
+    /// Records that the order awaits approval (on <paramref name="recordToken"/>; null is the workflow's own token,
+    /// as before the patch) and waits for the approver, until the approval timeout or a cancellation. Returns the
+    /// final status and reason when the order is refused (rejected or timed out), null when it may go on.
+    /// </summary>
+    private async Task<(OrderStatus Final, string Reason)?> AwaitApprovalAsync(
+        OrderInput input, CancellationToken? recordToken, CancellationToken waitToken)
+    {
+        Enter("AwaitingApproval", OrderStatus.AwaitingApproval);
+        await RecordStatusAsync(input.OrderId, OrderStatus.AwaitingApproval, null, recordToken);
+        var decided = await Workflow.WaitConditionAsync(() => approved.HasValue || cancelRequested, input.ApprovalTimeout, waitToken);
+        return !decided ? (OrderStatus.Cancelled, $"Approval timed out after {input.ApprovalTimeout}")
+            : approved == false ? (OrderStatus.Rejected, "Rejected by approver")
+            : null;
+    }
+
     /// <summary>The Cancel signal arrived, or the workflow itself is being cancelled (Temporal UI or CLI).</summary>
     private bool CancelRequested => cancelRequested || Workflow.CancellationToken.IsCancellationRequested;
 
@@ -233,18 +238,24 @@ public sealed partial class OrderWorkflow
                 Enter(now.ToString(), now);
                 return new OrderResult(orderId, now, null);
             }
-            if (charged)
-            {
-                await OrderActivityCalls.RefundPaymentAsync(orderId, options);
-            }
-            if (reserved)
-            {
-                await OrderActivityCalls.ReleaseInventoryAsync(orderId, options);
-            }
+            await UndoAsync(orderId, reserved, charged, options);
         }
         await RecordStatusAsync(orderId, final, reason, detached.Token);
         Enter(final.ToString(), final);
         return new OrderResult(orderId, final, reason);
+    }
+
+    /// <summary>The compensations, in reverse order of the steps: refund the charge, then release the stock.</summary>
+    private static async Task UndoAsync(string orderId, bool reserved, bool charged, ActivityOptions options)
+    {
+        if (charged)
+        {
+            await OrderActivityCalls.RefundPaymentAsync(orderId, options);
+        }
+        if (reserved)
+        {
+            await OrderActivityCalls.ReleaseInventoryAsync(orderId, options);
+        }
     }
 
     private static bool IsRefusal(Exception e, string? errorType = null) =>
