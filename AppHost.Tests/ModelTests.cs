@@ -30,8 +30,8 @@ public sealed class ModelTests
         Assert.Equal(("temporalio/admin-tools", "1.31.0"), Image(containers["temporal-namespace"]));
         Assert.Equal("temporalio/ui", Image(containers["temporal-ui"]).Image);
         // PostgreSQL 16 is the newest major Temporal tests its persistence on.
-        Assert.Equal(global::AppHost.StackExtensions.PostgresTag, Image(containers["postgres"]).Tag);
-        Assert.StartsWith("16.", global::AppHost.StackExtensions.PostgresTag);
+        Assert.Equal(global::AppHost.Stack.PostgresTag, Image(containers["postgres"]).Tag);
+        Assert.StartsWith("16.", global::AppHost.Stack.PostgresTag);
     }
 
     [Fact]
@@ -199,9 +199,11 @@ public sealed class ModelTests
         return directory?.FullName ?? throw new InvalidOperationException($"No Aspire.sln above {AppContext.BaseDirectory}");
     }
 
+    /// <summary>The model in container mode unless the arguments choose another (these tests are about that topology).</summary>
     internal static async Task<DistributedApplication> BuildAsync(params string[] args)
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(args);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            args.Any(a => a.StartsWith("Stack:Mode=", StringComparison.Ordinal)) ? args : ["Stack:Mode=containers", .. args]);
         return await builder.BuildAsync();
     }
 

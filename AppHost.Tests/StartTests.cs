@@ -58,7 +58,7 @@ public sealed class StartTests
     {
         // A runtime command that does not exist: the same answer on every machine, engine or not.
         var clock = Stopwatch.StartNew();
-        var (exitCode, output) = await AppHostProcess.RunAsync(TimeSpan.FromSeconds(30), [], new Dictionary<string, string?>
+        var (exitCode, output) = await AppHostProcess.RunAsync(TimeSpan.FromSeconds(30), ["--Stack:Mode=containers"], new Dictionary<string, string?>
         {
             ["ASPIRE_CONTAINER_RUNTIME"] = "temporal-orders-no-such-runtime",
             ["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true",

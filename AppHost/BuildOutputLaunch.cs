@@ -42,7 +42,7 @@ internal static class BuildOutputLaunch
     }
 
     /// <summary>The path the AppHost build recorded for the project, when that file exists.</summary>
-    private static string? BuiltAssemblyOf(string projectPath)
+    public static string? BuiltAssemblyOf(string projectPath)
     {
         var path = typeof(BuildOutputLaunch).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .FirstOrDefault(a => string.Equals(a.Key, MetadataPrefix + Path.GetFullPath(projectPath), StringComparison.Ordinal))?.Value;

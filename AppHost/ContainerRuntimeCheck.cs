@@ -3,8 +3,8 @@ using Aspire.Hosting.ApplicationModel;
 
 namespace AppHost;
 
-/// <summary>The model needs containers and no container engine answers.</summary>
-internal sealed class ContainerRuntimeUnavailableException(string message) : DistributedApplicationException(message);
+/// <summary>The model needs what this machine does not have: a container engine, or the programs to run as processes.</summary>
+internal sealed class StackUnavailableException(string message) : DistributedApplicationException(message);
 
 /// <summary>
 /// Aspire's default without a container engine is to wait forever on "runtime unhealthy" containers.
@@ -26,23 +26,27 @@ internal static class ContainerRuntimeCheck
             {
                 return;
             }
-            var runtime = Environment.GetEnvironmentVariable("ASPIRE_CONTAINER_RUNTIME")
-                ?? Environment.GetEnvironmentVariable("DOTNET_ASPIRE_CONTAINER_RUNTIME") ?? "docker";
+            var runtime = Runtime;
             if (await ProbeAsync(runtime, ct) is { } problem)
             {
-                throw new ContainerRuntimeUnavailableException(
+                throw new StackUnavailableException(
                     $"No container engine is available ({runtime}: {problem}), and these resources run in containers: "
                     + $"{string.Join(", ", containers)}.{Environment.NewLine}"
-                    + $"Either start Docker or Podman (ASPIRE_CONTAINER_RUNTIME=podman), or point the AppHost at existing infrastructure: "
-                    + $"ConnectionStrings:{StackExtensions.AppDatabase}, ConnectionStrings:{StackExtensions.Temporal} and "
-                    + $"ConnectionStrings:{StackExtensions.Cache} (or Redis:Enabled=false). See README, \"Existing infrastructure\".");
+                    + $"Either start Docker or Podman (ASPIRE_CONTAINER_RUNTIME=podman), run them as local processes (Stack:Mode=processes), "
+                    + $"or point the AppHost at existing infrastructure: "
+                    + $"ConnectionStrings:{Stack.AppDatabase}, ConnectionStrings:{Stack.Temporal} and "
+                    + $"ConnectionStrings:{Stack.Cache} (or Redis:Enabled=false). See README, \"Existing infrastructure\".");
             }
         });
         return builder;
     }
 
+    /// <summary>The container runtime Aspire uses: <c>ASPIRE_CONTAINER_RUNTIME</c>, else docker.</summary>
+    public static string Runtime => Environment.GetEnvironmentVariable("ASPIRE_CONTAINER_RUNTIME")
+        ?? Environment.GetEnvironmentVariable("DOTNET_ASPIRE_CONTAINER_RUNTIME") ?? "docker";
+
     /// <summary>Null when the engine answers <c>info</c>; otherwise why not.</summary>
-    private static async Task<string?> ProbeAsync(string runtime, CancellationToken cancellationToken)
+    public static async Task<string?> ProbeAsync(string runtime, CancellationToken cancellationToken)
     {
         var info = new ProcessStartInfo(runtime) { RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add("info");

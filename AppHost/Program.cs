@@ -3,13 +3,14 @@ using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.Configuration;
 
 // The whole system, top to bottom: infrastructure first, then the worker. Each dependency runs in a
-// container unless configuration points at an existing one (see README, "Existing infrastructure").
+// container, or as a local process where no container engine answers, unless configuration points at an
+// existing one (see README, "Run").
 var builder = DistributedApplication.CreateBuilder(args);
 
-var postgres = builder.AddPostgresServer();
-var appDb = builder.AddAppDatabase(postgres);
-var temporal = builder.AddTemporal(postgres);
-var cache = builder.AddOptionalCache();
+var stack = Stack.Choose(builder);
+var appDb = stack.AddAppDatabase();
+var temporal = stack.AddTemporal();
+var cache = stack.AddOptionalCache();
 
 builder.AddProject<Projects.Worker>("worker")
     .RunFromBuildOutput()
@@ -30,7 +31,7 @@ try
     await builder.Build().RunAsync();
     return 0;
 }
-catch (ContainerRuntimeUnavailableException e)
+catch (StackUnavailableException e)
 {
     await Console.Error.WriteLineAsync(e.Message);
     return 1;

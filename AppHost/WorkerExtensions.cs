@@ -29,7 +29,7 @@ internal static class WorkerExtensions
     public static IResourceBuilder<ProjectResource> WithExistingTemporalSettings(this IResourceBuilder<ProjectResource> worker)
     {
         var configuration = worker.ApplicationBuilder.Configuration;
-        if (string.IsNullOrWhiteSpace(configuration.GetConnectionString(StackExtensions.Temporal)))
+        if (string.IsNullOrWhiteSpace(configuration.GetConnectionString(Stack.Temporal)))
         {
             return worker;
         }

@@ -57,11 +57,7 @@ public static class TemporalBuilderExtensions
             .WithParentRelationship(postgres)
             .WaitFor(postgres);
 
-        var server = new TemporalServerResource(name);
-        var servingCheck = $"{name}-serving";
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
-            servingCheck, _ => new TemporalServingHealthCheck(server.Frontend), failureStatus: null, tags: null));
-        return builder.AddResource(server)
+        return builder.AddResource(new TemporalServerResource(name))
             .WithImage(TemporalImages.Server, TemporalImages.ServerTag)
             .WithEndpoint(targetPort: 7233, name: TemporalServerResource.GrpcEndpointName, scheme: "http")
             .WithEndpoint(TemporalServerResource.GrpcEndpointName, e => e.Transport = "http2") // gRPC
@@ -76,42 +72,112 @@ public static class TemporalBuilderExtensions
             // Absolute: the server reads this path as given, and a relative one would depend on the image's working directory.
             .WithEnvironment("DYNAMIC_CONFIG_FILE_PATH", $"{DynamicConfigDirectory}/development-sql.yaml")
             .WithContainerFiles(DynamicConfigDirectory, [new ContainerFile { Name = "development-sql.yaml", Contents = DynamicConfig }])
-            .WithHealthCheck(servingCheck)
+            .WithTemporalServingHealthCheck()
             .WaitForCompletion(schema);
     }
 
     /// <summary>
-    /// Adds a namespace to the server: what workers reference (<c>WithReference(ns).WaitFor(ns)</c>). A
-    /// <c>{name}-namespace</c> job creates it once the server serves (idempotent, retried while the server
-    /// settles); the namespace is healthy once the server describes it.
+    /// Adds a namespace to the server: what workers reference (<c>WithReference(ns).WaitFor(ns)</c>). Unless the
+    /// server creates its namespaces itself, a <c>{name}-namespace</c> job creates it once the server serves
+    /// (idempotent, retried while the server settles). The namespace is healthy once the server describes it.
     /// </summary>
     /// <param name="server">The server.</param>
     /// <param name="name">Resource name; also the connection-string name workers read (<c>ConnectionStrings:{name}</c>).</param>
     /// <param name="namespaceName">The Temporal namespace; defaults to <paramref name="name"/>.</param>
     /// <param name="retention">History retention of closed workflows; defaults to 3 days, at least 1 day.</param>
-    public static IResourceBuilder<TemporalNamespaceResource> AddNamespace(
-        this IResourceBuilder<TemporalServerResource> server, [ResourceName] string name, string? namespaceName = null, TimeSpan? retention = null)
+    public static IResourceBuilder<TemporalNamespaceResource> AddNamespace<TServer>(
+        this IResourceBuilder<TServer> server, [ResourceName] string name, string? namespaceName = null, TimeSpan? retention = null)
+        where TServer : ITemporalServerResource
     {
         ArgumentNullException.ThrowIfNull(server);
         var builder = server.ApplicationBuilder;
         var ns = new TemporalNamespaceResource(name, namespaceName ?? name, retention ?? TimeSpan.FromDays(3), server.Resource);
         server.Resource.AddNamespace(ns);
 
-        var job = builder.AddContainer($"{name}-namespace", TemporalImages.AdminTools, TemporalImages.ServerTag)
-            .WithEntrypoint("/bin/sh")
-            .WithArgs("-c", TemporalScripts.CreateNamespace)
-            .WithEnvironment("TEMPORAL_ADDRESS", server.Resource.ConnectionStringExpression)
-            .WithEnvironment("TEMPORAL_NAMESPACE", ns.NamespaceName)
-            .WithEnvironment("TEMPORAL_RETENTION", ((int)ns.Retention.TotalHours).ToString(CultureInfo.InvariantCulture) + "h")
-            .WaitFor(server);
+        var createdBy = server.Resource.Name;
+        IResourceBuilder<ContainerResource>? job = null;
+        if (!server.Resource.CreatesNamespacesItself)
+        {
+            job = builder.AddContainer($"{name}-namespace", TemporalImages.AdminTools, TemporalImages.ServerTag)
+                .WithEntrypoint("/bin/sh")
+                .WithArgs("-c", TemporalScripts.CreateNamespace)
+                .WithEnvironment("TEMPORAL_ADDRESS", server.Resource.ConnectionStringExpression)
+                .WithEnvironment("TEMPORAL_NAMESPACE", ns.NamespaceName)
+                .WithEnvironment("TEMPORAL_RETENTION", ((int)ns.Retention.TotalHours).ToString(CultureInfo.InvariantCulture) + "h")
+                .WaitFor(builder.CreateResourceBuilder<IResource>(server.Resource));
+            createdBy = job.Resource.Name;
+        }
 
         var existsCheck = $"{name}-exists";
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
-            existsCheck, _ => new TemporalNamespaceHealthCheck(server.Resource.Frontend, ns.NamespaceName, job.Resource.Name),
+            existsCheck, _ => new TemporalNamespaceHealthCheck(TemporalFrontendConnection.For(server.Resource), ns.NamespaceName, createdBy),
             failureStatus: null, tags: null));
         var namespaceBuilder = builder.AddResource(ns).WithHealthCheck(existsCheck);
-        job.WithParentRelationship(namespaceBuilder);
+        job?.WithParentRelationship(namespaceBuilder);
+        // Aspire gives a container's children its state; a process's children get it here, once the server is ready.
+        builder.Eventing.Subscribe<ResourceReadyEvent>(server.Resource, (e, ct) =>
+            e.Services.GetRequiredService<ResourceNotificationService>().PublishUpdateAsync(ns, s => s with
+            {
+                State = KnownResourceStates.Running,
+                StartTimeStamp = s.StartTimeStamp ?? DateTime.UtcNow,
+            }));
         return namespaceBuilder;
+    }
+
+    /// <summary>
+    /// Adds the Temporal CLI's development server (<c>temporal server start-dev</c>) as a local process: frontend,
+    /// Web UI (endpoint <c>temporal-ui</c>) and a SQLite file in <paramref name="stateDirectory"/>, kept between runs.
+    /// It creates the namespaces added to it. Healthy once the frontend serves.
+    /// </summary>
+    /// <param name="builder">The application builder.</param>
+    /// <param name="name">Resource name.</param>
+    /// <param name="temporalCli">Path of the <c>temporal</c> executable.</param>
+    /// <param name="stateDirectory">Where the server keeps its SQLite database.</param>
+    public static IResourceBuilder<TemporalDevServerResource> AddTemporalDevServer(
+        this IDistributedApplicationBuilder builder, [ResourceName] string name, string temporalCli, string stateDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        Directory.CreateDirectory(stateDirectory);
+        var server = new TemporalDevServerResource(name, temporalCli, stateDirectory);
+        return builder.AddResource(server)
+            .WithEndpoint(name: TemporalDevServerResource.GrpcEndpointName, scheme: "http")
+            .WithEndpoint(TemporalDevServerResource.GrpcEndpointName, e => e.Transport = "http2")
+            .WithHttpEndpoint(name: TemporalDevServerResource.UiEndpointName)
+            .WithArgs(context =>
+            {
+                context.Args.Add("server");
+                context.Args.Add("start-dev");
+                context.Args.Add("--ip");
+                context.Args.Add("127.0.0.1");
+                context.Args.Add("--port");
+                context.Args.Add(server.GrpcEndpoint.Property(EndpointProperty.TargetPort));
+                context.Args.Add("--ui-port");
+                context.Args.Add(server.UiEndpoint.Property(EndpointProperty.TargetPort));
+                context.Args.Add("--db-filename");
+                context.Args.Add(Path.Combine(stateDirectory, "temporal.db"));
+                foreach (var ns in server.Namespaces)
+                {
+                    context.Args.Add("--namespace");
+                    context.Args.Add(ns.NamespaceName);
+                }
+            })
+            .WithTemporalServingHealthCheck();
+    }
+
+    /// <summary>
+    /// Makes the server healthy only once its frontend answers the gRPC health call with SERVING (an open port is
+    /// not enough: the frontend listens before it serves). Named <c>{name}-serving</c>.
+    /// </summary>
+    /// <param name="server">The server.</param>
+    public static IResourceBuilder<TServer> WithTemporalServingHealthCheck<TServer>(this IResourceBuilder<TServer> server)
+        where TServer : ITemporalServerResource
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        var key = $"{server.Resource.Name}-serving";
+        var resource = server.Resource;
+        server.ApplicationBuilder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            key, _ => new TemporalServingHealthCheck(TemporalFrontendConnection.For(resource)), failureStatus: null, tags: null));
+        return server.WithHealthCheck(key);
     }
 
     /// <summary>

@@ -7,13 +7,12 @@ namespace Aspire.Hosting.ApplicationModel;
 /// (<see cref="TemporalNamespaceResource"/>), which carries the address and the namespace.
 /// </summary>
 /// <param name="name">The resource name; also the server's host name inside the container network.</param>
-public sealed class TemporalServerResource(string name) : ContainerResource(name), IResourceWithConnectionString
+public sealed class TemporalServerResource(string name) : ContainerResource(name), ITemporalServerResource
 {
     internal const string GrpcEndpointName = "grpc";
     internal const string MetricsEndpointName = "metrics";
 
     private readonly List<TemporalNamespaceResource> namespaces = [];
-    private Aspire.Hosting.Temporal.HealthChecks.TemporalFrontendConnection? frontend;
 
     /// <summary>The frontend's gRPC endpoint (HTTP/2, port 7233 in the container).</summary>
     public EndpointReference GrpcEndpoint => new(this, GrpcEndpointName);
@@ -28,8 +27,9 @@ public sealed class TemporalServerResource(string name) : ContainerResource(name
     public ReferenceExpression ConnectionStringExpression =>
         ReferenceExpression.Create($"{GrpcEndpoint.Property(EndpointProperty.HostAndPort)}");
 
-    /// <summary>The connection the health checks of this server and its namespaces share.</summary>
-    internal Aspire.Hosting.Temporal.HealthChecks.TemporalFrontendConnection Frontend => frontend ??= new(this);
+    /// <inheritdoc />
+    public bool CreatesNamespacesItself => false;
 
-    internal void AddNamespace(TemporalNamespaceResource ns) => namespaces.Add(ns);
+    /// <inheritdoc />
+    public void AddNamespace(TemporalNamespaceResource ns) => namespaces.Add(ns);
 }

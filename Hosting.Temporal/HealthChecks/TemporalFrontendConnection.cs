@@ -9,10 +9,15 @@ namespace Aspire.Hosting.Temporal.HealthChecks;
 /// </summary>
 internal sealed class TemporalFrontendConnection(Func<CancellationToken, ValueTask<string?>> address)
 {
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ITemporalServerResource, TemporalFrontendConnection> PerServer = [];
+
     private TemporalConnection? connection;
 
+    /// <summary>The one connection to <paramref name="server"/>'s frontend.</summary>
+    public static TemporalFrontendConnection For(ITemporalServerResource server) => PerServer.GetValue(server, s => new(s));
+
     /// <summary>The frontend of <paramref name="server"/>, at the address allocated to its gRPC endpoint.</summary>
-    public TemporalFrontendConnection(TemporalServerResource server)
+    public TemporalFrontendConnection(ITemporalServerResource server)
         : this(server.GrpcEndpoint.Property(EndpointProperty.HostAndPort).GetValueAsync)
     {
     }

@@ -1,0 +1,220 @@
+using System.Runtime.InteropServices;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Processes;
+using Microsoft.Extensions.Configuration;
+
+namespace AppHost;
+
+/// <summary>How the infrastructure runs: in containers, or as local processes where no container engine answers.</summary>
+internal enum StackMode
+{
+    Containers,
+    Processes,
+}
+
+/// <summary>
+/// The infrastructure of the model. Each piece is a container (<c>Stack:Mode=containers</c>), a local process
+/// (<c>processes</c>), or by default (<c>auto</c>) a container when an engine answers and a process otherwise; and
+/// it becomes a connection string when configuration names an existing server (<c>ConnectionStrings:appdb</c>,
+/// <c>ConnectionStrings:redis</c>, <c>ConnectionStrings:temporal</c>), whatever the mode. Process mode is for
+/// running: publishing always describes the containers. Every mode gives the same resource names, references,
+/// waits and health checks, so the worker and the dashboard see the same system.
+/// </summary>
+internal sealed class Stack
+{
+    public const string AppDatabase = "appdb";
+    public const string Cache = "redis";
+
+    /// <summary>The worker's Temporal reference: the namespace resource, or the existing server's connection string.</summary>
+    public const string Temporal = "temporal";
+
+    /// <summary>
+    /// PostgreSQL 16, the newest major Temporal tests its persistence on (its docs list 13.18, 14.15, 15.10 and
+    /// 16.6; samples-server runs 16); 17 is outside that set. 16.11 is a later patch of the tested 16.6 (patches
+    /// carry only fixes) published as an official image. A move to 17 waits until Temporal tests it.
+    /// </summary>
+    public const string PostgresTag = "16.11";
+
+    private readonly IDistributedApplicationBuilder builder;
+    private IResourceBuilder<PostgresServerResource>? postgresContainer;
+    private IResourceBuilder<PostgresProcessResource>? postgresProcess;
+
+    private Stack(IDistributedApplicationBuilder builder, StackMode mode)
+    {
+        this.builder = builder;
+        Mode = mode;
+    }
+
+    public StackMode Mode { get; }
+
+    /// <summary>Where process mode keeps its data between runs (<c>Stack:StateDirectory</c>).</summary>
+    public string StateDirectory => builder.Configuration["Stack:StateDirectory"] is { Length: > 0 } configured
+        ? configured
+        : DefaultStateDirectory();
+
+    /// <summary>Chooses the mode; in process mode also makes the start fail fast when a program is missing.</summary>
+    public static Stack Choose(IDistributedApplicationBuilder builder)
+    {
+        var setting = builder.Configuration["Stack:Mode"] ?? "auto";
+        var mode = setting.ToLowerInvariant() switch
+        {
+            _ when !builder.ExecutionContext.IsRunMode => StackMode.Containers,
+            "containers" => StackMode.Containers,
+            "processes" => StackMode.Processes,
+            "auto" => ContainerRuntimeCheck.ProbeAsync(ContainerRuntimeCheck.Runtime, CancellationToken.None).GetAwaiter().GetResult() is null
+                ? StackMode.Containers
+                : StackMode.Processes,
+            _ => throw new InvalidOperationException($"Stack:Mode must be auto, containers or processes, not '{setting}'."),
+        };
+        var stack = new Stack(builder, mode);
+        if (mode == StackMode.Processes)
+        {
+            stack.FailFastWithoutPrograms();
+        }
+        return stack;
+    }
+
+    /// <summary>The worker's database: on the PostgreSQL server of the mode, or the configured connection string.</summary>
+    public IResourceBuilder<IResourceWithConnectionString> AddAppDatabase()
+    {
+        if (IsExisting(AppDatabase))
+        {
+            return builder.AddConnectionString(AppDatabase);
+        }
+        return Mode == StackMode.Containers
+            ? PostgresContainer().AddDatabase(AppDatabase)
+            : PostgresProcess().AddDatabase(AppDatabase);
+    }
+
+    /// <summary>
+    /// The worker's Temporal namespace (<c>Temporal:Namespace</c>, default <c>orders</c>, retention
+    /// <c>Temporal:RetentionDays</c>, default 3): on a Temporal server with its Web UI in containers; as processes,
+    /// on the Temporal CLI's development server, or without the CLI on the project's test server; or the existing
+    /// server named by <c>ConnectionStrings:temporal</c>.
+    /// </summary>
+    public IResourceBuilder<IResourceWithConnectionString> AddTemporal()
+    {
+        if (IsExisting(Temporal))
+        {
+            return builder.AddConnectionString(Temporal);
+        }
+        var ns = builder.Configuration["Temporal:Namespace"] ?? "orders";
+        var retention = TimeSpan.FromDays(builder.Configuration.GetValue("Temporal:RetentionDays", 3));
+        if (Mode == StackMode.Processes)
+        {
+            return LocalBinaries.Find(LocalBinaries.TemporalCli, Directories()) is { } cli
+                ? builder.AddTemporalDevServer("temporal-server", cli, Path.Combine(StateDirectory, "temporal")).AddNamespace(Temporal, ns, retention)
+                : TemporalTestServer().AddNamespace(Temporal, ns, retention);
+        }
+        if (IsExisting(AppDatabase))
+        {
+            throw new InvalidOperationException(
+                $"ConnectionStrings:{AppDatabase} points at an existing PostgreSQL, so Temporal cannot run in a container "
+                + $"on the AppHost's PostgreSQL: also set ConnectionStrings:{Temporal} (host:port of an existing Temporal).");
+        }
+        return builder.AddTemporalServer("temporal-server", PostgresContainer())
+            .WithTemporalUi("temporal-ui")
+            .AddNamespace(Temporal, ns, retention);
+    }
+
+    /// <summary>Redis as the optional cache: of the mode, the configured connection string, or nothing when <c>Redis:Enabled</c> is false.</summary>
+    public IResourceBuilder<IResourceWithConnectionString>? AddOptionalCache()
+    {
+        if (!builder.Configuration.GetValue("Redis:Enabled", true))
+        {
+            return null;
+        }
+        if (IsExisting(Cache))
+        {
+            return builder.AddConnectionString(Cache);
+        }
+        return Mode == StackMode.Containers
+            ? builder.AddRedis(Cache).WithImageTag("8.2")
+            : builder.AddRedisProcess(Cache, Program(LocalBinaries.Redis), Path.Combine(StateDirectory, "redis"));
+    }
+
+    private IResourceBuilder<PostgresServerResource> PostgresContainer() =>
+        postgresContainer ??= builder.AddPostgres("postgres", password: PostgresPassword())
+            .WithImageTag(PostgresTag)
+            .WithDataVolume();
+
+    private IResourceBuilder<PostgresProcessResource> PostgresProcess() =>
+        postgresProcess ??= builder.AddPostgresProcess("postgres", Program(LocalBinaries.Postgres),
+            Path.Combine(StateDirectory, "postgres"), PostgresPassword());
+
+    private IResourceBuilder<ParameterResource> PostgresPassword() =>
+        builder.AddParameter("postgres-password", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
+
+    private IResourceBuilder<TemporalTestServerResource> TemporalTestServer()
+    {
+        var project = new Projects.TemporalTestServer().ProjectPath;
+        var assembly = BuildOutputLaunch.BuiltAssemblyOf(project)
+            ?? throw new InvalidOperationException($"The Temporal test server is not built ({project}); build the solution first.");
+        var server = new TemporalTestServerResource("temporal-server", Path.GetDirectoryName(project)!);
+        return builder.AddResource(server)
+            .WithEndpoint(name: "grpc", scheme: "http")
+            .WithEndpoint("grpc", e => e.Transport = "http2")
+            .WithArgs(context =>
+            {
+                context.Args.Add(assembly);
+                context.Args.Add("--port");
+                context.Args.Add(server.GrpcEndpoint.Property(EndpointProperty.TargetPort));
+                foreach (var ns in server.Namespaces)
+                {
+                    context.Args.Add("--namespace");
+                    context.Args.Add(ns.NamespaceName);
+                }
+            })
+            .WithTemporalServingHealthCheck();
+    }
+
+    /// <summary>The program's path; while it is missing its bare name (the start is refused before it is used).</summary>
+    private string Program(LocalBinaries.Requirement requirement) => LocalBinaries.Find(requirement, Directories()) ?? requirement.Program;
+
+    /// <summary><c>Stack:ProgramDirectories</c>, where a machine keeps the servers off the usual places; null searches as usual.</summary>
+    private List<string>? Directories() =>
+        builder.Configuration.GetSection("Stack:ProgramDirectories").Get<List<string>>() is { Count: > 0 } directories ? directories : null;
+
+    private void FailFastWithoutPrograms()
+    {
+        List<LocalBinaries.Requirement> needed = [];
+        if (!IsExisting(AppDatabase))
+        {
+            needed.Add(LocalBinaries.Postgres);
+        }
+        if (builder.Configuration.GetValue("Redis:Enabled", true) && !IsExisting(Cache))
+        {
+            needed.Add(LocalBinaries.Redis);
+        }
+        var missing = needed.Where(r => LocalBinaries.Find(r, Directories()) is null).ToList();
+        if (missing.Count == 0)
+        {
+            return;
+        }
+        builder.Eventing.Subscribe<BeforeStartEvent>((_, _) => throw new StackUnavailableException(
+            $"No container engine is used (Stack:Mode={builder.Configuration["Stack:Mode"] ?? "auto"}) and these programs are missing to run "
+            + $"the infrastructure as local processes:{Environment.NewLine}"
+            + string.Concat(missing.Select(r => $"  - {r.Program} ({r.Package}): {r.Install}{Environment.NewLine}"))
+            + $"Install them, start Docker or Podman, or point the AppHost at existing infrastructure: ConnectionStrings:{AppDatabase}, "
+            + $"ConnectionStrings:{Temporal} and ConnectionStrings:{Cache} (or Redis:Enabled=false). See README, \"Run\"."));
+    }
+
+    private bool IsExisting(string connectionName) => !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(connectionName));
+
+    private static string DefaultStateDirectory()
+    {
+        if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
+        {
+            return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "temporal-orders");
+        }
+        // As root, PostgreSQL runs as the postgres user, which cannot enter /root: system state instead.
+        if (Environment.UserName == "root")
+        {
+            return "/var/lib/temporal-orders";
+        }
+        var state = Environment.GetEnvironmentVariable("XDG_STATE_HOME") is { Length: > 0 } xdg
+            ? xdg
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state");
+        return Path.Combine(state, "temporal-orders");
+    }
+}

@@ -1,0 +1,25 @@
+using Aspire.Hosting.ApplicationModel;
+
+namespace AppHost;
+
+/// <summary>
+/// The project's in-memory Temporal test server as a local process, for machines with neither a container engine
+/// nor the Temporal CLI. It is not Temporal (no persistence, no UI; see README, "The Temporal test server"): it
+/// says so in its log, and the dashboard shows its command line. It creates its namespaces itself.
+/// </summary>
+internal sealed class TemporalTestServerResource(string name, string workingDirectory)
+    : ExecutableResource(name, "dotnet", workingDirectory), ITemporalServerResource
+{
+    private readonly List<TemporalNamespaceResource> namespaces = [];
+
+    public EndpointReference GrpcEndpoint => new(this, "grpc");
+
+    public IReadOnlyList<TemporalNamespaceResource> Namespaces => namespaces;
+
+    public bool CreatesNamespacesItself => true;
+
+    public ReferenceExpression ConnectionStringExpression =>
+        ReferenceExpression.Create($"{GrpcEndpoint.Property(EndpointProperty.HostAndPort)}");
+
+    public void AddNamespace(TemporalNamespaceResource ns) => namespaces.Add(ns);
+}
