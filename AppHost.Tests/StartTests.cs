@@ -73,4 +73,109 @@ public sealed class StartTests
         Assert.Contains("ConnectionStrings:appdb", output, StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
     }
+
+    [Fact]
+    public async Task In_process_mode_every_resource_becomes_healthy_an_order_completes_and_stopping_leaves_no_process()
+    {
+        // The state folder must be enterable by the postgres user the server runs as when the tests run as root.
+        var state = Directory.CreateTempSubdirectory("apphost-processes-");
+        if (!OperatingSystem.IsWindows())
+        {
+            state.UnixFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        }
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+        [
+            "Stack:Mode=processes",
+            $"Stack:StateDirectory={state.FullName}",
+            "Parameters:api-key=apphost-test-key",
+            "Parameters:postgres-password=apphost-test-password",
+        ]);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        string[] processes = ["postgres", "redis", "temporal-server"];
+        var pids = new List<int>();
+        await using (var app = await builder.BuildAsync())
+        {
+            await app.StartAsync(timeout.Token);
+            foreach (var name in (string[])[.. processes, "appdb", "temporal", "worker"])
+            {
+                await app.ResourceNotifications.WaitForResourceHealthyAsync(name, timeout.Token);
+            }
+            foreach (var name in processes)
+            {
+                Assert.True(app.ResourceNotifications.TryGetCurrentState(name, out var state0), name);
+                pids.Add(int.Parse(state0.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value!.ToString()!, System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            using var api = app.CreateHttpClient("worker");
+            api.DefaultRequestHeaders.Add("X-Api-Key", "apphost-test-key");
+            var post = await api.PostAsJsonAsync("/api/orders",
+                new { orderId = "processes-1", lines = new[] { new { sku = "GRINDER", quantity = 1 } }, paymentToken = "tok_visa" }, timeout.Token);
+            Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
+            string? status = null;
+            while (status != "Completed" && !timeout.IsCancellationRequested)
+            {
+                await Task.Delay(100, timeout.Token);
+                status = (await api.GetFromJsonAsync<JsonElement>("/api/orders/processes-1", timeout.Token)).GetProperty("status").GetString();
+            }
+            Assert.Equal("Completed", status);
+            await app.StopAsync(timeout.Token);
+        }
+
+        // Stopped means stopped: no server process of the run is left behind.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (pids.Any(IsRunning) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+        Assert.DoesNotContain(pids, IsRunning);
+        Assert.DoesNotContain(Directory.GetDirectories("/proc"),
+            d => SafeRead(Path.Combine(d, "cmdline")).Contains(state.FullName, StringComparison.Ordinal));
+        state.Delete(recursive: true);
+    }
+
+    [Fact]
+    public async Task In_process_mode_missing_programs_stop_the_start_naming_each_with_its_install_command()
+    {
+        var clock = Stopwatch.StartNew();
+        var (exitCode, output) = await AppHostProcess.RunAsync(TimeSpan.FromSeconds(30),
+            ["--Stack:Mode=processes", "--Stack:ProgramDirectories:0=/temporal-orders-no-such-directory", $"--Stack:StateDirectory={Path.GetTempPath()}"],
+            new Dictionary<string, string?>
+            {
+                ["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true",
+                ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+                ["ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] = "http://127.0.0.1:0",
+                ["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = "http://127.0.0.1:0",
+            });
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("postgres (PostgreSQL 13-16): Debian/Ubuntu: sudo apt-get install postgresql; macOS: brew install postgresql@16", output, StringComparison.Ordinal);
+        Assert.Contains("redis-server (Redis): Debian/Ubuntu: sudo apt-get install redis-server", output, StringComparison.Ordinal);
+        Assert.Contains("ConnectionStrings:appdb", output, StringComparison.Ordinal);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed}");
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        // "123 (postgres) S ...": the state follows the command name; a zombie (Z) has exited already.
+        var stat = SafeRead($"/proc/{pid}/stat");
+        var close = stat.LastIndexOf(')');
+        return close > 0 && stat.Length > close + 2 && stat[close + 2] != 'Z';
+    }
+
+    private static string SafeRead(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path).Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return ""; // a process that ended while the directory was read
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
 }

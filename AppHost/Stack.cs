@@ -55,17 +55,8 @@ internal sealed class Stack
     /// <summary>Chooses the mode; in process mode also makes the start fail fast when a program is missing.</summary>
     public static Stack Choose(IDistributedApplicationBuilder builder)
     {
-        var setting = builder.Configuration["Stack:Mode"] ?? "auto";
-        var mode = setting.ToLowerInvariant() switch
-        {
-            _ when !builder.ExecutionContext.IsRunMode => StackMode.Containers,
-            "containers" => StackMode.Containers,
-            "processes" => StackMode.Processes,
-            "auto" => ContainerRuntimeCheck.ProbeAsync(ContainerRuntimeCheck.Runtime, CancellationToken.None).GetAwaiter().GetResult() is null
-                ? StackMode.Containers
-                : StackMode.Processes,
-            _ => throw new InvalidOperationException($"Stack:Mode must be auto, containers or processes, not '{setting}'."),
-        };
+        var mode = SelectMode(builder.Configuration["Stack:Mode"], builder.ExecutionContext.IsRunMode,
+            () => ContainerRuntimeCheck.ProbeAsync(ContainerRuntimeCheck.Runtime, CancellationToken.None).GetAwaiter().GetResult() is null);
         var stack = new Stack(builder, mode);
         if (mode == StackMode.Processes)
         {
@@ -73,6 +64,20 @@ internal sealed class Stack
         }
         return stack;
     }
+
+    /// <summary>
+    /// The mode for a <c>Stack:Mode</c> setting (auto when unset). Publishing always describes containers; auto asks
+    /// <paramref name="engineAnswers"/> (run mode only, so a publish never waits on an engine probe).
+    /// </summary>
+    public static StackMode SelectMode(string? setting, bool isRunMode, Func<bool> engineAnswers) =>
+        (setting ?? "auto").ToLowerInvariant() switch
+        {
+            _ when !isRunMode => StackMode.Containers,
+            "containers" => StackMode.Containers,
+            "processes" => StackMode.Processes,
+            "auto" => engineAnswers() ? StackMode.Containers : StackMode.Processes,
+            _ => throw new InvalidOperationException($"Stack:Mode must be auto, containers or processes, not '{setting}'."),
+        };
 
     /// <summary>The worker's database: on the PostgreSQL server of the mode, or the configured connection string.</summary>
     public IResourceBuilder<IResourceWithConnectionString> AddAppDatabase()
