@@ -42,4 +42,17 @@ internal static class AppHostProcess
     /// <summary>Runs it from its build folder, as <c>dotnet run</c> does, so its <c>appsettings.json</c> applies.</summary>
     public static Task<ProcessResult> RunAsync(TimeSpan timeout, string[] args, IReadOnlyDictionary<string, string?>? environment = null) =>
         ProcessRunner.RunAsync("dotnet", [Dll, .. args], timeout, environment, Path.GetDirectoryName(Dll));
+
+    /// <summary>
+    /// Runs it as for a start that is expected to be refused: no development certificate needed, and the dashboard
+    /// and its endpoints on free loopback ports, so it never collides with another AppHost on this machine.
+    /// </summary>
+    public static Task<ProcessResult> StartAsync(TimeSpan timeout, string[] args, params (string Name, string Value)[] environment) =>
+        RunAsync(timeout, args, new Dictionary<string, string?>(environment.Select(e => KeyValuePair.Create(e.Name, (string?)e.Value)))
+        {
+            ["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true",
+            ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
+            ["ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] = "http://127.0.0.1:0",
+            ["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = "http://127.0.0.1:0",
+        });
 }

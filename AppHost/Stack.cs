@@ -164,7 +164,7 @@ internal sealed class Stack
                 context.Args.Add(assembly);
                 context.Args.Add("--port");
                 context.Args.Add(server.GrpcEndpoint.Property(EndpointProperty.TargetPort));
-                foreach (var ns in server.Namespaces)
+                foreach (var ns in server.GetNamespaces())
                 {
                     context.Args.Add("--namespace");
                     context.Args.Add(ns.NamespaceName);

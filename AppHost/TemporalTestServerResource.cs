@@ -10,16 +10,10 @@ namespace AppHost;
 internal sealed class TemporalTestServerResource(string name, string workingDirectory)
     : ExecutableResource(name, "dotnet", workingDirectory), ITemporalServerResource
 {
-    private readonly List<TemporalNamespaceResource> namespaces = [];
-
     public EndpointReference GrpcEndpoint => new(this, "grpc");
-
-    public IReadOnlyList<TemporalNamespaceResource> Namespaces => namespaces;
 
     public bool CreatesNamespacesItself => true;
 
     public ReferenceExpression ConnectionStringExpression =>
         ReferenceExpression.Create($"{GrpcEndpoint.Property(EndpointProperty.HostAndPort)}");
-
-    public void AddNamespace(TemporalNamespaceResource ns) => namespaces.Add(ns);
 }

@@ -16,7 +16,7 @@ public sealed class TemporalModelTests
 
         var names = builder.Resources.Select(r => r.Name).ToHashSet();
         Assert.Superset(new HashSet<string> { "tmp", "tmp-schema", "orders-ns", "orders-ns-namespace", "billing", "billing-namespace" }, names);
-        Assert.Equal([orders.Resource, billing.Resource], server.Resource.Namespaces);
+        Assert.Equal([orders.Resource, billing.Resource], server.Resource.GetNamespaces());
         Assert.Equal(("billing", TimeSpan.FromDays(3)), (billing.Resource.NamespaceName, billing.Resource.Retention));
         var job = builder.Resources.Single(r => r.Name == "orders-ns-namespace");
         Assert.Contains(job.Annotations.OfType<ResourceRelationshipAnnotation>(), r => r.Resource == orders.Resource && r.Type == "Parent");

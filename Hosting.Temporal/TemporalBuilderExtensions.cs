@@ -92,7 +92,7 @@ public static class TemporalBuilderExtensions
         ArgumentNullException.ThrowIfNull(server);
         var builder = server.ApplicationBuilder;
         var ns = new TemporalNamespaceResource(name, namespaceName ?? name, retention ?? TimeSpan.FromDays(3), server.Resource);
-        server.Resource.AddNamespace(ns);
+        server.WithAnnotation(new TemporalNamespaceAnnotation(ns));
 
         var createdBy = server.Resource.Name;
         IResourceBuilder<ContainerResource>? job = null;
@@ -155,7 +155,7 @@ public static class TemporalBuilderExtensions
                 context.Args.Add(server.UiEndpoint.Property(EndpointProperty.TargetPort));
                 context.Args.Add("--db-filename");
                 context.Args.Add(Path.Combine(stateDirectory, "temporal.db"));
-                foreach (var ns in server.Namespaces)
+                foreach (var ns in server.GetNamespaces())
                 {
                     context.Args.Add("--namespace");
                     context.Args.Add(ns.NamespaceName);
@@ -196,7 +196,7 @@ public static class TemporalBuilderExtensions
             .WithEnvironment("TEMPORAL_ADDRESS", resource.ConnectionStringExpression)
             // Read when the container is configured: namespaces may be added after the UI.
             .WithEnvironment(context => context.EnvironmentVariables["TEMPORAL_DEFAULT_NAMESPACE"] =
-                resource.Namespaces.Count > 0 ? resource.Namespaces[0].NamespaceName : "default")
+                resource.GetNamespaces() is [var first, ..] ? first.NamespaceName : "default")
             .WithHttpHealthCheck("/healthz")
             .WithParentRelationship(server)
             .WaitFor(server);

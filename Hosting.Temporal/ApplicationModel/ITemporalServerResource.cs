@@ -11,12 +11,20 @@ public interface ITemporalServerResource : IResourceWithConnectionString, IResou
     /// <summary>The frontend's gRPC endpoint.</summary>
     EndpointReference GrpcEndpoint { get; }
 
-    /// <summary>The namespaces added to this server, in the order they were added.</summary>
-    IReadOnlyList<TemporalNamespaceResource> Namespaces { get; }
-
     /// <summary>Whether a namespace needs its creation job; false where the server creates its namespaces itself.</summary>
     bool CreatesNamespacesItself { get; }
-
-    /// <summary>Records a namespace added to this server.</summary>
-    void AddNamespace(TemporalNamespaceResource ns);
 }
+
+/// <summary>The namespaces of a Temporal server, recorded on it as annotations by <c>AddNamespace</c>.</summary>
+public static class TemporalServerResourceExtensions
+{
+    /// <summary>The namespaces added to <paramref name="server"/>, in the order they were added.</summary>
+    public static IReadOnlyList<TemporalNamespaceResource> GetNamespaces(this ITemporalServerResource server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        return [.. server.Annotations.OfType<TemporalNamespaceAnnotation>().Select(a => a.Namespace)];
+    }
+}
+
+/// <summary>Marks a namespace as added to the server it annotates.</summary>
+internal sealed record TemporalNamespaceAnnotation(TemporalNamespaceResource Namespace) : IResourceAnnotation;

@@ -14,8 +14,6 @@ public sealed class TemporalDevServerResource(string name, string command, strin
     internal const string GrpcEndpointName = "grpc";
     internal const string UiEndpointName = "temporal-ui";
 
-    private readonly List<TemporalNamespaceResource> namespaces = [];
-
     /// <inheritdoc />
     public EndpointReference GrpcEndpoint => new(this, GrpcEndpointName);
 
@@ -23,15 +21,9 @@ public sealed class TemporalDevServerResource(string name, string command, strin
     public EndpointReference UiEndpoint => new(this, UiEndpointName);
 
     /// <inheritdoc />
-    public IReadOnlyList<TemporalNamespaceResource> Namespaces => namespaces;
-
-    /// <inheritdoc />
     public bool CreatesNamespacesItself => true;
 
     /// <inheritdoc />
     public ReferenceExpression ConnectionStringExpression =>
         ReferenceExpression.Create($"{GrpcEndpoint.Property(EndpointProperty.HostAndPort)}");
-
-    /// <inheritdoc />
-    public void AddNamespace(TemporalNamespaceResource ns) => namespaces.Add(ns);
 }

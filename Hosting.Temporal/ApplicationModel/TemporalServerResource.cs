@@ -12,16 +12,11 @@ public sealed class TemporalServerResource(string name) : ContainerResource(name
     internal const string GrpcEndpointName = "grpc";
     internal const string MetricsEndpointName = "metrics";
 
-    private readonly List<TemporalNamespaceResource> namespaces = [];
-
     /// <summary>The frontend's gRPC endpoint (HTTP/2, port 7233 in the container).</summary>
     public EndpointReference GrpcEndpoint => new(this, GrpcEndpointName);
 
     /// <summary>The server's Prometheus endpoint (port 9090 in the container).</summary>
     public EndpointReference MetricsEndpoint => new(this, MetricsEndpointName);
-
-    /// <summary>The namespaces added to this server, in the order they were added.</summary>
-    public IReadOnlyList<TemporalNamespaceResource> Namespaces => namespaces;
 
     /// <inheritdoc />
     public ReferenceExpression ConnectionStringExpression =>
@@ -29,7 +24,4 @@ public sealed class TemporalServerResource(string name) : ContainerResource(name
 
     /// <inheritdoc />
     public bool CreatesNamespacesItself => false;
-
-    /// <inheritdoc />
-    public void AddNamespace(TemporalNamespaceResource ns) => namespaces.Add(ns);
 }
