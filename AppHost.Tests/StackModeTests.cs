@@ -15,10 +15,14 @@ public sealed class StackModeTests
     {
         var probed = false;
 
-        var mode = global::AppHost.Stack.SelectMode(setting, isRunMode, () => probed = engineAnswers);
+        var mode = global::AppHost.Stack.SelectMode(setting, isRunMode, () =>
+        {
+            probed = true;
+            return engineAnswers;
+        });
 
         Assert.Equal(expected, mode.ToString());
-        Assert.Equal(probed, engineAnswers && setting is null or "auto" && isRunMode); // only auto asks the engine, and only to run
+        Assert.Equal(setting is null or "auto" && isRunMode, probed); // only auto asks the engine, and only to run
     }
 
     [Fact]

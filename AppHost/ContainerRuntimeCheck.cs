@@ -52,23 +52,31 @@ internal static class ContainerRuntimeCheck
         info.ArgumentList.Add("info");
         info.ArgumentList.Add("--format");
         info.ArgumentList.Add("{{.ServerVersion}}");
+        Process process;
         try
         {
-            using var process = Process.Start(info)!;
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(5));
-            var error = process.StandardError.ReadToEndAsync(timeout.Token);
-            await process.WaitForExitAsync(timeout.Token);
-            var text = (await error).Trim();
-            return process.ExitCode == 0 ? null : $"'{runtime} info' failed: {(text.Length > 300 ? text[..300] : text)}";
+            process = Process.Start(info)!;
         }
         catch (System.ComponentModel.Win32Exception)
         {
             return $"the '{runtime}' command is not installed";
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        using (process)
         {
-            return $"'{runtime} info' did not answer within 5 s";
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            try
+            {
+                var error = process.StandardError.ReadToEndAsync(timeout.Token);
+                await process.WaitForExitAsync(timeout.Token);
+                var text = (await error).Trim();
+                return process.ExitCode == 0 ? null : $"'{runtime} info' failed: {(text.Length > 300 ? text[..300] : text)}";
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                process.Kill(entireProcessTree: true); // a hung engine client must not outlive the check
+                return $"'{runtime} info' did not answer within 5 s";
+            }
         }
     }
 }

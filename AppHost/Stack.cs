@@ -135,7 +135,8 @@ internal sealed class Stack
         }
         return Mode == StackMode.Containers
             ? builder.AddRedis(Cache).WithImageTag("8.2")
-            : builder.AddRedisProcess(Cache, Program(LocalBinaries.Redis), Path.Combine(StateDirectory, "redis"));
+            : builder.AddRedisProcess(Cache, Program(LocalBinaries.Redis), Path.Combine(StateDirectory, "redis"),
+                builder.AddParameter("redis-password", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true));
     }
 
     private IResourceBuilder<PostgresServerResource> PostgresContainer() =>

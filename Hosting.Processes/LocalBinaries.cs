@@ -13,12 +13,14 @@ public static class LocalBinaries
     /// <param name="Package">What provides it, for the message.</param>
     /// <param name="Install">The install command per system: Debian/Ubuntu, macOS Homebrew, Windows.</param>
     /// <param name="UsualDirectories">Directory patterns (one <c>*</c> allowed, newest version first) searched after <c>PATH</c>.</param>
-    public sealed record Requirement(string Program, string Package, string Install, IReadOnlyList<string> UsualDirectories);
+    /// <param name="Beside">Programs that must sit in the same directory (PostgreSQL's <c>initdb</c>).</param>
+    public sealed record Requirement(string Program, string Package, string Install, IReadOnlyList<string> UsualDirectories, IReadOnlyList<string>? Beside = null);
 
     /// <summary>PostgreSQL's server, found with <c>initdb</c> beside it.</summary>
     public static readonly Requirement Postgres = new("postgres", "PostgreSQL 13-16",
         "Debian/Ubuntu: sudo apt-get install postgresql; macOS: brew install postgresql@16; Windows: winget install PostgreSQL.PostgreSQL.16",
-        ["/usr/lib/postgresql/*/bin", "/opt/homebrew/opt/postgresql@16/bin", "/usr/local/opt/postgresql@16/bin", @"C:\Program Files\PostgreSQL\*\bin"]);
+        ["/usr/lib/postgresql/*/bin", "/opt/homebrew/opt/postgresql@16/bin", "/usr/local/opt/postgresql@16/bin", @"C:\Program Files\PostgreSQL\*\bin"],
+        Beside: ["initdb"]);
 
     /// <summary>Redis's server.</summary>
     public static readonly Requirement Redis = new("redis-server", "Redis",
@@ -38,9 +40,18 @@ public static class LocalBinaries
     {
         ArgumentNullException.ThrowIfNull(requirement);
         var candidates = directories ?? [.. (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator), .. requirement.UsualDirectories.SelectMany(Expand)];
-        var file = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? requirement.Program + ".exe" : requirement.Program;
-        return candidates.Where(d => d.Length > 0).Select(d => Path.Combine(d, file)).FirstOrDefault(File.Exists);
+        return candidates.Where(d => d.Length > 0)
+            .FirstOrDefault(d => File.Exists(Path.Combine(d, Executable(requirement.Program)))
+                && (requirement.Beside ?? []).All(b => File.Exists(Path.Combine(d, Executable(b)))))
+            is { } directory ? Path.Combine(directory, Executable(requirement.Program)) : null;
     }
+
+    private static string Executable(string program) =>
+        RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? program + ".exe" : program;
+
+    /// <summary>A version folder's number, so that 16 comes before 9.6 when the newest is wanted.</summary>
+    private static double VersionOf(string directory) =>
+        double.TryParse(Path.GetFileName(directory), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : 0;
 
     private static IEnumerable<string> Expand(string pattern)
     {
@@ -52,7 +63,7 @@ public static class LocalBinaries
         var root = Path.GetDirectoryName(pattern[..(star + 1)])!;
         var rest = pattern[(star + 1)..].TrimStart('/', '\\');
         return Directory.Exists(root)
-            ? Directory.GetDirectories(root).OrderByDescending(d => d, StringComparer.Ordinal).Select(d => Path.Combine(d, rest))
+            ? Directory.GetDirectories(root).OrderByDescending(VersionOf).Select(d => Path.Combine(d, rest))
             : [];
     }
 }

@@ -20,10 +20,12 @@ public static class ProcessBuilderExtensions
         set -eu
         if [ ! -s "$PGDATA/PG_VERSION" ]; then
           pwfile="$(mktemp)"
+          trap 'rm -f "$pwfile"' EXIT
           printf '%s' "$POSTGRES_PASSWORD" > "$pwfile"
           "$PG_BIN/initdb" -D "$PGDATA" -U postgres --auth=scram-sha-256 --pwfile="$pwfile" -E UTF8 >/dev/null
           rm -f "$pwfile"
         fi
+        unset POSTGRES_PASSWORD # the server and its backends need not carry it
         if [ -f "$PGDATA/postmaster.pid" ]; then
           pid="$(head -n 1 "$PGDATA/postmaster.pid")"
           if ! kill -0 "$pid" 2>/dev/null && [ ! -d "/proc/$pid" ]; then
@@ -51,17 +53,22 @@ public static class ProcessBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(password);
-        Directory.CreateDirectory(dataDirectory);
         var asRoot = Environment.UserName == "root";
-        if (asRoot)
-        {
-            RunToEnd("chown", "postgres:postgres", dataDirectory);
-        }
         string[] shell = ["/bin/sh", "-c", PostgresStartScript];
         var server = new PostgresProcessResource(name, asRoot ? "setpriv" : shell[0], dataDirectory, password.Resource);
         var readyCheck = $"{name}-ready";
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             readyCheck, _ => new PostgresConnectionHealthCheck(server), failureStatus: null, tags: null));
+        // The data directory is made when the server starts, not when the model is built (a model-only run makes nothing).
+        builder.Eventing.Subscribe<BeforeResourceStartedEvent>(server, (_, _) =>
+        {
+            Directory.CreateDirectory(dataDirectory);
+            if (asRoot)
+            {
+                RunToEnd("chown", "postgres:postgres", dataDirectory);
+            }
+            return Task.CompletedTask;
+        });
         return builder.AddResource(server)
             .WithArgs(asRoot ? ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", .. shell] : shell[1..])
             .WithEndpoint(name: PostgresProcessResource.EndpointName, scheme: "tcp", env: "PGPORT")
@@ -97,32 +104,47 @@ public static class ProcessBuilderExtensions
         return builder.AddResource(database).WithHealthCheck(readyCheck);
     }
 
-    /// <summary>Adds Redis as a local process on a port Aspire allocates, without persistence (a cache).</summary>
+    /// <summary>
+    /// Adds Redis as a local process on a port Aspire allocates, without persistence (a cache), requiring
+    /// <paramref name="password"/> as a container's Redis does. The password goes into a configuration file only
+    /// the AppHost's user can read, written when the server starts; never onto the command line.
+    /// </summary>
     /// <param name="builder">The application builder.</param>
     /// <param name="name">The resource name.</param>
     /// <param name="redisServer">Path of the <c>redis-server</c> executable.</param>
-    /// <param name="workingDirectory">Where it runs.</param>
+    /// <param name="workingDirectory">Where it runs and keeps its configuration file.</param>
+    /// <param name="password">The password clients must give.</param>
     public static IResourceBuilder<RedisProcessResource> AddRedisProcess(
-        this IDistributedApplicationBuilder builder, [ResourceName] string name, string redisServer, string workingDirectory)
+        this IDistributedApplicationBuilder builder, [ResourceName] string name, string redisServer, string workingDirectory,
+        IResourceBuilder<ParameterResource> password)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        Directory.CreateDirectory(workingDirectory);
-        var redis = new RedisProcessResource(name, redisServer, workingDirectory);
+        ArgumentNullException.ThrowIfNull(password);
+        var redis = new RedisProcessResource(name, redisServer, workingDirectory, password.Resource);
+        var configuration = Path.Combine(workingDirectory, "redis.conf");
         var readyCheck = $"{name}-ready";
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             readyCheck, _ => new RedisPingHealthCheck(redis), failureStatus: null, tags: null));
+        builder.Eventing.Subscribe<BeforeResourceStartedEvent>(redis, async (_, ct) =>
+        {
+            Directory.CreateDirectory(workingDirectory);
+            var secret = await password.Resource.GetValueAsync(ct);
+            var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // the password is in it
+            }
+            await using var file = new FileStream(configuration, options);
+            await using var writer = new StreamWriter(file);
+            await writer.WriteAsync($"bind 127.0.0.1\nsave \"\"\nappendonly no\nrequirepass \"{secret}\"\n");
+        });
         return builder.AddResource(redis)
             .WithEndpoint(name: RedisProcessResource.EndpointName, scheme: "tcp")
             .WithArgs(context =>
             {
-                context.Args.Add("--bind");
-                context.Args.Add("127.0.0.1");
+                context.Args.Add(configuration);
                 context.Args.Add("--port");
                 context.Args.Add(redis.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
-                context.Args.Add("--save");
-                context.Args.Add("");
-                context.Args.Add("--appendonly");
-                context.Args.Add("no");
             })
             .WithHealthCheck(readyCheck);
     }

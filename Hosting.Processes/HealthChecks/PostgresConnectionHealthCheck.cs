@@ -18,6 +18,13 @@ internal sealed class PostgresConnectionHealthCheck(IResourceWithConnectionStrin
             await command.ExecuteScalarAsync(cancellationToken);
             return HealthCheckResult.Healthy();
         }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidPassword)
+        {
+            // Not a matter of waiting: the data directory keeps the password it was created with.
+            return HealthCheckResult.Unhealthy(
+                "Password refused: the data directory was created with another postgres-password. Restore that password "
+                + "(Parameters:postgres-password) or delete the data directory to start empty.", e);
+        }
 #pragma warning disable CA1031 // Any failure means "not ready yet".
         catch (Exception e)
 #pragma warning restore CA1031

@@ -11,7 +11,8 @@ internal sealed class TemporalFrontendConnection(Func<CancellationToken, ValueTa
 {
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ITemporalServerResource, TemporalFrontendConnection> PerServer = [];
 
-    private TemporalConnection? connection;
+    private readonly Lock gate = new();
+    private Task<TemporalConnection>? connection;
 
     /// <summary>The one connection to <paramref name="server"/>'s frontend.</summary>
     public static TemporalFrontendConnection For(ITemporalServerResource server) => PerServer.GetValue(server, s => new(s));
@@ -24,12 +25,24 @@ internal sealed class TemporalFrontendConnection(Func<CancellationToken, ValueTa
 
     public async Task<TemporalConnection> GetAsync(CancellationToken cancellationToken)
     {
-        if (connection is null)
+        // One connection however many checks ask at once; a failed first attempt is tried again next time.
+        Task<TemporalConnection> pending;
+        lock (gate)
         {
-            var target = await address(cancellationToken) ?? throw new InvalidOperationException("The frontend has no address yet.");
-            connection = TemporalConnection.CreateLazy(new TemporalConnectionOptions(target));
+            if (connection is null || connection.IsFaulted || connection.IsCanceled)
+            {
+                connection = CreateAsync(cancellationToken);
+            }
+            pending = connection;
         }
-        await connection.ConnectAsync();
-        return connection;
+        var created = await pending;
+        await created.ConnectAsync();
+        return created;
+    }
+
+    private async Task<TemporalConnection> CreateAsync(CancellationToken cancellationToken)
+    {
+        var target = await address(cancellationToken) ?? throw new InvalidOperationException("The frontend has no address yet.");
+        return TemporalConnection.CreateLazy(new TemporalConnectionOptions(target));
     }
 }
