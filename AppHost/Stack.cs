@@ -35,6 +35,9 @@ internal sealed class Stack
     /// </summary>
     public const string PostgresTag = "16.11";
 
+    /// <summary>Redis, pinned like every image.</summary>
+    public const string RedisTag = "8.2";
+
     private readonly IDistributedApplicationBuilder builder;
     private IResourceBuilder<PostgresServerResource>? postgresContainer;
     private IResourceBuilder<PostgresProcessResource>? postgresProcess;
@@ -134,7 +137,7 @@ internal sealed class Stack
             return builder.AddConnectionString(Cache);
         }
         return Mode == StackMode.Containers
-            ? builder.AddRedis(Cache).WithImageTag("8.2")
+            ? builder.AddRedis(Cache).WithImageTag(RedisTag)
             : builder.AddRedisProcess(Cache, Program(LocalBinaries.Redis), Path.Combine(StateDirectory, "redis"),
                 builder.AddParameter("redis-password", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true));
     }

@@ -137,8 +137,13 @@ public static class TemporalBuilderExtensions
         this IDistributedApplicationBuilder builder, [ResourceName] string name, string temporalCli, string stateDirectory)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        Directory.CreateDirectory(stateDirectory);
         var server = new TemporalDevServerResource(name, temporalCli, stateDirectory);
+        // Made when the server starts, not when the model is built.
+        builder.Eventing.Subscribe<BeforeResourceStartedEvent>(server, (_, _) =>
+        {
+            Directory.CreateDirectory(stateDirectory);
+            return Task.CompletedTask;
+        });
         return builder.AddResource(server)
             .WithEndpoint(name: TemporalDevServerResource.GrpcEndpointName, scheme: "http")
             .WithEndpoint(TemporalDevServerResource.GrpcEndpointName, e => e.Transport = "http2")
