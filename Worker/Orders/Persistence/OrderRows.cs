@@ -9,8 +9,14 @@ internal static class OrderRows
     /// Runs a step that is one statement (atomic by itself) returning the order. No row means the order is
     /// unknown or its status refused the step: the refusal says which.
     /// </summary>
-    public static async Task<OrderView> StatementAsync(
+    public static Task<OrderView> StatementAsync(
         NpgsqlDataSource dataSource, string orderId, string sql, CancellationToken cancellationToken,
+        params (string Name, object Value)[] parameters) =>
+        StatementAsync(dataSource, orderId, sql, OrderStore.ReadView, cancellationToken, parameters);
+
+    /// <summary>As the step above, with the row read by <paramref name="read"/>.</summary>
+    public static async Task<T> StatementAsync<T>(
+        NpgsqlDataSource dataSource, string orderId, string sql, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken,
         params (string Name, object Value)[] parameters)
     {
         await using (var command = Command(dataSource.CreateCommand(sql), parameters))
@@ -18,7 +24,7 @@ internal static class OrderRows
         {
             if (await reader.ReadAsync(cancellationToken))
             {
-                return OrderStore.ReadView(reader);
+                return read(reader);
             }
         }
         throw await RefusalAsync(dataSource, orderId, cancellationToken);

@@ -40,9 +40,8 @@ public sealed class PaymentLedger(NpgsqlDataSource dataSource)
     /// Records the charge as pending before the gateway is called, unless the order is closed to charging.
     /// Returns the charge as it now stands: a retry after the charge settled gets the settled charge back.
     /// </summary>
-    public async Task<ChargeRecord> BeginChargeAsync(string orderId, decimal amount, string idempotencyKey, CancellationToken cancellationToken)
-    {
-        await using (var command = OrderRows.Command(dataSource.CreateCommand($"""
+    public Task<ChargeRecord> BeginChargeAsync(string orderId, decimal amount, string idempotencyKey, CancellationToken cancellationToken) =>
+        OrderRows.StatementAsync(dataSource, orderId, $"""
             WITH open AS (
                 SELECT id FROM orders WHERE id = @id AND {Forward} FOR UPDATE),
             inserted AS (
@@ -54,16 +53,8 @@ public sealed class PaymentLedger(NpgsqlDataSource dataSource)
             FROM open
             LEFT JOIN inserted i ON true
             LEFT JOIN payments p ON p.order_id = open.id AND p.kind = 'charge'
-            """), [("id", orderId), ("amount", amount), ("key", idempotencyKey)]))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            if (await reader.ReadAsync(cancellationToken))
-            {
-                return new ChargeRecord(reader.GetDecimal(0), reader.GetString(1), reader.GetBoolean(2));
-            }
-        }
-        throw await OrderRows.RefusalAsync(dataSource, orderId, cancellationToken);
-    }
+            """, reader => new ChargeRecord(reader.GetDecimal(0), reader.GetString(1), reader.GetBoolean(2)), cancellationToken,
+            ("id", orderId), ("amount", amount), ("key", idempotencyKey));
 
     /// <summary>Removes a pending charge the gateway declined: nothing was charged, so nothing is to be refunded.</summary>
     public async Task AbandonPendingChargeAsync(string orderId, CancellationToken cancellationToken)
@@ -78,12 +69,11 @@ public sealed class PaymentLedger(NpgsqlDataSource dataSource)
     /// deletes its payment token; refused when the order is closed to charging. A retry gets the first
     /// settlement's receipt back.
     /// </summary>
-    public async Task<(PaymentReceipt Receipt, OrderView Order)> SettleChargeAsync(
-        string orderId, decimal amount, string reference, CancellationToken cancellationToken)
-    {
+    public Task<(PaymentReceipt Receipt, OrderView Order)> SettleChargeAsync(
+        string orderId, decimal amount, string reference, CancellationToken cancellationToken) =>
         // One statement: the final SELECT sees the ledger as it was before the insert, so a retry gets the
         // charge settled by the first attempt and a first attempt gets the row it wrote.
-        await using (var command = OrderRows.Command(dataSource.CreateCommand($"""
+        OrderRows.StatementAsync(dataSource, orderId, $"""
             WITH o AS (
                 UPDATE orders SET {SetStatus(OrderStatus.Charged)}, failure_reason = NULL, {Touch} WHERE id = @id AND {Forward}
                 RETURNING {OrderStore.ViewColumns}),
@@ -99,16 +89,8 @@ public sealed class PaymentLedger(NpgsqlDataSource dataSource)
             FROM o
             LEFT JOIN settled s ON true
             LEFT JOIN payments p ON p.order_id = o.id AND p.kind = 'charge'
-            """), [("id", orderId), ("amount", amount), ("reference", reference)]))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            if (await reader.ReadAsync(cancellationToken))
-            {
-                return (new PaymentReceipt(orderId, reader.GetDecimal(8), reader.GetString(9)), OrderStore.ReadView(reader));
-            }
-        }
-        throw await OrderRows.RefusalAsync(dataSource, orderId, cancellationToken);
-    }
+            """, reader => (new PaymentReceipt(orderId, reader.GetDecimal(8), reader.GetString(9)), OrderStore.ReadView(reader)),
+            cancellationToken, ("id", orderId), ("amount", amount), ("reference", reference));
 
     /// <summary>
     /// Adds the refund that cancels the order's charge, pending or settled; nothing when there is no charge, a
