@@ -24,8 +24,6 @@ builder.AddProject<Projects.Worker>("worker")
     .WithExternalHttpEndpoints()
     .WithReplicas(builder.Configuration.GetValue("Worker:Replicas", 2));
 
-builder.FailFastWithoutContainerRuntime();
-
 try
 {
     await builder.Build().RunAsync();

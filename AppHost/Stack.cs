@@ -55,15 +55,23 @@ internal sealed class Stack
         ? configured
         : DefaultStateDirectory();
 
-    /// <summary>Chooses the mode; in process mode also makes the start fail fast when a program is missing.</summary>
+    /// <summary>
+    /// Chooses the mode and makes the start fail fast when the mode cannot run: in process mode when a program is
+    /// missing, in container mode when no engine answers (unless auto chose containers because one just did).
+    /// </summary>
     public static Stack Choose(IDistributedApplicationBuilder builder)
     {
+        var engineAnswered = false;
         var mode = SelectMode(builder.Configuration["Stack:Mode"], builder.ExecutionContext.IsRunMode,
-            () => ContainerRuntimeCheck.ProbeAsync(ContainerRuntimeCheck.Runtime, CancellationToken.None).GetAwaiter().GetResult() is null);
+            () => engineAnswered = ContainerRuntimeCheck.ProbeAsync(ContainerRuntimeCheck.Runtime, CancellationToken.None).GetAwaiter().GetResult() is null);
         var stack = new Stack(builder, mode);
         if (mode == StackMode.Processes)
         {
             stack.FailFastWithoutPrograms();
+        }
+        else if (!engineAnswered)
+        {
+            builder.FailFastWithoutContainerRuntime();
         }
         return stack;
     }
