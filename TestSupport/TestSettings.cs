@@ -20,9 +20,11 @@ public static class TestSettings
     public static string PostgresBinaries => Required("TEST_PG_BIN");
 
     private static string Required(string variable) =>
+        Required(variable, "Run through ./test.sh (benchmarks through their bench/ script), which starts PostgreSQL and Redis and sets it.");
+
+    /// <summary>The value of a variable the test command exports, or an exception that says how to get it.</summary>
+    internal static string Required(string variable, string howToGetIt) =>
         Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value
             ? value
-            : throw new InvalidOperationException(
-                $"{variable} is not set. Run through ./test.sh (benchmarks through their bench/ script), "
-                + "which starts PostgreSQL and Redis and sets it.");
+            : throw new InvalidOperationException($"{variable} is not set. {howToGetIt}");
 }

@@ -1,0 +1,41 @@
+namespace TestSupport;
+
+/// <summary>
+/// The validators the test command (test.sh, through scripts/validators.sh) installs for the tests of the
+/// deployment artifacts: each property is the path of a program, read from the variable install_validators
+/// exports. Like <see cref="TestSettings"/>, a missing one fails the test and says how to get it.
+/// </summary>
+public static class Validators
+{
+    private const string HowToGetIt =
+        "Run the tests through ./test.sh, which installs the validators and sets it, or first run "
+        + "`source scripts/validators.sh && install_validators` in the shell that runs them.";
+
+    /// <summary>helm 3.17 (<c>HELM3</c>).</summary>
+    public static string Helm3 => Program("HELM3");
+
+    /// <summary>helm 4.1 (<c>HELM4</c>).</summary>
+    public static string Helm4 => Program("HELM4");
+
+    /// <summary>kubectl 1.35 (<c>KUBECTL</c>), for <c>kubectl kustomize</c>; there is no API server to apply to.</summary>
+    public static string Kubectl => Program("KUBECTL");
+
+    /// <summary>docker-compose 1.29 (<c>DOCKER_COMPOSE</c>): <c>config -q</c> needs no container engine.</summary>
+    public static string DockerCompose => Program("DOCKER_COMPOSE");
+
+    /// <summary>
+    /// scripts/validate-crds.mjs, an executable beside its packages (<c>VALIDATE_CRDS</c>): checks the
+    /// <c>keda.sh/v1alpha1</c> and <c>monitoring.coreos.com/v1</c> documents of the YAML files given as arguments
+    /// (or standard input), unknown fields included; exit code 0 and "N of M documents checked", or 1 and the
+    /// first invalid document's kind, name and field.
+    /// </summary>
+    public static string ValidateCrds => Program("VALIDATE_CRDS");
+
+    private static string Program(string variable)
+    {
+        var path = TestSettings.Required(variable, HowToGetIt);
+        return File.Exists(path)
+            ? path
+            : throw new InvalidOperationException($"{variable} is {path}, which does not exist (a removed cache?). {HowToGetIt}");
+    }
+}
