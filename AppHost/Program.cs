@@ -22,7 +22,12 @@ builder.AddProject<Projects.Worker>("worker")
     .WithApiSecrets()
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints()
-    .WithReplicas(builder.Configuration.GetValue("Worker:Replicas", 2));
+    .WithReplicas(builder.Configuration.GetValue("Worker:Replicas", 2))
+    .WithWorkerDeployment(temporal);
+
+// `aspire publish -o deploy` (or `dotnet run --project AppHost -- --operation publish --step publish --output-path ../deploy`)
+// writes Docker Compose, Kustomize and the Helm chart from this model (README, "Deploy").
+builder.AddDeploymentArtifacts(o => o.Name = "temporal-orders");
 
 try
 {

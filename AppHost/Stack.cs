@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Deployment;
 using Aspire.Hosting.Processes;
 using Microsoft.Extensions.Configuration;
 
@@ -146,6 +147,10 @@ internal sealed class Stack
         }
         return Mode == StackMode.Containers
             ? builder.AddRedis(Cache).WithImageTag(RedisTag)
+                .WithDeployment(d => d.Group("redis")
+                    .Probes(DeploymentProbe.Exec("/bin/sh", "-c", "redis-cli --no-auth-warning -a \"$REDIS_PASSWORD\" ping | grep -q PONG"))
+                    .RunAs(ImageUser, "/data") // a cache: nothing to keep, so no volume
+                    .Resources(cpu: "100m/1", memory: "128Mi/512Mi"))
             : builder.AddRedisProcess(Cache, Program(LocalBinaries.Redis), Path.Combine(StateDirectory, "redis"),
                 builder.AddParameter("redis-password", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true));
     }
@@ -153,7 +158,19 @@ internal sealed class Stack
     private IResourceBuilder<PostgresServerResource> PostgresContainer() =>
         postgresContainer ??= builder.AddPostgres("postgres", password: PostgresPassword())
             .WithImageTag(PostgresTag)
-            .WithDataVolume();
+            .WithDataVolume()
+            .WithDeployment(d => d.Group("postgresql")
+                .Probes(DeploymentProbe.Exec("pg_isready", "-U", "postgres", "-h", "127.0.0.1"))
+                .RunAs(ImageUser, "/var/run/postgresql")
+                // A volume's root holds lost+found on many storage classes, which initdb refuses: a folder below it.
+                .Environment("PGDATA", "/var/lib/postgresql/data/pgdata")
+                // Aspire creates the database when it runs the model; deployed, the image creates it on first start.
+                .Environment("POSTGRES_DB", AppDatabase)
+                .Resources(cpu: "250m/2", memory: "256Mi/1Gi")
+                .ShutdownWindow(TimeSpan.FromSeconds(60)));
+
+    /// <summary>The postgres and redis images' non-root user.</summary>
+    private const long ImageUser = 999;
 
     private IResourceBuilder<PostgresProcessResource> PostgresProcess() =>
         postgresProcess ??= builder.AddPostgresProcess("postgres", Program(LocalBinaries.Postgres),

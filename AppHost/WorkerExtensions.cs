@@ -1,4 +1,5 @@
 using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Deployment;
 using Microsoft.Extensions.Configuration;
 
 namespace AppHost;
@@ -60,4 +61,28 @@ internal static class WorkerExtensions
         }
         return worker;
     }
+
+    /// <summary>
+    /// How the worker is deployed: probes on its own endpoints, the image's health-check entry for Compose, scaling on
+    /// CPU and memory or (optionally, KEDA) on the task-queue backlog, and compute measured under load (README, "Deploy").
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithWorkerDeployment(
+        this IResourceBuilder<ProjectResource> worker, IResourceBuilder<IResourceWithConnectionString> temporal) =>
+        worker.WithDeployment(d =>
+        {
+            d.Image("temporal-orders-worker")
+                .Replicas(2)
+                .Probes(readiness: DeploymentProbe.Http("http", "/health"), liveness: DeploymentProbe.Http("http", "/alive"), startup: DeploymentProbe.Http("http", "/alive"))
+                .HealthCommand("dotnet", "/app/Worker.dll", "--health-check")
+                .Metrics("http", "/metrics")
+                .Resources(cpu: "250m/1", memory: "256Mi/512Mi")
+                .Autoscale(min: 2, max: 10, cpu: 80, memory: 80)
+                .DisruptionBudget(maxUnavailable: 1)
+                // Temporal:GracefulShutdownTimeout (30 s) plus the host's 10 s beyond it (Worker/Temporal).
+                .ShutdownWindow(TimeSpan.FromSeconds(40));
+            if (temporal.Resource is not ParameterResource)
+            {
+                d.ScaleOnTaskQueue(temporal, "orders");
+            }
+        });
 }

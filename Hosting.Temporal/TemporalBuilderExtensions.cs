@@ -1,5 +1,6 @@
 using System.Globalization;
 using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Deployment;
 using Aspire.Hosting.Temporal;
 using Aspire.Hosting.Temporal.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
@@ -55,7 +56,8 @@ public static class TemporalBuilderExtensions
             .WithEnvironment("POSTGRES_USER", pg.UserNameReference)
             .WithEnvironment("SQL_PASSWORD", pg.PasswordParameter)
             .WithParentRelationship(postgres)
-            .WaitFor(postgres);
+            .WaitFor(postgres)
+            .WithDeployment(d => d.Group(DeploymentGroup).RunAs(TemporalImages.User).Environment("HOME", "/tmp"));
 
         return builder.AddResource(new TemporalServerResource(name))
             .WithImage(TemporalImages.Server, TemporalImages.ServerTag)
@@ -73,8 +75,28 @@ public static class TemporalBuilderExtensions
             .WithEnvironment("DYNAMIC_CONFIG_FILE_PATH", $"{DynamicConfigDirectory}/development-sql.yaml")
             .WithContainerFiles(DynamicConfigDirectory, [new ContainerFile { Name = "development-sql.yaml", Contents = DynamicConfig }])
             .WithTemporalServingHealthCheck()
-            .WaitForCompletion(schema);
+            .WaitForCompletion(schema)
+            .WithDeployment(d => d
+                .Group(DeploymentGroup)
+                // Serving, not an open port: the frontend's gRPC health service answers SERVING once it serves.
+                .Probes(
+                    readiness: DeploymentProbe.Grpc(TemporalServerResource.GrpcEndpointName, FrontendHealthService),
+                    liveness: DeploymentProbe.Tcp(TemporalServerResource.GrpcEndpointName),
+                    startup: DeploymentProbe.Grpc(TemporalServerResource.GrpcEndpointName, FrontendHealthService))
+                .HealthCommand("temporal", "operator", "cluster", "health", "--address", "127.0.0.1:7233")
+                // The entrypoint renders its configuration next to the template it ships in /etc/temporal/config.
+                .RunAs(TemporalImages.User)
+                .SeedFromImage("/etc/temporal/config")
+                .Resources(cpu: "500m/2", memory: "512Mi/1Gi")
+                .Metrics(TemporalServerResource.MetricsEndpointName)
+                .ShutdownWindow(TimeSpan.FromSeconds(30)));
     }
+
+    /// <summary>The Helm switch (<c>temporal.enabled</c>) of everything this integration deploys.</summary>
+    public const string DeploymentGroup = "temporal";
+
+    /// <summary>The gRPC health service name the frontend reports on.</summary>
+    private const string FrontendHealthService = "temporal.api.workflowservice.v1.WorkflowService";
 
     /// <summary>
     /// Adds a namespace to the server: what workers reference (<c>WithReference(ns).WaitFor(ns)</c>). Unless the
@@ -104,7 +126,8 @@ public static class TemporalBuilderExtensions
                 .WithEnvironment("TEMPORAL_ADDRESS", server.Resource.ConnectionStringExpression)
                 .WithEnvironment("TEMPORAL_NAMESPACE", ns.NamespaceName)
                 .WithEnvironment("TEMPORAL_RETENTION", ((int)ns.Retention.TotalHours).ToString(CultureInfo.InvariantCulture) + "h")
-                .WaitFor(builder.CreateResourceBuilder<IResource>(server.Resource));
+                .WaitFor(builder.CreateResourceBuilder<IResource>(server.Resource))
+                .WithDeployment(d => d.Group(DeploymentGroup).RunAs(TemporalImages.User).Environment("HOME", "/tmp"));
             createdBy = job.Resource.Name;
         }
 
@@ -112,7 +135,10 @@ public static class TemporalBuilderExtensions
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             existsCheck, _ => new TemporalNamespaceHealthCheck(TemporalFrontendConnection.For(server.Resource), ns.NamespaceName, createdBy),
             failureStatus: null, tags: null));
-        var namespaceBuilder = builder.AddResource(ns).WithHealthCheck(existsCheck);
+        var namespaceBuilder = builder.AddResource(ns).WithHealthCheck(existsCheck)
+            // With temporal.enabled=false (an existing Temporal, or Temporal Cloud) dependants get this instead.
+            .WithDeployment(d => d.Group(DeploymentGroup).WhenExternal("Endpoint={frontendAddress};Namespace={namespace}",
+                new Dictionary<string, string> { ["frontendAddress"] = "temporal-frontend.temporal.svc:7233", ["namespace"] = ns.NamespaceName }));
         job?.WithParentRelationship(namespaceBuilder);
         // Aspire gives a container's children its state; a process's children get it here, once the server is ready.
         builder.Eventing.Subscribe<ResourceReadyEvent>(server.Resource, (e, ct) =>
@@ -204,7 +230,11 @@ public static class TemporalBuilderExtensions
                 resource.GetNamespaces() is [var first, ..] ? first.NamespaceName : "default")
             .WithHttpHealthCheck("/healthz")
             .WithParentRelationship(server)
-            .WaitFor(server);
+            .WaitFor(server)
+            .WithDeployment(d => d.Group(DeploymentGroup)
+                .Probes(DeploymentProbe.Http("http", "/healthz"))
+                .RunAs(TemporalImages.User)
+                .SeedFromImage("/home/ui-server/config"));
         return server;
     }
 }

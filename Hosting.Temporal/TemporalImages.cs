@@ -11,4 +11,7 @@ internal static class TemporalImages
     public const string ServerTag = "1.31.0";
 
     public const string UiTag = "2.49.1";
+
+    /// <summary>The images' non-root user ("temporal").</summary>
+    public const long User = 1000;
 }

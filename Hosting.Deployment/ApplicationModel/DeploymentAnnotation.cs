@@ -1,0 +1,95 @@
+using Aspire.Hosting.ApplicationModel;
+
+namespace Aspire.Hosting.Deployment;
+
+/// <summary>
+/// What a resource needs when it is deployed that running it locally does not say: replicas, compute, scaling,
+/// probes, the user it runs as and where it writes. Attached by <see cref="DeploymentBuilderExtensions.WithDeployment{T}"/>,
+/// by the AppHost and by integrations alike; the generator reads nothing else beyond the model itself.
+/// </summary>
+public sealed class DeploymentAnnotation : IResourceAnnotation
+{
+    /// <summary>Replicas of a long-running workload (Kubernetes; Compose runs one unless scaled).</summary>
+    public int Replicas { get; set; } = 1;
+
+    /// <summary>CPU request and limit (Kubernetes quantities); null leaves the generator's small defaults.</summary>
+    public (string Request, string? Limit)? Cpu { get; set; }
+
+    /// <summary>Memory request and limit (Kubernetes quantities).</summary>
+    public (string Request, string Limit)? Memory { get; set; }
+
+    /// <summary>CPU/memory autoscaling (a HorizontalPodAutoscaler); null for a fixed replica count.</summary>
+    public AutoscaleSettings? Autoscale { get; set; }
+
+    /// <summary>Task-queue-driven autoscaling through KEDA's <c>temporal</c> scaler, as an optional alternative to the HPA.</summary>
+    public QueueScalingSettings? QueueScaling { get; set; }
+
+    /// <summary>At most this many replicas down at once in voluntary disruptions (a PodDisruptionBudget); null for none.</summary>
+    public int? MaxUnavailable { get; set; }
+
+    /// <summary>How long the process may take to stop after SIGTERM; the grace period is this plus a margin.</summary>
+    public TimeSpan ShutdownWindow { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Readiness probe: ready for traffic and dependants.</summary>
+    public DeploymentProbe? Readiness { get; set; }
+
+    /// <summary>Liveness probe: restart when it fails; defaults to readiness.</summary>
+    public DeploymentProbe? Liveness { get; set; }
+
+    /// <summary>Startup probe: gives a slow start time before liveness counts; defaults to readiness.</summary>
+    public DeploymentProbe? Startup { get; set; }
+
+    /// <summary>
+    /// A command that exits 0 when healthy, for Compose (which has no HTTP or gRPC checks): for example the image's
+    /// own <c>--health-check</c> entry. Null uses an exec readiness probe.
+    /// </summary>
+    public IReadOnlyList<string>? HealthCommand { get; set; }
+
+    /// <summary>The non-root user (and group) the image runs as: fixed, so <c>runAsNonRoot</c> can be proven.</summary>
+    public long? RunAsUser { get; set; }
+
+    /// <summary>Paths the process writes to, each given an <c>emptyDir</c>/tmpfs because the root filesystem is read-only.</summary>
+    public List<string> WritablePaths { get; } = ["/tmp"];
+
+    /// <summary>
+    /// Writable paths whose image contents the process needs (configuration templates it renders in place): each
+    /// gets a volume filled from the image before the process starts, rather than an empty one.
+    /// </summary>
+    public List<string> SeededPaths { get; } = [];
+
+    /// <summary>The image repository of a project resource (its tag and registry come from the generator's options).</summary>
+    public string? ImageRepository { get; set; }
+
+    /// <summary>
+    /// The part of the system the resource belongs to (for example <c>postgresql</c>): a Helm switch
+    /// <c>{group}.enabled</c> leaves it out for existing infrastructure. Null for the application itself.
+    /// </summary>
+    public string? Group { get; set; }
+
+    /// <summary>
+    /// When the group is switched off, the connection string dependants get instead, as a format over Helm values of
+    /// the group (<c>{frontendAddress}</c> reads <c>.Values.{group}.frontendAddress</c>); null reads it from the Secret.
+    /// </summary>
+    public ExternalConnection? ExternalConnection { get; set; }
+
+    /// <summary>The endpoint and path Prometheus scrapes; null when the resource has no metrics.</summary>
+    public (string Endpoint, string Path)? Metrics { get; set; }
+
+    /// <summary>Environment set only when deployed (for example the runtime's container tuning).</summary>
+    public Dictionary<string, string> Environment { get; } = [];
+}
+
+/// <summary>CPU and memory autoscaling bounds and targets (percent of requests).</summary>
+public sealed record AutoscaleSettings(int MinReplicas, int MaxReplicas, int CpuPercent, int MemoryPercent);
+
+/// <summary>Scaling on the Temporal task-queue backlog (KEDA's <c>temporal</c> scaler).</summary>
+/// <param name="Namespace">The Temporal namespace resource the workers poll.</param>
+/// <param name="TaskQueue">The task queue.</param>
+/// <param name="TargetQueueSize">Backlog per replica KEDA aims for.</param>
+public sealed record QueueScalingSettings(IResourceWithConnectionString Namespace, string TaskQueue, int TargetQueueSize);
+
+/// <summary>A connection string built from Helm values when the resource's group is external (see <see cref="DeploymentAnnotation.ExternalConnection"/>).</summary>
+/// <param name="Format">The connection string with <c>{value}</c> placeholders.</param>
+/// <param name="Defaults">Each placeholder's default in <c>values.yaml</c>.</param>
+/// <param name="SecretEnvironment">Environment dependants then read from the group's existing Secret, when it has the key (name → key).</param>
+public sealed record ExternalConnection(string Format, IReadOnlyDictionary<string, string> Defaults, IReadOnlyDictionary<string, string>? SecretEnvironment = null);

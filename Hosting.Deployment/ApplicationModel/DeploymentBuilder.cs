@@ -1,0 +1,136 @@
+using Aspire.Hosting.ApplicationModel;
+
+namespace Aspire.Hosting.Deployment;
+
+/// <summary>Fluent settings of <see cref="DeploymentAnnotation"/>: <c>.WithDeployment(d => d.Replicas(3).Resources(...))</c>.</summary>
+public sealed class DeploymentBuilder
+{
+    internal DeploymentBuilder(DeploymentAnnotation annotation) => Annotation = annotation;
+
+    /// <summary>The settings being built.</summary>
+    public DeploymentAnnotation Annotation { get; }
+
+    /// <summary>Replicas of a long-running workload.</summary>
+    public DeploymentBuilder Replicas(int replicas)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(replicas, 1);
+        Annotation.Replicas = replicas;
+        return this;
+    }
+
+    /// <summary>Requests and limits as <c>request/limit</c> (for example <c>cpu: "250m/1", memory: "256Mi/512Mi"</c>); a CPU without <c>/limit</c> is left unthrottled.</summary>
+    public DeploymentBuilder Resources(string cpu, string memory)
+    {
+        var (cpuRequest, cpuLimit) = Split(cpu);
+        var (memoryRequest, memoryLimit) = Split(memory);
+        Annotation.Cpu = (cpuRequest, cpuLimit);
+        Annotation.Memory = (memoryRequest, memoryLimit ?? throw new ArgumentException("A memory limit is required: request/limit.", nameof(memory)));
+        return this;
+    }
+
+    /// <summary>CPU and memory autoscaling between <paramref name="min"/> and <paramref name="max"/> replicas.</summary>
+    public DeploymentBuilder Autoscale(int min, int max, int cpu = 80, int memory = 80)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(min, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, min);
+        Annotation.Autoscale = new AutoscaleSettings(min, max, cpu, memory);
+        return this;
+    }
+
+    /// <summary>Scaling on the backlog of <paramref name="taskQueue"/> in <paramref name="ns"/>, through KEDA (optional in the outputs).</summary>
+    public DeploymentBuilder ScaleOnTaskQueue(IResourceBuilder<IResourceWithConnectionString> ns, string taskQueue, int targetQueueSize = 10)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        Annotation.QueueScaling = new QueueScalingSettings(ns.Resource, taskQueue, targetQueueSize);
+        return this;
+    }
+
+    /// <summary>A PodDisruptionBudget allowing at most <paramref name="maxUnavailable"/> replicas down.</summary>
+    public DeploymentBuilder DisruptionBudget(int maxUnavailable = 1)
+    {
+        Annotation.MaxUnavailable = maxUnavailable;
+        return this;
+    }
+
+    /// <summary>How long the process takes to stop at most after SIGTERM.</summary>
+    public DeploymentBuilder ShutdownWindow(TimeSpan window)
+    {
+        Annotation.ShutdownWindow = window;
+        return this;
+    }
+
+    /// <summary>The probes; liveness and startup default to readiness.</summary>
+    public DeploymentBuilder Probes(DeploymentProbe readiness, DeploymentProbe? liveness = null, DeploymentProbe? startup = null)
+    {
+        Annotation.Readiness = readiness;
+        Annotation.Liveness = liveness;
+        Annotation.Startup = startup;
+        return this;
+    }
+
+    /// <summary>The command that says healthy by exiting 0 inside the container (a Compose health check).</summary>
+    public DeploymentBuilder HealthCommand(params string[] command)
+    {
+        Annotation.HealthCommand = command;
+        return this;
+    }
+
+    /// <summary>The fixed non-root uid of the image, and the paths it writes besides <c>/tmp</c>.</summary>
+    public DeploymentBuilder RunAs(long user, params string[] writablePaths)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(user, 1);
+        Annotation.RunAsUser = user;
+        Annotation.WritablePaths.AddRange(writablePaths.Except(Annotation.WritablePaths));
+        return this;
+    }
+
+    /// <summary>Writable paths that start with the image's contents there (a volume filled from the image).</summary>
+    public DeploymentBuilder SeedFromImage(params string[] paths)
+    {
+        Annotation.SeededPaths.AddRange(paths.Except(Annotation.SeededPaths));
+        return this;
+    }
+
+    /// <summary>The image repository of a project resource.</summary>
+    public DeploymentBuilder Image(string repository)
+    {
+        Annotation.ImageRepository = repository;
+        return this;
+    }
+
+    /// <summary>The part of the system this belongs to, switchable in Helm (<c>{group}.enabled</c>).</summary>
+    public DeploymentBuilder Group(string group)
+    {
+        Annotation.Group = group;
+        return this;
+    }
+
+    /// <summary>The connection string dependants get when the group is external, from Helm values with these defaults.</summary>
+    public DeploymentBuilder WhenExternal(string format, IReadOnlyDictionary<string, string> defaults, IReadOnlyDictionary<string, string>? secretEnvironment = null)
+    {
+        Annotation.ExternalConnection = new ExternalConnection(format, defaults, secretEnvironment);
+        return this;
+    }
+
+    /// <summary>Prometheus scrapes <paramref name="path"/> on <paramref name="endpoint"/>.</summary>
+    public DeploymentBuilder Metrics(string endpoint, string path = "/metrics")
+    {
+        Annotation.Metrics = (endpoint, path);
+        return this;
+    }
+
+    /// <summary>An environment variable set only when deployed.</summary>
+    public DeploymentBuilder Environment(string name, string value)
+    {
+        Annotation.Environment[name] = value;
+        return this;
+    }
+
+    private static (string Request, string? Limit) Split(string value) =>
+        value.Split('/') switch
+        {
+            [var request] => (request, null),
+            [var request, var limit] => (request, limit),
+            _ => throw new ArgumentException($"'{value}' is not request or request/limit.", nameof(value)),
+        };
+}

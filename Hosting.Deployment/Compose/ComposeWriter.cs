@@ -1,0 +1,168 @@
+using System.Globalization;
+using Aspire.Hosting.Deployment.Planning;
+using Aspire.Hosting.Deployment.Yaml;
+
+namespace Aspire.Hosting.Deployment.Compose;
+
+/// <summary>
+/// <c>compose/docker-compose.yaml</c> and <c>.env.example</c>: health-ordered start (<c>service_healthy</c>,
+/// <c>service_completed_successfully</c>), hardened containers, secrets only from <c>.env</c>. Valid for Compose v2
+/// and for docker-compose 1.29 (so no top-level <c>name</c>, no <c>depends_on.required</c>, no inline configs).
+/// </summary>
+internal static class ComposeWriter
+{
+    public const string Header = "# Generated from the AppHost model (README, \"Deploy\"). Do not edit: change the model and regenerate.\n";
+
+    public static IEnumerable<(string Path, string Contents)> Write(Plan plan, DeploymentOptions options)
+    {
+        var services = new Map();
+        var volumes = new Map();
+        var hostPorts = new HashSet<int>();
+        // The application's ports first, so it gets its own port numbers on the host when they are free.
+        foreach (var workload in plan.Workloads.OrderBy(w => w.IsProject ? 0 : 1))
+        {
+            services.Add(workload.Name, Service(plan, workload, hostPorts));
+        }
+        var ordered = new Map();
+        foreach (var workload in plan.Workloads)
+        {
+            ordered.Add(workload.Name, services[workload.Name]);
+            foreach (var volume in workload.Volumes.Select(v => v.Name).Concat(workload.Settings.SeededPaths.Select(p => SeededVolume(workload, p))))
+            {
+                volumes.Add(volume, new Map());
+            }
+        }
+        services = ordered;
+        var file = new Map { { "services", services } };
+        file.Add("volumes", volumes.Count > 0 ? volumes : null);
+        yield return ("compose/docker-compose.yaml", Header + $"# Start: cp .env.example .env, fill it in, then: docker compose -p {options.Name} up -d\n" + YamlWriter.Write(file));
+        yield return ("compose/.env.example", EnvExample(plan));
+        foreach (var workload in plan.Workloads)
+        {
+            foreach (var file2 in workload.Files)
+            {
+                yield return ($"compose/files/{workload.Name}/{file2.FileName}", file2.Contents);
+            }
+        }
+    }
+
+    private static Map Service(Plan plan, Workload w, HashSet<int> hostPorts)
+    {
+        var service = new Map { { "image", w.Image } };
+        if (w.Entrypoint is { } entrypoint)
+        {
+            service.Add("entrypoint", Seq.Of(entrypoint.Select(Escape)));
+        }
+        if (w.Args.Count > 0)
+        {
+            service.Add("command", Seq.Of(w.Args.Select(Render)));
+        }
+        if (w.Environment.Count > 0)
+        {
+            var environment = new Map();
+            foreach (var variable in w.Environment)
+            {
+                environment.Add(variable.Name, Render(variable.Value));
+            }
+            service.Add("environment", environment);
+        }
+        var ports = new Seq();
+        foreach (var port in w.Ports.Where(p => p.IsExternal))
+        {
+            var host = port.TargetPort;
+            while (!hostPorts.Add(host))
+            {
+                host++;
+            }
+            var variable = $"{w.Name}_{port.Name}_PORT".ToUpperInvariant().Replace('-', '_');
+            ports.Add($"${{{variable}:-{host}}}:{port.TargetPort.ToString(CultureInfo.InvariantCulture)}");
+        }
+        service.Add("ports", ports.Count > 0 ? ports : null);
+        var mounts = new Seq(w.Volumes.Select(v => (YamlNode)new Scalar($"{v.Name}:{v.Target}")));
+        // A named volume starts as a copy of the image's folder (an engine's rule), and stays writable.
+        foreach (var path in w.Settings.SeededPaths)
+        {
+            mounts.Add($"{SeededVolume(w, path)}:{path}");
+        }
+        foreach (var file in w.Files)
+        {
+            mounts.Add($"./files/{w.Name}/{file.FileName}:{file.Directory.TrimEnd('/')}/{file.FileName}:ro");
+        }
+        service.Add("volumes", mounts.Count > 0 ? mounts : null);
+        service.Add("depends_on", DependsOn(plan, w));
+        if (WorkloadPolicy.HealthCommand(w) is { } command && w.IsLongRunning)
+        {
+            service.Add("healthcheck", new Map
+            {
+                { "test", Seq.Of(command.Select(Escape).Prepend("CMD")) },
+                { "interval", "10s" },
+                { "timeout", "5s" },
+                { "retries", 6 },
+                { "start_period", "60s" },
+            });
+        }
+        service.Add("restart", w.IsLongRunning ? "unless-stopped" : "on-failure");
+        service.Add("stop_grace_period", $"{WorkloadPolicy.GracePeriodSeconds(w)}s");
+        // The same hardening as the Kubernetes securityContext.
+        service.Add("user", WorkloadPolicy.User(w).ToString(CultureInfo.InvariantCulture));
+        service.Add("read_only", true);
+        service.Add("tmpfs", Seq.Of(w.Settings.WritablePaths.Select(p => $"{p}:mode=1777")));
+        service.Add("cap_drop", Seq.Of(["ALL"]));
+        service.Add("security_opt", Seq.Of(["no-new-privileges:true"]));
+        var (cpuRequest, cpuLimit) = WorkloadPolicy.Cpu(w);
+        var (memoryRequest, memoryLimit) = WorkloadPolicy.Memory(w);
+        var limits = new Map { { "memory", WorkloadPolicy.ComposeMemory(memoryLimit) } };
+        limits.Add("cpus", cpuLimit is null ? null : new Scalar(WorkloadPolicy.ComposeCpus(cpuLimit)));
+        service.Add("deploy", new Map
+        {
+            {
+                "resources", new Map
+                {
+                    { "limits", limits },
+                    { "reservations", new Map { { "cpus", WorkloadPolicy.ComposeCpus(cpuRequest) }, { "memory", WorkloadPolicy.ComposeMemory(memoryRequest) } } },
+                }
+            },
+        });
+        return service;
+    }
+
+    private static string SeededVolume(Workload w, string path) => $"{w.Name}-{path.Trim('/').Replace('/', '-')}";
+
+    private static Map? DependsOn(Plan plan, Workload w)
+    {
+        if (w.Dependencies.Count == 0)
+        {
+            return null;
+        }
+        var dependsOn = new Map();
+        foreach (var dependency in w.Dependencies)
+        {
+            var target = plan[dependency.Target];
+            var condition = dependency.Completion ? "service_completed_successfully"
+                : WorkloadPolicy.HealthCommand(target) is not null ? "service_healthy"
+                : "service_started";
+            dependsOn.Add(dependency.Target, new Map { { "condition", condition } });
+        }
+        return dependsOn;
+    }
+
+    /// <summary>Secrets as <c>${KEY:?…}</c> read from <c>.env</c>; a literal <c>$</c> doubled so Compose leaves it to the container.</summary>
+    private static string Render(Value value) =>
+        value.Render(s => $"${{{s.Key}:?set {s.Key} in .env (see .env.example)}}", Escape);
+
+    private static string Escape(string literal) => literal.Replace("$", "$$", StringComparison.Ordinal);
+
+    private static string EnvExample(Plan plan)
+    {
+        var text = new System.Text.StringBuilder(Header);
+        text.Append("# Copy to .env (never commit it) and give every secret a value, for example: openssl rand -hex 24\n");
+        foreach (var secret in plan.Secrets)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"\n# {secret.Name}: used by {string.Join(", ", UsedBy(plan, secret))}\n{secret.Key}=\n");
+        }
+        return text.ToString();
+    }
+
+    public static IEnumerable<string> UsedBy(Plan plan, SecretInput secret) =>
+        plan.Workloads.Where(w => w.Environment.Select(e => e.Value).Concat(w.Args).Any(v => v.Secrets.Contains(secret))).Select(w => w.Name);
+}

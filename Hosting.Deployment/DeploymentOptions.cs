@@ -1,0 +1,17 @@
+namespace Aspire.Hosting.Deployment;
+
+/// <summary>What the deployment outputs take besides the model (configuration section <c>Deployment</c>).</summary>
+public sealed class DeploymentOptions
+{
+    /// <summary>The system's name: Helm chart, Kubernetes namespace, Compose project, <c>app.kubernetes.io/part-of</c>.</summary>
+    public string Name { get; set; } = "app";
+
+    /// <summary>Registry (and organisation) of the images built from project resources, for example <c>ghcr.io/acme</c>.</summary>
+    public string ImageRegistry { get; set; } = "ghcr.io/example";
+
+    /// <summary>Tag of the images built from project resources (a release version; never <c>latest</c>).</summary>
+    public string ImageTag { get; set; } = "1.0.0";
+
+    /// <summary>Version of the Helm chart.</summary>
+    public string ChartVersion { get; set; } = "1.0.0";
+}

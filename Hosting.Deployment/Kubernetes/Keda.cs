@@ -1,0 +1,50 @@
+using Aspire.Hosting.Deployment.Planning;
+using Aspire.Hosting.Deployment.Yaml;
+
+namespace Aspire.Hosting.Deployment.Kubernetes;
+
+/// <summary>
+/// KEDA's <c>ScaledObject</c> with the <c>temporal</c> scaler: replicas follow the task-queue backlog, which is what
+/// a Temporal worker's load is (CPU lags it, and stays low while activities wait on I/O). Replaces the HPA.
+/// </summary>
+internal static class Keda
+{
+    public static Map ScaledObject(ManifestValues values, Workload w, YamlNode endpoint, YamlNode ns, YamlNode taskQueue, YamlNode targetQueueSize)
+    {
+        var autoscale = w.Settings.Autoscale;
+        return new Map
+        {
+            { "apiVersion", "keda.sh/v1alpha1" },
+            { "kind", "ScaledObject" },
+            { "metadata", new Map { { "name", w.Name }, { "labels", new KubernetesObjects(values).Labels(w) } } },
+            {
+                "spec", new Map
+                {
+                    { "scaleTargetRef", new Map { { "name", w.Name } } },
+                    { "minReplicaCount", autoscale is null ? values.Replicas(w) : values.AutoscaleMin(w) },
+                    { "maxReplicaCount", autoscale is null ? values.Replicas(w) : values.AutoscaleMax(w) },
+                    { "cooldownPeriod", 300 },
+                    {
+                        "triggers", new Seq
+                        {
+                            new Map
+                            {
+                                { "type", "temporal" },
+                                {
+                                    "metadata", new Map
+                                    {
+                                        { "endpoint", endpoint },
+                                        { "namespace", ns },
+                                        { "taskQueue", taskQueue },
+                                        { "targetQueueSize", targetQueueSize },
+                                        { "activationTargetQueueSize", "0" },
+                                    }
+                                },
+                            },
+                        }
+                    },
+                }
+            },
+        };
+    }
+}

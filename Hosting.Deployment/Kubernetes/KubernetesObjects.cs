@@ -1,0 +1,548 @@
+using Aspire.Hosting.Deployment.Planning;
+using Aspire.Hosting.Deployment.Yaml;
+
+namespace Aspire.Hosting.Deployment.Kubernetes;
+
+/// <summary>
+/// The Kubernetes objects of each workload, built once for Kustomize and Helm (their differences live in
+/// <see cref="ManifestValues"/>): ServiceAccount, ConfigMaps, Deployment/StatefulSet/Job, Service, PDB, HPA,
+/// NetworkPolicy, and RBAC only where a pod waits on the API.
+/// </summary>
+internal sealed class KubernetesObjects(ManifestValues values)
+{
+    private const string TokenPath = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+    private Plan Plan => values.Plan;
+
+    /// <summary>The workload's documents, in apply order; under Helm each wrapped in its group's condition.</summary>
+    public IEnumerable<YamlNode> For(Workload w)
+    {
+        List<YamlNode?> documents =
+        [
+            ServiceAccount(w),
+            NeedsApi(w) ? Role(w) : null,
+            NeedsApi(w) ? RoleBinding(w) : null,
+            ConfigMap(w),
+            FilesConfigMap(w),
+            w.Kind switch
+            {
+                WorkloadKind.Job => Job(w),
+                WorkloadKind.StatefulService => StatefulSet(w),
+                _ => Deployment(w),
+            },
+            Service(w),
+            w.IsLongRunning && w.Settings.MaxUnavailable is { } maxUnavailable ? DisruptionBudget(w, maxUnavailable) : null,
+            w.IsLongRunning && w.Settings.Autoscale is not null ? Autoscaler(w) : null,
+            NetworkPolicies.For(values, w),
+        ];
+        return documents.OfType<YamlNode>().Select(d => values.Condition(w) is { } condition ? new Conditional(condition, d) : d);
+    }
+
+    public Map Labels(Workload w) => new()
+    {
+        { "app.kubernetes.io/name", w.Name },
+        { "app.kubernetes.io/instance", values.Instance },
+        { "app.kubernetes.io/component", w.IsProject ? "application" : w.Kind == WorkloadKind.Job ? "job" : "infrastructure" },
+        { "app.kubernetes.io/part-of", values.Options.Name },
+        { "app.kubernetes.io/managed-by", values.ManagedBy },
+    };
+
+    public Map Selector(Workload w) => Selector(values, w.Name);
+
+    public static Map Selector(ManifestValues values, string name) => new()
+    {
+        { "app.kubernetes.io/name", name },
+        { "app.kubernetes.io/instance", values.Instance },
+    };
+
+    private Map Metadata(Workload w, string? name = null) => new() { { "name", name ?? w.Name }, { "labels", Labels(w) } };
+
+    private static Map Document(string apiVersion, string kind, Map metadata, params (string Key, YamlNode? Value)[] body)
+    {
+        var document = new Map { { "apiVersion", apiVersion }, { "kind", kind }, { "metadata", metadata } };
+        foreach (var (key, value) in body)
+        {
+            document.Add(key, value);
+        }
+        return document;
+    }
+
+    private static bool NeedsApi(Workload w) => w.Dependencies.Any(d => d.Completion);
+
+    private Map ServiceAccount(Workload w) =>
+        Document("v1", "ServiceAccount", Metadata(w), ("automountServiceAccountToken", new Scalar(false)));
+
+    private Map Role(Workload w) => Document("rbac.authorization.k8s.io/v1", "Role", Metadata(w, $"{w.Name}-wait-for-jobs"),
+        ("rules", new Seq
+        {
+            new Map
+            {
+                { "apiGroups", Seq.Of(["batch"]) },
+                { "resources", Seq.Of(["jobs"]) },
+                { "resourceNames", Seq.Of(w.Dependencies.Where(d => d.Completion).Select(d => d.Target)) },
+                { "verbs", Seq.Of(["get", "list", "watch"]) },
+            },
+        }));
+
+    private Map RoleBinding(Workload w) => Document("rbac.authorization.k8s.io/v1", "RoleBinding", Metadata(w, $"{w.Name}-wait-for-jobs"),
+        ("roleRef", new Map { { "apiGroup", "rbac.authorization.k8s.io" }, { "kind", "Role" }, { "name", $"{w.Name}-wait-for-jobs" } }),
+        ("subjects", new Seq { new Map { { "kind", "ServiceAccount" }, { "name", w.Name } } }));
+
+    private static IEnumerable<EnvironmentVariable> Settings(Workload w) => w.Environment.Where(e => !e.Value.HasSecret && e.Value.Resources.All(r => r.Group is null));
+
+    private Map? ConfigMap(Workload w)
+    {
+        var data = new Map();
+        foreach (var variable in Settings(w))
+        {
+            data.Add(variable.Name, Escape(variable.Value.LiteralText!));
+        }
+        return data.Count == 0 ? null : Document("v1", "ConfigMap", Metadata(w, $"{w.Name}-settings"), ("data", data));
+    }
+
+    private Map? FilesConfigMap(Workload w)
+    {
+        if (w.Files.Count == 0)
+        {
+            return null;
+        }
+        var data = new Map();
+        foreach (var file in w.Files)
+        {
+            data.Add(file.FileName, file.Contents);
+        }
+        return Document("v1", "ConfigMap", Metadata(w, $"{w.Name}-files"), ("data", data));
+    }
+
+    private Map Deployment(Workload w) => Document("apps/v1", "Deployment", Metadata(w),
+        ("spec", WithReplicas(w, new Map
+        {
+            { "revisionHistoryLimit", 5 },
+            { "selector", new Map { { "matchLabels", Selector(w) } } },
+            {
+                "strategy", new Map
+                {
+                    { "type", "RollingUpdate" },
+                    // A new pod serves before an old one goes: capacity never drops during a rollout.
+                    { "rollingUpdate", new Map { { "maxUnavailable", 0 }, { "maxSurge", 1 } } },
+                }
+            },
+            { "template", PodTemplate(w) },
+        })));
+
+    private Map WithReplicas(Workload w, Map spec)
+    {
+        var withReplicas = new Map();
+        // Under an autoscaler the HPA owns the count; a replicas field would reset it on every apply.
+        if (w.Settings.Autoscale is null || values.AutoscaleCondition(w) is not null)
+        {
+            if (values.AutoscaleCondition(w) is { } autoscaled)
+            {
+                withReplicas.If($"not ({autoscaled})", new Map { { "replicas", values.Replicas(w) } });
+            }
+            else
+            {
+                withReplicas.Add("replicas", values.Replicas(w));
+            }
+        }
+        foreach (var (key, value) in spec)
+        {
+            withReplicas.Add(key, value);
+        }
+        return withReplicas;
+    }
+
+    private Map StatefulSet(Workload w) => Document("apps/v1", "StatefulSet", Metadata(w),
+        ("spec", new Map
+        {
+            { "replicas", w.Settings.Replicas },
+            { "serviceName", w.Name },
+            { "selector", new Map { { "matchLabels", Selector(w) } } },
+            { "updateStrategy", new Map { { "type", "RollingUpdate" } } },
+            { "template", PodTemplate(w) },
+            {
+                "volumeClaimTemplates", new Seq(w.Volumes.Select(v => (YamlNode)new Map
+                {
+                    { "metadata", new Map { { "name", v.Name } } },
+                    {
+                        "spec", new Map
+                        {
+                            { "accessModes", Seq.Of(["ReadWriteOnce"]) },
+                            { "resources", new Map { { "requests", new Map { { "storage", values.StorageSize(w, v) } } } } },
+                        }
+                    },
+                }))
+            },
+        }));
+
+    private Map Job(Workload w) => Document("batch/v1", "Job", JobMetadata(w),
+        ("spec", new Map
+        {
+            // Retried while what it needs comes up; its waiters see it complete.
+            { "backoffLimit", 20 },
+            { "template", PodTemplate(w) },
+        }));
+
+    private Map JobMetadata(Workload w)
+    {
+        var metadata = Metadata(w);
+        if (values.HookCondition(w) is { } hook)
+        {
+            metadata.If(hook, new Map
+            {
+                {
+                    "annotations", new Map
+                    {
+                        { "helm.sh/hook", "pre-install,pre-upgrade" },
+                        { "helm.sh/hook-weight", "0" },
+                        { "helm.sh/hook-delete-policy", "before-hook-creation" },
+                    }
+                },
+            });
+        }
+        return metadata;
+    }
+
+    private Map PodTemplate(Workload w)
+    {
+        var metadata = new Map { { "labels", Labels(w) } };
+        if (w.Settings.Metrics is { } metrics)
+        {
+            metadata.Add("annotations", new Map
+            {
+                { "prometheus.io/scrape", "true" },
+                { "prometheus.io/port", ManifestValues.Number(WorkloadPolicy.PortOf(w, metrics.Endpoint)) },
+                { "prometheus.io/path", metrics.Path },
+            });
+        }
+        var spec = new Map
+        {
+            { "serviceAccountName", w.Name },
+            // No token in the pod; a waiting init container gets its own (PodVolumes).
+            { "automountServiceAccountToken", false },
+            { "securityContext", values.PodSecurityContext(w) },
+            { "terminationGracePeriodSeconds", WorkloadPolicy.GracePeriodSeconds(w) },
+        };
+        if (!w.IsLongRunning)
+        {
+            spec.Add("restartPolicy", "OnFailure");
+        }
+        var init = InitContainers(w);
+        spec.Add("initContainers", init.Count > 0 ? init : null);
+        spec.Add("containers", new Seq { Container(w) });
+        spec.Add("volumes", PodVolumes(w));
+        return new Map { { "metadata", metadata }, { "spec", spec } };
+    }
+
+    private Map Container(Workload w)
+    {
+        var container = new Map
+        {
+            { "name", w.Name },
+            { "image", values.Image(w) },
+            { "imagePullPolicy", values.ImagePullPolicy(w) },
+        };
+        if (w.Entrypoint is { } entrypoint)
+        {
+            container.Add("command", Seq.Of(entrypoint.Select(Escape)));
+        }
+        if (w.Args.Count > 0)
+        {
+            container.Add("args", Seq.Of(w.Args.Select(a => a.HasSecret
+                ? throw new DeploymentModelException($"An argument of '{w.Name}' holds a secret: pass it through the environment.")
+                : Escape(a.LiteralText!))));
+        }
+        if (w.Ports.Count > 0)
+        {
+            container.Add("ports", new Seq(w.Ports.Select(p => (YamlNode)new Map { { "name", PortName(p) }, { "containerPort", p.TargetPort }, { "protocol", "TCP" } })));
+        }
+        if (ConfigMap(w) is not null)
+        {
+            container.Add("envFrom", new Seq { new Map { { "configMapRef", new Map { { "name", $"{w.Name}-settings" } } } } });
+        }
+        var env = Environment(w);
+        container.Add("env", env.Count > 0 ? env : null);
+        container.Add("resources", values.Resources(w));
+        container.Add("securityContext", values.ContainerSecurityContext(w));
+        if (w.IsLongRunning)
+        {
+            container.Add("startupProbe", Probe(w, WorkloadPolicy.Startup(w), periodSeconds: 5, failureThreshold: 60));
+            container.Add("readinessProbe", Probe(w, WorkloadPolicy.Readiness(w), periodSeconds: 10, failureThreshold: 3));
+            container.Add("livenessProbe", Probe(w, WorkloadPolicy.Liveness(w), periodSeconds: 20, failureThreshold: 3));
+        }
+        container.Add("volumeMounts", VolumeMounts(w));
+        return container;
+    }
+
+    /// <summary>
+    /// Secrets by reference, before anything that uses them: Kubernetes expands <c>$(NAME)</c> only from variables
+    /// defined earlier, which is how a connection string carries a password without holding it.
+    /// </summary>
+    private Seq Environment(Workload w)
+    {
+        var env = new Seq();
+        var composite = w.Environment.Where(e => e.Value.HasSecret && e.Value.WholeSecret is null).SelectMany(e => e.Value.Secrets).Distinct();
+        foreach (var secret in composite)
+        {
+            env.Add(SecretEnv(SecretVariable(secret), values.SecretNameNode, secret.Key));
+        }
+        foreach (var variable in w.Environment.Where(e => !Settings(w).Contains(e)))
+        {
+            values.AddEnvironment(env, w, variable, v => v.Value.WholeSecret is { } whole
+                ? SecretEnv(v.Name, values.SecretNameNode, whole.Key)
+                : new Map { { "name", v.Name }, { "value", v.Value.Render(s => $"$({SecretVariable(s)})", Escape) } });
+        }
+        return env;
+    }
+
+    public static string SecretVariable(SecretInput secret) => $"SECRET_{secret.Key}";
+
+    public static Map SecretEnv(string name, YamlNode secretName, string key) => new()
+    {
+        { "name", name },
+        { "valueFrom", new Map { { "secretKeyRef", new Map { { "name", secretName }, { "key", key } } } } },
+    };
+
+    /// <summary>A literal <c>$(</c> doubled, so Kubernetes does not read it as a variable reference.</summary>
+    public static string Escape(string literal) => literal.Replace("$(", "$$(", StringComparison.Ordinal);
+
+    private static Map? Probe(Workload w, DeploymentProbe? probe, int periodSeconds, int failureThreshold)
+    {
+        if (probe is null)
+        {
+            return null;
+        }
+        var map = probe switch
+        {
+            HttpProbe http => new Map { { "httpGet", new Map { { "path", http.Path }, { "port", WorkloadPolicy.PortOf(w, http.Endpoint) } } } },
+            ExecProbe exec => new Map { { "exec", new Map { { "command", Seq.Of(exec.Command) } } } },
+            GrpcProbe grpc => new Map { { "grpc", GrpcAction(w, grpc) } },
+            TcpProbe tcp => new Map { { "tcpSocket", new Map { { "port", WorkloadPolicy.PortOf(w, tcp.Endpoint) } } } },
+            _ => throw new InvalidOperationException(probe.GetType().Name),
+        };
+        map.Add("periodSeconds", periodSeconds);
+        map.Add("timeoutSeconds", 5);
+        map.Add("failureThreshold", failureThreshold);
+        return map;
+    }
+
+    private static Map GrpcAction(Workload w, GrpcProbe grpc)
+    {
+        var action = new Map { { "port", WorkloadPolicy.PortOf(w, grpc.Endpoint) } };
+        action.Add("service", grpc.Service is null ? null : new Scalar(grpc.Service));
+        return action;
+    }
+
+    private Seq InitContainers(Workload w)
+    {
+        var init = new Seq();
+        foreach (var dependency in w.Dependencies)
+        {
+            var target = Plan[dependency.Target];
+            var container = dependency.Completion ? WaitForJob(w, target) : WaitForService(target);
+            if (container is null)
+            {
+                continue;
+            }
+            init.Add(values.DependencyCondition(target) is { } condition ? new Conditional(condition, new Seq { container }) : container);
+        }
+        foreach (var (path, index) in w.Settings.SeededPaths.Select((p, i) => (p, i)))
+        {
+            // The image's files at that path, copied into the writable volume that will cover it.
+            init.Add(new Map
+            {
+                { "name", $"seed-{index}" },
+                { "image", values.Image(w) },
+                { "imagePullPolicy", values.ImagePullPolicy(w) },
+                { "command", Seq.Of(["/bin/sh", "-c", $"cp -R {path.TrimEnd('/')}/. /seed/"]) },
+                { "resources", HelperResources() },
+                { "securityContext", values.ContainerSecurityContext(w) },
+                { "volumeMounts", new Seq { new Map { { "name", SeededVolume(index) }, { "mountPath", "/seed" } } } },
+            });
+        }
+        return init;
+    }
+
+    private static Map? WaitForService(Workload target)
+    {
+        if (target.Ports.Count == 0)
+        {
+            return null;
+        }
+        var port = target.Ports[0].TargetPort;
+        return Helper($"wait-for-{target.Name}", HelperImages.Busybox,
+            Seq.Of(["/bin/sh", "-c", $"until nc -z -w 2 {target.Name} {port}; do echo waiting for {target.Name}:{port}; sleep 2; done"]), mounts: null);
+    }
+
+    private static Map WaitForJob(Workload w, Workload job) =>
+        Helper($"wait-for-{job.Name}", HelperImages.Kubectl,
+            Seq.Of(["kubectl", "wait", "--for=condition=complete", $"job/{job.Name}", "--timeout=30m"]),
+            new Seq { new Map { { "name", "api-token" }, { "mountPath", TokenPath }, { "readOnly", true } } });
+
+    private static Map Helper(string name, string image, Seq command, Seq? mounts)
+    {
+        var container = new Map
+        {
+            { "name", name },
+            { "image", image },
+            { "imagePullPolicy", "IfNotPresent" },
+            { "command", command },
+            { "resources", HelperResources() },
+            {
+                "securityContext", new Map
+                {
+                    { "allowPrivilegeEscalation", false },
+                    { "readOnlyRootFilesystem", true },
+                    { "runAsNonRoot", true },
+                    { "runAsUser", HelperImages.HelperUser },
+                    { "capabilities", new Map { { "drop", Seq.Of(["ALL"]) } } },
+                }
+            },
+        };
+        container.Add("volumeMounts", mounts);
+        return container;
+    }
+
+    private static Map HelperResources() => new()
+    {
+        { "requests", new Map { { "cpu", "10m" }, { "memory", "16Mi" } } },
+        { "limits", new Map { { "memory", "64Mi" } } },
+    };
+
+    private static string WritableVolume(int index) => $"writable-{index}";
+
+    private static string SeededVolume(int index) => $"seeded-{index}";
+
+    private static Seq VolumeMounts(Workload w)
+    {
+        var mounts = new Seq();
+        foreach (var (path, index) in w.Settings.WritablePaths.Select((p, i) => (p, i)))
+        {
+            mounts.Add(new Map { { "name", WritableVolume(index) }, { "mountPath", path } });
+        }
+        foreach (var (path, index) in w.Settings.SeededPaths.Select((p, i) => (p, i)))
+        {
+            mounts.Add(new Map { { "name", SeededVolume(index) }, { "mountPath", path } });
+        }
+        foreach (var volume in w.Volumes)
+        {
+            mounts.Add(new Map { { "name", volume.Name }, { "mountPath", volume.Target } });
+        }
+        foreach (var file in w.Files)
+        {
+            mounts.Add(new Map
+            {
+                { "name", "files" },
+                { "mountPath", $"{file.Directory.TrimEnd('/')}/{file.FileName}" },
+                { "subPath", file.FileName },
+                { "readOnly", true },
+            });
+        }
+        return mounts;
+    }
+
+    private static Seq PodVolumes(Workload w)
+    {
+        var volumes = new Seq();
+        foreach (var index in Enumerable.Range(0, w.Settings.WritablePaths.Count))
+        {
+            volumes.Add(new Map { { "name", WritableVolume(index) }, { "emptyDir", new Map { { "sizeLimit", "256Mi" } } } });
+        }
+        foreach (var index in Enumerable.Range(0, w.Settings.SeededPaths.Count))
+        {
+            volumes.Add(new Map { { "name", SeededVolume(index) }, { "emptyDir", new Map { { "sizeLimit", "64Mi" } } } });
+        }
+        if (w.Files.Count > 0)
+        {
+            volumes.Add(new Map { { "name", "files" }, { "configMap", new Map { { "name", $"{w.Name}-files" } } } });
+        }
+        if (NeedsApi(w))
+        {
+            // What automountServiceAccountToken would mount, for the waiting init container only.
+            volumes.Add(new Map
+            {
+                { "name", "api-token" },
+                {
+                    "projected", new Map
+                    {
+                        {
+                            "sources", new Seq
+                            {
+                                new Map { { "serviceAccountToken", new Map { { "path", "token" }, { "expirationSeconds", 3607 } } } },
+                                new Map { { "configMap", new Map { { "name", "kube-root-ca.crt" }, { "items", new Seq { new Map { { "key", "ca.crt" }, { "path", "ca.crt" } } } } } } },
+                                new Map
+                                {
+                                    {
+                                        "downwardAPI", new Map
+                                        {
+                                            { "items", new Seq { new Map { { "path", "namespace" }, { "fieldRef", new Map { { "fieldPath", "metadata.namespace" } } } } } },
+                                        }
+                                    },
+                                },
+                            }
+                        },
+                    }
+                },
+            });
+        }
+        return volumes;
+    }
+
+    public static string PortName(Port port) => port.Name.Length <= 15 ? port.Name : port.Name[..15];
+
+    private Map? Service(Workload w)
+    {
+        if (!w.IsLongRunning || w.Ports.Count == 0)
+        {
+            return null;
+        }
+        return Document("v1", "Service", Metadata(w),
+            ("spec", new Map
+            {
+                { "type", "ClusterIP" },
+                { "selector", Selector(w) },
+                {
+                    "ports", new Seq(w.Ports.Select(p => (YamlNode)new Map
+                    {
+                        { "name", PortName(p) },
+                        { "port", p.TargetPort },
+                        { "targetPort", PortName(p) },
+                        { "protocol", "TCP" },
+                        { "appProtocol", p.Protocol == "grpc" ? "kubernetes.io/h2c" : p.Protocol },
+                    }))
+                },
+            }));
+    }
+
+    private Map DisruptionBudget(Workload w, int maxUnavailable) => Document("policy/v1", "PodDisruptionBudget", Metadata(w),
+        ("spec", new Map { { "maxUnavailable", maxUnavailable }, { "selector", new Map { { "matchLabels", Selector(w) } } } }));
+
+    private YamlNode Autoscaler(Workload w)
+    {
+        var hpa = Document("autoscaling/v2", "HorizontalPodAutoscaler", Metadata(w),
+            ("spec", new Map
+            {
+                { "scaleTargetRef", new Map { { "apiVersion", "apps/v1" }, { "kind", w.Kind == WorkloadKind.StatefulService ? "StatefulSet" : "Deployment" }, { "name", w.Name } } },
+                { "minReplicas", values.AutoscaleMin(w) },
+                { "maxReplicas", values.AutoscaleMax(w) },
+                { "metrics", new Seq { Utilization("cpu", values.AutoscaleCpu(w)), Utilization("memory", values.AutoscaleMemory(w)) } },
+                {
+                    // Scale in slowly: a backlog comes in waves, and a worker removed mid-activity costs a retry.
+                    "behavior", new Map { { "scaleDown", new Map { { "stabilizationWindowSeconds", 300 } } } }
+                },
+            }));
+        return values.AutoscaleCondition(w) is { } condition ? new Conditional(condition, hpa) : hpa;
+    }
+
+    private static Map Utilization(string resource, YamlNode percent) => new()
+    {
+        { "type", "Resource" },
+        {
+            "resource", new Map
+            {
+                { "name", resource },
+                { "target", new Map { { "type", "Utilization" }, { "averageUtilization", percent } } },
+            }
+        },
+    };
+}

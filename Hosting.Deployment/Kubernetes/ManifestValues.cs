@@ -1,0 +1,106 @@
+using System.Globalization;
+using Aspire.Hosting.Deployment.Planning;
+using Aspire.Hosting.Deployment.Yaml;
+
+namespace Aspire.Hosting.Deployment.Kubernetes;
+
+/// <summary>
+/// The knobs of the Kubernetes objects. Kustomize gets the model's values as they are (<see cref="ManifestValues"/>);
+/// Helm gets template expressions over <c>values.yaml</c> (<c>HelmValues</c>). <see cref="KubernetesObjects"/>
+/// builds the objects once, through this, for both.
+/// </summary>
+internal class ManifestValues(Plan plan, DeploymentOptions options)
+{
+    public Plan Plan { get; } = plan;
+
+    public DeploymentOptions Options { get; } = options;
+
+    public virtual YamlNode Instance => new Scalar(Options.Name);
+
+    public virtual string ManagedBy => "kustomize";
+
+    public string SecretName => $"{Options.Name}-secrets";
+
+    public virtual YamlNode SecretNameNode => new Scalar(SecretName);
+
+    public virtual YamlNode Replicas(Workload w) => new Scalar(w.Settings.Replicas);
+
+    public virtual YamlNode Image(Workload w) => new Scalar(w.Image);
+
+    public virtual YamlNode ImagePullPolicy(Workload w) => new Scalar("IfNotPresent");
+
+    public virtual YamlNode Resources(Workload w)
+    {
+        var (cpuRequest, cpuLimit) = WorkloadPolicy.Cpu(w);
+        var (memoryRequest, memoryLimit) = WorkloadPolicy.Memory(w);
+        var limits = new Map();
+        limits.Add("cpu", cpuLimit is null ? null : new Scalar(cpuLimit));
+        limits.Add("memory", memoryLimit);
+        return new Map
+        {
+            { "requests", new Map { { "cpu", cpuRequest }, { "memory", memoryRequest } } },
+            { "limits", limits },
+        };
+    }
+
+    public virtual YamlNode PodSecurityContext(Workload w) => DefaultPodSecurityContext(w);
+
+    public virtual YamlNode ContainerSecurityContext(Workload w) => DefaultContainerSecurityContext(w);
+
+    public virtual YamlNode StorageSize(Workload w, VolumeMount volume) => new Scalar("8Gi");
+
+    public virtual YamlNode AutoscaleMin(Workload w) => new Scalar(w.Settings.Autoscale!.MinReplicas);
+
+    public virtual YamlNode AutoscaleMax(Workload w) => new Scalar(w.Settings.Autoscale!.MaxReplicas);
+
+    public virtual YamlNode AutoscaleCpu(Workload w) => new Scalar(w.Settings.Autoscale!.CpuPercent);
+
+    public virtual YamlNode AutoscaleMemory(Workload w) => new Scalar(w.Settings.Autoscale!.MemoryPercent);
+
+    /// <summary>Helm's condition for the workload's documents (its group switched on); null: always.</summary>
+    public virtual string? Condition(Workload w) => null;
+
+    /// <summary>Helm's condition under which a job is a pre-install/pre-upgrade hook; null: a plain Job.</summary>
+    public virtual string? HookCondition(Workload w) => null;
+
+    /// <summary>Helm's condition for the HPA (autoscaling on, KEDA off); null: always.</summary>
+    public virtual string? AutoscaleCondition(Workload w) => null;
+
+    /// <summary>
+    /// Adds the environment entry: Kustomize as the model says; Helm also the alternative for a group switched off.
+    /// </summary>
+    public virtual void AddEnvironment(Seq env, Workload w, EnvironmentVariable variable, Func<EnvironmentVariable, YamlNode> entry) =>
+        env.Add(entry(variable));
+
+    /// <summary>Extra egress for dependencies on switched-off groups (Helm).</summary>
+    public virtual void AddExternalEgress(Seq egress, Workload w)
+    {
+    }
+
+    /// <summary>Extra conditions on an init container that waits for <paramref name="target"/> (Helm: its group on).</summary>
+    public virtual string? DependencyCondition(Workload target) => Condition(target);
+
+    public static Map DefaultPodSecurityContext(Workload w)
+    {
+        var user = WorkloadPolicy.User(w);
+        return new Map
+        {
+            { "runAsNonRoot", true },
+            { "runAsUser", user },
+            { "runAsGroup", user },
+            { "fsGroup", user },
+            { "seccompProfile", new Map { { "type", "RuntimeDefault" } } },
+        };
+    }
+
+    public static Map DefaultContainerSecurityContext(Workload w) => new()
+    {
+        { "allowPrivilegeEscalation", false },
+        { "readOnlyRootFilesystem", true },
+        { "runAsNonRoot", true },
+        { "runAsUser", WorkloadPolicy.User(w) },
+        { "capabilities", new Map { { "drop", Seq.Of(["ALL"]) } } },
+    };
+
+    public static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,84 @@
+using Aspire.Hosting.ApplicationModel;
+
+namespace Aspire.Hosting.Deployment.Planning;
+
+/// <summary>
+/// One deployable thing, as every output needs it: read once from the model (<see cref="PlanReader"/>) so the
+/// Compose, Kustomize and Helm writers translate the same facts and none of them reads the model itself.
+/// </summary>
+internal sealed record Workload(
+    string Name,
+    WorkloadKind Kind,
+    string Image,
+    IReadOnlyList<string>? Entrypoint,
+    IReadOnlyList<Value> Args,
+    IReadOnlyList<EnvironmentVariable> Environment,
+    IReadOnlyList<Port> Ports,
+    IReadOnlyList<VolumeMount> Volumes,
+    IReadOnlyList<FileMount> Files,
+    IReadOnlyList<Dependency> Dependencies,
+    DeploymentAnnotation Settings,
+    bool IsProject,
+    QueueTrigger? Queue = null)
+{
+    /// <summary>Ports other workloads reach this one on, from the references in their environment and arguments.</summary>
+    public IEnumerable<Connection> Connections =>
+        Environment.Select(e => e.Value).Concat(Args).SelectMany(v => v.Connections).Distinct();
+
+    public string? Group => Settings.Group;
+
+    public bool IsLongRunning => Kind != WorkloadKind.Job;
+
+    public Port? PortNamed(string name) => Ports.FirstOrDefault(p => p.Name == name);
+}
+
+internal enum WorkloadKind
+{
+    /// <summary>Stateless and long-running: a Deployment.</summary>
+    Service,
+
+    /// <summary>Long-running with data that must survive it: a StatefulSet with volume claims.</summary>
+    StatefulService,
+
+    /// <summary>Runs once to completion (something waits for it to complete): a Job.</summary>
+    Job,
+}
+
+/// <param name="Name">The endpoint's name in the model.</param>
+/// <param name="TargetPort">Where the container listens (the Service exposes the same port).</param>
+/// <param name="Protocol">http, grpc or tcp: Kubernetes' appProtocol and the probe kinds follow it.</param>
+/// <param name="IsExternal">Reachable from outside the system (Compose publishes it).</param>
+internal sealed record Port(string Name, int TargetPort, string Protocol, bool IsExternal);
+
+internal sealed record VolumeMount(string Name, string Target);
+
+/// <summary>A file the model writes into the container (for example configuration): a ConfigMap mount when deployed.</summary>
+internal sealed record FileMount(string Directory, string FileName, string Contents);
+
+/// <summary>Start order: this workload starts once <paramref name="Target"/> is healthy, or has completed when it is a job.</summary>
+internal sealed record Dependency(string Target, bool Completion);
+
+/// <summary>A TCP path the model implies: from a workload to <paramref name="Target"/> on <paramref name="Port"/>.</summary>
+internal sealed record Connection(string Target, int Port);
+
+internal sealed record EnvironmentVariable(string Name, Value Value);
+
+/// <summary>KEDA's <c>temporal</c> trigger: the frontend, namespace and task queue whose backlog scales the workload.</summary>
+internal sealed record QueueTrigger(string Endpoint, string Namespace, string TaskQueue, int TargetQueueSize, string? Group);
+
+/// <summary>An input the model takes at deploy time: a secret parameter (never written into an output).</summary>
+/// <param name="Name">The parameter's name in the model (for example <c>postgres-password</c>).</param>
+internal sealed record SecretInput(string Name)
+{
+    /// <summary>The environment-style key (<c>POSTGRES_PASSWORD</c>) used in <c>.env</c> files and Secrets.</summary>
+    public string Key { get; } = Name.ToUpperInvariant().Replace('-', '_');
+}
+
+/// <summary>The whole system to deploy.</summary>
+internal sealed record Plan(IReadOnlyList<Workload> Workloads, IReadOnlyList<SecretInput> Secrets)
+{
+    public Workload this[string name] => Workloads.First(w => w.Name == name);
+
+    /// <summary>The groups that Helm can switch off for existing infrastructure, in the order they first appear.</summary>
+    public IEnumerable<string> Groups => Workloads.Select(w => w.Group).OfType<string>().Distinct();
+}
