@@ -47,4 +47,29 @@ internal static class Keda
             },
         };
     }
+
+    /// <summary>KEDA's operator polls the frontend from its own namespace (<c>keda</c>), which default deny would stop.</summary>
+    public static Map AllowOperator(ManifestValues values, Connection frontend) => new()
+    {
+        { "apiVersion", "networking.k8s.io/v1" },
+        { "kind", "NetworkPolicy" },
+        { "metadata", new Map { { "name", $"{frontend.Target}-from-keda" }, { "labels", new Map { { "app.kubernetes.io/part-of", values.Options.Name } } } } },
+        {
+            "spec", new Map
+            {
+                { "podSelector", new Map { { "matchLabels", KubernetesObjects.Selector(values, frontend.Target) } } },
+                { "policyTypes", Seq.Of(["Ingress"]) },
+                {
+                    "ingress", new Seq
+                    {
+                        new Map
+                        {
+                            { "from", new Seq { new Map { { "namespaceSelector", new Map { { "matchLabels", new Map { { "kubernetes.io/metadata.name", "keda" } } } } } } } },
+                            { "ports", NetworkPolicies.Ports([frontend.Port]) },
+                        },
+                    }
+                },
+            }
+        },
+    };
 }

@@ -45,8 +45,7 @@ internal static class KustomizeWriter
         if (scaled.Count > 0)
         {
             yield return ($"{Root}/components/keda/kustomization.yaml", Yaml(KedaComponent(scaled)));
-            yield return ($"{Root}/components/keda/scaledobjects.yaml", Yaml([.. scaled.Select(w => Keda.ScaledObject(values, w,
-                new Scalar(w.Queue!.Endpoint), new Scalar(w.Queue.Namespace), new Scalar(w.Queue.TaskQueue), new Scalar(ManifestValues.Number(w.Queue.TargetQueueSize))))]));
+            yield return ($"{Root}/components/keda/scaledobjects.yaml", Yaml([.. scaled.SelectMany(w => ScaledObject(values, w))]));
         }
     }
 
@@ -165,6 +164,19 @@ internal static class KustomizeWriter
         { "target", new Map { { "kind", kind }, { "name", name } } },
         { "patch", jsonPatch.ReplaceLineEndings("\n").TrimEnd('\n') + "\n" },
     };
+
+    private static IEnumerable<Map> ScaledObject(ManifestValues values, Workload w)
+    {
+        var queue = w.Queue!;
+        // KEDA resolves the address from its own namespace: the frontend's cluster DNS name, not its short one.
+        var endpoint = queue.Frontend is { } frontend ? $"{frontend.Target}.{values.Options.Name}.svc:{frontend.Port}" : queue.Endpoint;
+        yield return Keda.ScaledObject(values, w, new Scalar(endpoint), new Scalar(queue.Namespace), new Scalar(queue.TaskQueue),
+            new Scalar(ManifestValues.Number(queue.TargetQueueSize)));
+        if (queue.Frontend is { } reached)
+        {
+            yield return Keda.AllowOperator(values, reached);
+        }
+    }
 
     private static Map KedaComponent(List<Workload> scaled)
     {

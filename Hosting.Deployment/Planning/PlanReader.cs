@@ -91,7 +91,7 @@ internal sealed partial class PlanReader
             throw new DeploymentModelException(
                 $"'{resource.Name}' scales on a task queue of '{queue.Namespace.Name}', whose connection string is not Endpoint=host:port;Namespace=name.");
         }
-        return new QueueTrigger((string)endpoint, (string)ns, queue.TaskQueue, queue.TargetQueueSize, value.WholeResource?.Group);
+        return new QueueTrigger((string)endpoint, (string)ns, queue.TaskQueue, queue.TargetQueueSize, value.WholeResource?.Group, value.Connections.FirstOrDefault());
     }
 
     private WorkloadKind Kind(IResource resource)

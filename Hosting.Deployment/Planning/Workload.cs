@@ -64,7 +64,13 @@ internal sealed record Connection(string Target, int Port);
 internal sealed record EnvironmentVariable(string Name, Value Value);
 
 /// <summary>KEDA's <c>temporal</c> trigger: the frontend, namespace and task queue whose backlog scales the workload.</summary>
-internal sealed record QueueTrigger(string Endpoint, string Namespace, string TaskQueue, int TargetQueueSize, string? Group);
+/// <param name="Endpoint">The frontend's address as the worker reaches it.</param>
+/// <param name="Namespace">The Temporal namespace.</param>
+/// <param name="TaskQueue">The task queue.</param>
+/// <param name="TargetQueueSize">Backlog per replica.</param>
+/// <param name="Group">The deployment group of the Temporal the worker reaches.</param>
+/// <param name="Frontend">The frontend workload and port, when the model runs it (KEDA reaches it by its cluster DNS name).</param>
+internal sealed record QueueTrigger(string Endpoint, string Namespace, string TaskQueue, int TargetQueueSize, string? Group, Connection? Frontend);
 
 /// <summary>An input the model takes at deploy time: a secret parameter (never written into an output).</summary>
 /// <param name="Name">The parameter's name in the model (for example <c>postgres-password</c>).</param>
