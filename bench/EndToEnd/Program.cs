@@ -16,6 +16,11 @@ internal static class EntryPoint
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "--load-only")
+        {
+            return await LoadOnly.RunAsync(args);
+        }
+
         // Orders per second and latency (POST /api/orders until the workflow completed) at 1, 8 and 64 concurrent
         // orders, next to a null workflow (no activities) started and awaited through the same client, worker and
         // Temporal test server in the same run. The ratio says what the order saga itself costs.
