@@ -233,6 +233,7 @@ public static class TemporalBuilderExtensions
             .WaitFor(server)
             .WithDeployment(d => d.Group(DeploymentGroup)
                 .Probes(DeploymentProbe.Http("http", "/healthz"))
+                .HealthCommand("wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/healthz") // the Alpine image's busybox
                 .RunAs(TemporalImages.User)
                 .SeedFromImage("/home/ui-server/config"));
         return server;

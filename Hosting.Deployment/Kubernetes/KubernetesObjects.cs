@@ -20,8 +20,8 @@ internal sealed class KubernetesObjects(ManifestValues values)
         List<YamlNode?> documents =
         [
             ServiceAccount(w),
-            NeedsApi(w) ? Role(w) : null,
-            NeedsApi(w) ? RoleBinding(w) : null,
+            NeedsApi(w) ? WhenApiNeeded(w, Role(w)) : null,
+            NeedsApi(w) ? WhenApiNeeded(w, RoleBinding(w)) : null,
             ConfigMap(w),
             FilesConfigMap(w),
             w.Kind switch
@@ -68,6 +68,18 @@ internal sealed class KubernetesObjects(ManifestValues values)
     }
 
     private static bool NeedsApi(Workload w) => w.Dependencies.Any(d => d.Completion);
+
+    /// <summary>
+    /// Helm's condition under which the pod waits for a job (some job's group on); null when it always does. RBAC,
+    /// the API token and the API egress exist only then.
+    /// </summary>
+    public static string? ApiCondition(ManifestValues values, Workload w)
+    {
+        var conditions = w.Dependencies.Where(d => d.Completion).Select(d => values.DependencyCondition(values.Plan[d.Target])).Distinct().ToList();
+        return conditions.Any(c => c is null) ? null : conditions.Count == 1 ? conditions[0] : $"or {string.Join(" ", conditions.Select(c => $"({c})"))}";
+    }
+
+    private YamlNode WhenApiNeeded(Workload w, YamlNode node) => ApiCondition(values, w) is { } condition ? new Conditional(condition, node) : node;
 
     private Map ServiceAccount(Workload w) =>
         Document("v1", "ServiceAccount", Metadata(w), ("automountServiceAccountToken", new Scalar(false)));
@@ -441,7 +453,7 @@ internal sealed class KubernetesObjects(ManifestValues values)
         return mounts;
     }
 
-    private static Seq PodVolumes(Workload w)
+    private Seq PodVolumes(Workload w)
     {
         var volumes = new Seq();
         foreach (var index in Enumerable.Range(0, w.Settings.WritablePaths.Count))
@@ -459,7 +471,7 @@ internal sealed class KubernetesObjects(ManifestValues values)
         if (NeedsApi(w))
         {
             // What automountServiceAccountToken would mount, for the waiting init container only.
-            volumes.Add(new Map
+            var token = new Map
             {
                 { "name", "api-token" },
                 {
@@ -483,7 +495,8 @@ internal sealed class KubernetesObjects(ManifestValues values)
                         },
                     }
                 },
-            });
+            };
+            volumes.Add(ApiCondition(values, w) is { } condition ? new Conditional(condition, new Seq { token }) : token);
         }
         return volumes;
     }

@@ -170,11 +170,16 @@ internal static class KustomizeWriter
         var queue = w.Queue!;
         // KEDA resolves the address from its own namespace: the frontend's cluster DNS name, not its short one.
         var endpoint = queue.Frontend is { } frontend ? $"{frontend.Target}.{values.Options.Name}.svc:{frontend.Port}" : queue.Endpoint;
-        yield return Keda.ScaledObject(values, w, new Scalar(endpoint), new Scalar(queue.Namespace), new Scalar(queue.TaskQueue),
+        // A component added by an overlay does not get the base's namespace: its objects name it themselves.
+        var scaledObject = Keda.ScaledObject(values, w, new Scalar(endpoint), new Scalar(queue.Namespace), new Scalar(queue.TaskQueue),
             new Scalar(ManifestValues.Number(queue.TargetQueueSize)));
+        ((Map)scaledObject["metadata"]!).Add("namespace", values.Options.Name);
+        yield return scaledObject;
         if (queue.Frontend is { } reached)
         {
-            yield return Keda.AllowOperator(values, reached);
+            var allow = Keda.AllowOperator(values, reached);
+            ((Map)allow["metadata"]!).Add("namespace", values.Options.Name);
+            yield return allow;
         }
     }
 

@@ -61,7 +61,8 @@ internal static class NetworkPolicies
         if (w.Dependencies.Any(d => d.Completion))
         {
             // The Kubernetes API, for the init container that waits for a job; its address is the cluster's.
-            egress.Add(new Map { { "ports", new Seq { Port(443, "TCP"), Port(6443, "TCP") } } });
+            var api = new Map { { "ports", new Seq { Port(443, "TCP"), Port(6443, "TCP") } } };
+            egress.Add(KubernetesObjects.ApiCondition(values, w) is { } condition ? new Conditional(condition, new Seq { api }) : api);
         }
         values.AddExternalEgress(egress, w);
 

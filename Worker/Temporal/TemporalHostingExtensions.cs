@@ -86,9 +86,12 @@ public static class TemporalHostingExtensions
         // graceful-shutdown window, or the host would cut it short.
         var graceful = builder.Configuration.GetSection(TemporalSettings.Section)
             .GetValue(nameof(TemporalSettings.GracefulShutdownTimeout), TimeSpan.FromSeconds(30));
-        services.Configure<HostOptions>(o => o.ShutdownTimeout = graceful + TimeSpan.FromSeconds(10));
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = graceful + HostShutdownMargin);
         return builder;
     }
+
+    /// <summary>How much longer than the worker's graceful-shutdown window the host waits (deployments' grace periods cover both).</summary>
+    public static readonly TimeSpan HostShutdownMargin = TimeSpan.FromSeconds(10);
 
     /// <summary>Connection options from settings: namespace, API key, TLS and mTLS, identity, metrics runtime.</summary>
     public static TemporalClientConnectOptions CreateConnectOptions(

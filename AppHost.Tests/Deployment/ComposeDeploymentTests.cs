@@ -1,0 +1,69 @@
+namespace AppHost.Tests.Deployment;
+
+/// <summary><c>deploy/compose</c> through the real docker-compose (1.29: <c>config</c> needs no engine).</summary>
+[Collection(SharedDeployment.Name)]
+public sealed class ComposeDeploymentTests(GeneratedDeployment generated)
+{
+    private Task<ProcessResult> ConfigAsync(params string[] args) =>
+        ProcessRunner.RunAsync(Validators.DockerCompose, ["-f", "docker-compose.yaml", "config", .. args], TimeSpan.FromSeconds(60), workingDirectory: generated.Compose);
+
+    [Fact]
+    public async Task Compose_file_is_valid_with_an_env_file_made_from_the_example()
+    {
+        var (exitCode, output) = await ConfigAsync("-q");
+        Assert.True(exitCode == 0, output);
+    }
+
+    [Fact]
+    public async Task A_missing_secret_stops_compose_with_its_name()
+    {
+        var env = Path.Combine(generated.Compose, ".env");
+        var filled = await File.ReadAllTextAsync(env);
+        var directory = Directory.CreateTempSubdirectory("compose-").FullName;
+        try
+        {
+            foreach (var file in Directory.EnumerateFiles(generated.Compose))
+            {
+                File.Copy(file, Path.Combine(directory, Path.GetFileName(file)));
+            }
+            await File.WriteAllTextAsync(Path.Combine(directory, ".env"), filled.Replace(GeneratedDeployment.SecretSentinels["REDIS_PASSWORD"], "", StringComparison.Ordinal));
+            var (exitCode, output) = await ProcessRunner.RunAsync(Validators.DockerCompose, ["-f", "docker-compose.yaml", "config", "-q"], TimeSpan.FromSeconds(60), workingDirectory: directory);
+            Assert.NotEqual(0, exitCode);
+            Assert.Contains("set REDIS_PASSWORD in .env", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Services_start_in_health_order_hardened_with_secrets_only_from_env()
+    {
+        var (exitCode, output) = await ConfigAsync();
+        Assert.True(exitCode == 0, output);
+        var services = (Dictionary<object, object>)new YamlDotNet.Serialization.Deserializer().Deserialize<Dictionary<object, object>>(output)["services"];
+        Assert.Contains("worker", services.Keys);
+        foreach (var (name, value) in services.Select(s => ((string)s.Key, (Dictionary<object, object>)s.Value)))
+        {
+            foreach (var (target, dependency) in (value.GetValueOrDefault("depends_on") as Dictionary<object, object> ?? []).Select(d => ((string)d.Key, (Dictionary<object, object>)d.Value)))
+            {
+                Assert.Contains(target, services.Keys); // every depends_on target exists
+                Assert.Contains((string)dependency["condition"], (string[])["service_healthy", "service_completed_successfully"]);
+            }
+            var longRunning = (string)value["restart"] == "unless-stopped";
+            Assert.True(!longRunning || value.ContainsKey("healthcheck"), $"{name}: a health check");
+            Assert.Equal("true", value["read_only"].ToString()!.ToLowerInvariant());
+            Assert.Equal(["ALL"], ((List<object>)value["cap_drop"]).Cast<string>());
+            Assert.NotEqual("0", (string)value["user"]);
+            Assert.DoesNotContain(":latest", (string)value["image"], StringComparison.Ordinal);
+        }
+        var worker = (Dictionary<object, object>)services["worker"];
+        Assert.Equal("service_completed_successfully", ((Dictionary<object, object>)((Dictionary<object, object>)worker["depends_on"])["temporal-namespace"])["condition"]);
+        Assert.Equal(["CMD", "dotnet", "/app/Worker.dll", "--health-check"], ((List<object>)((Dictionary<object, object>)worker["healthcheck"])["test"]).Cast<string>());
+        // The secrets came from .env: in the committed file they are ${NAME:?...} and nothing else.
+        var committed = await File.ReadAllTextAsync(Path.Combine(generated.Compose, "docker-compose.yaml"));
+        Assert.Contains("${POSTGRES_PASSWORD:?", committed, StringComparison.Ordinal);
+        Assert.Contains(GeneratedDeployment.SecretSentinels["POSTGRES_PASSWORD"], output, StringComparison.Ordinal);
+    }
+}

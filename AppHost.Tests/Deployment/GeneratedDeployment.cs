@@ -1,0 +1,125 @@
+using System.Text.RegularExpressions;
+using k8s;
+using k8s.Models;
+
+namespace AppHost.Tests.Deployment;
+
+/// <summary>
+/// One fresh generation of the deployment artifacts by the command users run (the AppHost's publish step), shared
+/// by the deployment tests; every secret parameter is given a sentinel value that no generated file may contain.
+/// </summary>
+public sealed partial class GeneratedDeployment : IAsyncLifetime
+{
+    public static readonly IReadOnlyDictionary<string, string> SecretSentinels = new Dictionary<string, string>
+    {
+        ["POSTGRES_PASSWORD"] = "sentinel-postgres-7f3a9c",
+        ["REDIS_PASSWORD"] = "sentinel-redis-41be0d",
+        ["API_KEY"] = "sentinel-api-key-c2d8e6",
+    };
+
+    public string Root { get; } = Path.Combine(Path.GetTempPath(), $"deploy-{Guid.NewGuid():N}");
+
+    public string Compose => Path.Combine(Root, "compose");
+
+    public string Kubernetes => Path.Combine(Root, "kubernetes");
+
+    public string Chart => Path.Combine(Root, "helm", "temporal-orders");
+
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    public async Task InitializeAsync()
+    {
+        var parameters = SecretSentinels.Select(s => $"--Parameters:{s.Key.ToLowerInvariant().Replace('_', '-')}={s.Value}");
+        var (exitCode, log) = await AppHostProcess.RunAsync(TimeSpan.FromSeconds(120),
+            ["--operation", "publish", "--step", "deployment-artifacts", "--output-path", Root, .. parameters]);
+        Assert.True(exitCode == 0, log);
+        // What users do before deploying: secrets files from the committed examples, here with the sentinels.
+        await File.WriteAllTextAsync(Path.Combine(Compose, ".env"), FillExample(await File.ReadAllTextAsync(Path.Combine(Compose, ".env.example"))));
+        var kustomizeSecrets = Path.Combine(Kubernetes, "base", "secrets.env");
+        await File.WriteAllTextAsync(kustomizeSecrets, FillExample(await File.ReadAllTextAsync(kustomizeSecrets + ".example")));
+    }
+
+    public Task DisposeAsync()
+    {
+        Directory.Delete(Root, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Every <c>KEY=</c> line of an example given its sentinel.</summary>
+    public static string FillExample(string example) =>
+        ExampleLine().Replace(example, m => $"{m.Groups[1].Value}={SecretSentinels[m.Groups[1].Value]}");
+
+    /// <summary>The documents of a rendered multi-document YAML stream, as text, without empty ones.</summary>
+    public static List<string> Documents(string yaml) =>
+        [.. DocumentSeparator().Split(yaml).Where(d => KindLine().IsMatch(d))];
+
+    public static string KindOf(string document) => KindLine().Match(document).Groups[1].Value;
+
+    /// <summary>
+    /// Every document of a Kubernetes API group, parsed with the client's models in strict mode (an unknown or
+    /// misplaced field fails); custom resources (KEDA, Prometheus Operator) are left to their own schema check.
+    /// </summary>
+    public static List<IKubernetesObject> ParseStrict(string yaml)
+    {
+        List<IKubernetesObject> objects = [];
+        foreach (var document in Documents(yaml).Where(d => !IsCustomResource(d)))
+        {
+            try
+            {
+                objects.AddRange(KubernetesYaml.LoadAllFromString(document, strict: true).Cast<IKubernetesObject>());
+            }
+            catch (Exception e)
+            {
+                throw new Xunit.Sdk.XunitException($"Strict parse of this {KindOf(document)} failed: {e.Message}\n{document}");
+            }
+        }
+        return objects;
+    }
+
+    /// <summary>The KEDA and Prometheus Operator documents, against their own schemas (scripts/validate-crds.mjs).</summary>
+    public static async Task ValidateCustomResourcesAsync(string rendered)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"rendered-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(file, rendered);
+        try
+        {
+            var check = await ProcessRunner.RunAsync(Validators.ValidateCrds, [file], TimeSpan.FromSeconds(60));
+            Assert.True(check.ExitCode == 0, check.Output);
+            Assert.Contains("ScaledObject", check.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    public static bool IsCustomResource(string document) =>
+        document.Contains("apiVersion: keda.sh/", StringComparison.Ordinal) || document.Contains("apiVersion: monitoring.coreos.com/", StringComparison.Ordinal);
+
+    private static string FindRepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Aspire.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+        throw new InvalidOperationException($"No Aspire.sln above {AppContext.BaseDirectory}.");
+    }
+
+    [GeneratedRegex(@"^([A-Z0-9_]+)=$", RegexOptions.Multiline)]
+    private static partial Regex ExampleLine();
+
+    [GeneratedRegex(@"^---.*$", RegexOptions.Multiline)]
+    private static partial Regex DocumentSeparator();
+
+    [GeneratedRegex(@"^kind: (\S+)", RegexOptions.Multiline)]
+    private static partial Regex KindLine();
+}
+
+[CollectionDefinition(Name)]
+public sealed class SharedDeployment : ICollectionFixture<GeneratedDeployment>
+{
+    public const string Name = "generated deployment";
+}

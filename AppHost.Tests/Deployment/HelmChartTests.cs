@@ -1,0 +1,131 @@
+using k8s.Models;
+
+namespace AppHost.Tests.Deployment;
+
+/// <summary>The chart, through the real Helm 3 and Helm 4: lint, template with each way of installing, strict parse, policy.</summary>
+[Collection(SharedDeployment.Name)]
+public sealed class HelmChartTests(GeneratedDeployment generated)
+{
+    public static TheoryData<string> Helms => ["3", "4"];
+
+    /// <summary>The ways the README installs the chart.</summary>
+    public static TheoryData<string, string> Installs()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var helm in new[] { "3", "4" })
+        {
+            data.Add(helm, "default");
+            data.Add(helm, "production");
+            data.Add(helm, "existing-infrastructure");
+            data.Add(helm, "keda");
+        }
+        return data;
+    }
+
+    private static string Helm(string version) => version == "3" ? Validators.Helm3 : Validators.Helm4;
+
+    private static string[] ValuesFor(string install) => install switch
+    {
+        "production" => ["-f", "values-production.yaml"],
+        "existing-infrastructure" =>
+        [
+            "--set", "temporal.enabled=false", "--set", "temporal.frontendAddress=acme.a1b2c.tmprl.cloud:7233",
+            "--set", "temporal.namespace=acme.a1b2c", "--set", "temporal.existingSecret=temporal-cloud",
+            "--set", "postgresql.enabled=false", "--set", "postgresql.existingSecret=orders-db",
+            "--set", "redis.enabled=false", "--set", "redis.existingSecret=orders-cache",
+        ],
+        "keda" => ["--set", "keda.enabled=true"],
+        _ => [],
+    };
+
+    [Theory]
+    [MemberData(nameof(Helms))]
+    public async Task Chart_lints_strictly(string helm)
+    {
+        var result = await ProcessRunner.RunAsync(Helm(helm), ["lint", "--strict", "."], TimeSpan.FromSeconds(60), workingDirectory: generated.Chart);
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Contains("0 chart(s) failed", result.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Installs))]
+    public async Task Every_install_renders_parses_strictly_and_meets_the_policy(string helm, string install)
+    {
+        var rendered = await TemplateAsync(helm, ValuesFor(install));
+        var objects = GeneratedDeployment.ParseStrict(rendered);
+        KubernetesPolicy.Check(rendered, objects);
+        var workloads = objects.OfType<k8s.IKubernetesObject<V1ObjectMeta>>().Where(o => o is V1Deployment or V1StatefulSet or V1Job).Select(o => o.Name()).ToList();
+        var worker = objects.OfType<V1Deployment>().Single(d => d.Name() == "worker").Spec.Template.Spec;
+        var env = worker.Containers[0].Env;
+        switch (install)
+        {
+            case "existing-infrastructure":
+                Assert.Equal(["worker"], workloads);
+                Assert.Equal("Endpoint=acme.a1b2c.tmprl.cloud:7233;Namespace=acme.a1b2c", env.Single(e => e.Name == "ConnectionStrings__temporal").Value);
+                Assert.Equal("orders-db", env.Single(e => e.Name == "ConnectionStrings__appdb").ValueFrom.SecretKeyRef.Name);
+                Assert.Equal("temporal-cloud", env.Single(e => e.Name == "Temporal__ApiKey").ValueFrom.SecretKeyRef.Name);
+                Assert.Null(worker.InitContainers); // nothing of the release to wait for
+                Assert.DoesNotContain(objects, o => o is V1Role);
+                break;
+            case "keda":
+                Assert.Contains("kind: ScaledObject", rendered, StringComparison.Ordinal);
+                Assert.Contains("endpoint: \"temporal-server.orders.svc:7233\"", rendered, StringComparison.Ordinal);
+                Assert.DoesNotContain(objects, o => o is V2HorizontalPodAutoscaler h && h.Spec.ScaleTargetRef.Name == "worker");
+                await GeneratedDeployment.ValidateCustomResourcesAsync(rendered);
+                break;
+            default:
+                Assert.Contains("temporal-server-schema", workloads);
+                Assert.Contains(objects, o => o is V2HorizontalPodAutoscaler h && h.Spec.ScaleTargetRef.Name == "worker"
+                    && h.Spec.MinReplicas == (install == "production" ? 3 : 2));
+                // The schema job runs on the release's own PostgreSQL: a plain Job, not a pre-install hook.
+                Assert.DoesNotContain(objects.OfType<V1Job>(), j => j.Metadata.Annotations?.ContainsKey("helm.sh/hook") == true);
+                break;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Helms))]
+    public async Task A_job_whose_dependencies_are_all_external_is_a_hook_unless_hooks_are_off(string helm)
+    {
+        string[] externalDatabase = ["--set", "postgresql.enabled=false", "--set", "postgresql.existingSecret=orders-db"];
+        var hooked = GeneratedDeployment.ParseStrict(await TemplateAsync(helm, externalDatabase));
+        var schema = hooked.OfType<V1Job>().Single(j => j.Name() == "temporal-server-schema");
+        Assert.Equal("pre-install,pre-upgrade", schema.Metadata.Annotations["helm.sh/hook"]);
+        var gitOps = GeneratedDeployment.ParseStrict(await TemplateAsync(helm, [.. externalDatabase, "--set", "hooks.enabled=false"]));
+        Assert.Null(gitOps.OfType<V1Job>().Single(j => j.Name() == "temporal-server-schema").Metadata.Annotations);
+    }
+
+    [Theory]
+    [MemberData(nameof(Helms))]
+    public async Task Schema_rejects_a_wrong_type_and_an_unknown_top_level_key(string helm)
+    {
+        var wrongType = await ProcessRunner.RunAsync(Helm(helm), ["template", "r", ".", "--set", "replicaCount=three"], TimeSpan.FromSeconds(60), workingDirectory: generated.Chart);
+        Assert.NotEqual(0, wrongType.ExitCode);
+        Assert.Contains("replicaCount", wrongType.Output, StringComparison.Ordinal);
+        var unknown = await ProcessRunner.RunAsync(Helm(helm), ["template", "r", ".", "--set", "replicas=3"], TimeSpan.FromSeconds(60), workingDirectory: generated.Chart);
+        Assert.NotEqual(0, unknown.ExitCode);
+        Assert.Contains("replicas", unknown.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Helms))]
+    public async Task Secrets_given_as_values_are_only_in_the_secret_and_missing_ones_are_generated(string helm)
+    {
+        var rendered = await TemplateAsync(helm, ["--set", $"secrets.API_KEY={GeneratedDeployment.SecretSentinels["API_KEY"]}"]);
+        var secret = GeneratedDeployment.ParseStrict(rendered).OfType<V1Secret>().Single();
+        Assert.Equal(GeneratedDeployment.SecretSentinels["API_KEY"], System.Text.Encoding.UTF8.GetString(secret.Data["API_KEY"]));
+        Assert.Equal(32, secret.Data["POSTGRES_PASSWORD"].Length); // generated at install, never written to the repository
+        var existing = GeneratedDeployment.ParseStrict(await TemplateAsync(helm, ["--set", "secrets.existingSecret=mine"]));
+        Assert.Empty(existing.OfType<V1Secret>());
+        Assert.Contains(existing.OfType<V1Deployment>().Single(d => d.Name() == "worker").Spec.Template.Spec.Containers[0].Env,
+            e => e.ValueFrom?.SecretKeyRef?.Name == "mine");
+    }
+
+    private async Task<string> TemplateAsync(string helm, string[] values)
+    {
+        var result = await ProcessRunner.RunAsync(Helm(helm), ["template", "orders", ".", "--namespace", "orders", .. values],
+            TimeSpan.FromSeconds(60), workingDirectory: generated.Chart);
+        Assert.True(result.ExitCode == 0, result.Output);
+        return result.StandardOutput;
+    }
+}

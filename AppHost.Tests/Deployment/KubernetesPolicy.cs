@@ -1,0 +1,111 @@
+using k8s;
+using k8s.Models;
+using Worker.Temporal;
+
+namespace AppHost.Tests.Deployment;
+
+/// <summary>
+/// What every rendered Kubernetes output must meet, checked on the objects the real tools rendered: probes,
+/// securityContext, compute, pinned images, secrets only in Secrets, selectors and targets that exist, network
+/// policies, and a worker grace period that covers its shutdown window.
+/// </summary>
+internal static class KubernetesPolicy
+{
+    public static void Check(string rendered, List<IKubernetesObject> objects)
+    {
+        var pods = PodTemplates(objects).ToList();
+        Assert.NotEmpty(pods);
+        foreach (var (owner, template, longRunning) in pods)
+        {
+            var spec = template.Spec;
+            Assert.True(spec.SecurityContext?.RunAsNonRoot == true, $"{owner}: pod runAsNonRoot");
+            Assert.True(spec.SecurityContext.RunAsUser > 0, $"{owner}: a fixed non-root uid");
+            Assert.Equal("RuntimeDefault", spec.SecurityContext.SeccompProfile?.Type);
+            Assert.False(spec.AutomountServiceAccountToken ?? true, $"{owner}: no service-account token in the pod");
+            foreach (var container in (spec.InitContainers ?? []).Concat(spec.Containers))
+            {
+                var where = $"{owner}/{container.Name}";
+                var security = container.SecurityContext;
+                Assert.True(security?.AllowPrivilegeEscalation == false, $"{where}: allowPrivilegeEscalation false");
+                Assert.True(security.ReadOnlyRootFilesystem == true, $"{where}: read-only root filesystem");
+                Assert.Equal(["ALL"], security.Capabilities?.Drop ?? []);
+                Assert.True(container.Resources?.Requests?.ContainsKey("cpu") == true && container.Resources.Requests.ContainsKey("memory"), $"{where}: requests");
+                Assert.True(container.Resources.Limits?.ContainsKey("memory") == true, $"{where}: a memory limit");
+                Assert.Matches(@"^[^:@\s]+(:\d+)?/?[^:@\s]*(:[\w.\-]+|@sha256:[0-9a-f]{64})$", container.Image);
+                Assert.False(container.Image.EndsWith(":latest", StringComparison.Ordinal), $"{where}: a pinned image, not latest");
+            }
+            if (longRunning)
+            {
+                foreach (var container in spec.Containers)
+                {
+                    Assert.True(container.ReadinessProbe is not null && container.LivenessProbe is not null && container.StartupProbe is not null,
+                        $"{owner}/{container.Name}: readiness, liveness and startup probes");
+                }
+                // Where the process writes: /tmp at least is a volume, the root filesystem being read-only.
+                Assert.Contains(spec.Containers[0].VolumeMounts ?? [], m => m.MountPath == "/tmp");
+            }
+        }
+
+        var labels = pods.Select(p => p.Template.Metadata.Labels).ToList();
+        foreach (var service in objects.OfType<V1Service>())
+        {
+            Assert.True(labels.Any(l => Matches(service.Spec.Selector, l)), $"Service {service.Name()} selects no pod");
+        }
+        foreach (var budget in objects.OfType<V1PodDisruptionBudget>())
+        {
+            Assert.True(labels.Any(l => Matches(budget.Spec.Selector.MatchLabels, l)), $"PodDisruptionBudget {budget.Name()} selects no pod");
+        }
+        var workloads = objects.OfType<IKubernetesObject<V1ObjectMeta>>().Where(o => o is V1Deployment or V1StatefulSet).Select(o => (o.Kind, o.Name())).ToList();
+        foreach (var hpa in objects.OfType<V2HorizontalPodAutoscaler>())
+        {
+            Assert.Contains((hpa.Spec.ScaleTargetRef.Kind, hpa.Spec.ScaleTargetRef.Name), workloads);
+        }
+        foreach (var document in GeneratedDeployment.Documents(rendered).Where(d => GeneratedDeployment.KindOf(d) == "ScaledObject"))
+        {
+            var target = System.Text.RegularExpressions.Regex.Match(document, @"scaleTargetRef:\s+name: (\S+)").Groups[1].Value;
+            Assert.Contains(("Deployment", target), workloads);
+            Assert.DoesNotContain(objects.OfType<V2HorizontalPodAutoscaler>(), h => h.Spec.ScaleTargetRef.Name == target); // KEDA owns the HPA
+        }
+
+        var policies = objects.OfType<V1NetworkPolicy>().ToList();
+        Assert.Contains(policies, p => p.Spec.PodSelector.MatchLabels is null or { Count: 0 });
+        foreach (var (owner, template, _) in pods)
+        {
+            Assert.True(policies.Any(p => p.Spec.PodSelector.MatchLabels is { Count: > 0 } selector && Matches(selector, template.Metadata.Labels)),
+                $"{owner}: a NetworkPolicy of its own");
+        }
+
+        // Secret values: only in Secrets (base64), never in a ConfigMap, an env value or an argument.
+        foreach (var sentinel in GeneratedDeployment.SecretSentinels.Values)
+        {
+            Assert.DoesNotContain(sentinel, rendered, StringComparison.Ordinal);
+        }
+
+        var worker = objects.OfType<V1Deployment>().Single(d => d.Name() == "worker");
+        var window = new TemporalSettings().GracefulShutdownTimeout + TemporalHostingExtensions.HostShutdownMargin;
+        Assert.True(worker.Spec.Template.Spec.TerminationGracePeriodSeconds > window.TotalSeconds,
+            $"the worker's grace period ({worker.Spec.Template.Spec.TerminationGracePeriodSeconds} s) must exceed its shutdown window ({window.TotalSeconds} s)");
+    }
+
+    private static IEnumerable<(string Owner, V1PodTemplateSpec Template, bool LongRunning)> PodTemplates(List<IKubernetesObject> objects)
+    {
+        foreach (var o in objects)
+        {
+            switch (o)
+            {
+                case V1Deployment d:
+                    yield return ($"Deployment/{d.Name()}", d.Spec.Template, true);
+                    break;
+                case V1StatefulSet s:
+                    yield return ($"StatefulSet/{s.Name()}", s.Spec.Template, true);
+                    break;
+                case V1Job j:
+                    yield return ($"Job/{j.Name()}", j.Spec.Template, false);
+                    break;
+            }
+        }
+    }
+
+    private static bool Matches(IDictionary<string, string>? selector, IDictionary<string, string> labels) =>
+        selector is { Count: > 0 } && selector.All(s => labels.TryGetValue(s.Key, out var value) && value == s.Value);
+}
