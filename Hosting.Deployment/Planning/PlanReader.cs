@@ -272,6 +272,8 @@ internal sealed partial class PlanReader
         {
             case string text:
                 return Value.Of(text);
+            case IResourceBuilder<IResource> builder:
+                return await ResolveAsync(builder.Resource, where, cancellationToken);
             case ParameterResource { Secret: true } parameter:
                 return new Value([new SecretPart(Secret(parameter))]);
             case ParameterResource parameter:

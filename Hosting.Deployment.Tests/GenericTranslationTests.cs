@@ -1,0 +1,57 @@
+using YamlDotNet.Serialization;
+
+namespace Hosting.Deployment.Tests;
+
+/// <summary>
+/// The generator on a model that is not this project's: containers it knows nothing about translate from what the
+/// model says (waits, references, parameters, volumes, endpoints) and the annotations they carry.
+/// </summary>
+public sealed class GenericTranslationTests
+{
+    [Fact]
+    public async Task Waits_references_secrets_and_volumes_translate_without_knowing_the_images()
+    {
+        using var model = new PublishModel();
+        var b = model.Builder;
+        var password = b.AddParameter("db-password", secret: true);
+        var db = b.AddContainer("db", "mariadb", "11.4.4")
+            .WithEndpoint(targetPort: 3306, name: "tcp")
+            .WithEnvironment("MARIADB_ROOT_PASSWORD", password)
+            .WithVolume("db-data", "/var/lib/mysql")
+            .WithDeployment(d => d.RunAs(999).Probes(DeploymentProbe.Exec("healthcheck.sh", "--connect")));
+        var migrate = b.AddContainer("migrate", "flyway/flyway", "11.1.0")
+            .WithDeployment(d => d.RunAs(1000))
+            .WaitFor(db);
+        b.AddContainer("api", "example/api", "2.3.1")
+            .WithHttpEndpoint(targetPort: 80, name: "http")
+            .WithExternalHttpEndpoints()
+            .WithEnvironment(c => c.EnvironmentVariables["DB"] = ReferenceExpression.Create(
+                $"server={db.GetEndpoint("tcp").Property(EndpointProperty.Host)};port={db.GetEndpoint("tcp").Property(EndpointProperty.TargetPort)};password={password}"))
+            .WithDeployment(d => d.RunAs(1000).Replicas(3).DisruptionBudget())
+            .WaitFor(db)
+            .WaitForCompletion(migrate);
+
+        var files = await model.GenerateAsync();
+
+        var compose = (Dictionary<object, object>)new Deserializer().Deserialize<Dictionary<object, object>>(files["compose/docker-compose.yaml"])["services"];
+        var api = (Dictionary<object, object>)compose["api"];
+        var dependsOn = (Dictionary<object, object>)api["depends_on"];
+        Assert.Equal("service_healthy", ((Dictionary<object, object>)dependsOn["db"])["condition"]);
+        Assert.Equal("service_completed_successfully", ((Dictionary<object, object>)dependsOn["migrate"])["condition"]);
+        Assert.Equal("server=db;port=3306;password=${DB_PASSWORD:?set DB_PASSWORD in .env (see .env.example)}", ((Dictionary<object, object>)api["environment"])["DB"]);
+        Assert.Contains("DB_PASSWORD=", files["compose/.env.example"], StringComparison.Ordinal);
+
+        var kubernetes = files["kubernetes/base/api.yaml"];
+        Assert.Contains("value: \"server=db;port=3306;password=$(SECRET_DB_PASSWORD)\"", kubernetes, StringComparison.Ordinal);
+        Assert.Contains("kind: PodDisruptionBudget", kubernetes, StringComparison.Ordinal);
+        Assert.Contains("kubectl", kubernetes, StringComparison.Ordinal); // waits for the migrate job through the API
+        Assert.Contains("kind: Job", files["kubernetes/base/migrate.yaml"], StringComparison.Ordinal);
+        Assert.Contains("kind: StatefulSet", files["kubernetes/base/db.yaml"], StringComparison.Ordinal);
+        Assert.Contains("name: db-data", files["kubernetes/base/db.yaml"], StringComparison.Ordinal);
+        // The API's NetworkPolicy egress reaches db on 3306; db's ingress admits api and migrate... only those that reference it.
+        var dbPolicy = files["kubernetes/base/db.yaml"][files["kubernetes/base/db.yaml"].IndexOf("kind: NetworkPolicy", StringComparison.Ordinal)..];
+        Assert.Contains("app.kubernetes.io/name: api", dbPolicy, StringComparison.Ordinal);
+        Assert.DoesNotContain("app.kubernetes.io/name: migrate", dbPolicy, StringComparison.Ordinal);
+        Assert.True(files.ContainsKey("helm/shop/templates/api.yaml"));
+    }
+}
