@@ -148,7 +148,8 @@ internal sealed class Stack
         return Mode == StackMode.Containers
             ? builder.AddRedis(Cache).WithImageTag(RedisTag)
                 .WithDeployment(d => d.Group("redis")
-                    .Probes(DeploymentProbe.Exec("/bin/sh", "-c", "redis-cli --no-auth-warning -a \"$REDIS_PASSWORD\" ping | grep -q PONG"))
+                    // The password through REDISCLI_AUTH, not -a, where every process listing would show it.
+                    .Probes(DeploymentProbe.Exec("/bin/sh", "-c", "REDISCLI_AUTH=\"$REDIS_PASSWORD\" redis-cli ping | grep -q PONG"))
                     .RunAs(ImageUser, "/data") // a cache: nothing to keep, so no volume
                     .Resources(cpu: "100m/1", memory: "128Mi/512Mi"))
             : builder.AddRedisProcess(Cache, Program(LocalBinaries.Redis), Path.Combine(StateDirectory, "redis"),

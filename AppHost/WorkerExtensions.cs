@@ -81,7 +81,9 @@ internal static class WorkerExtensions
                 // Workstation GC (the image's setting; server GC measured +45 MiB for nothing), and a GC heap limit of
                 // 50% (hexadecimal) of the container's: ~170 MiB of the process lives outside the GC heap.
                 .Environment("DOTNET_GCHeapHardLimitPercent", "0x32")
-                .Autoscale(min: 2, max: 10, cpu: 80, memory: 80)
+                // Memory at 150% of the request (384Mi, three quarters of the limit): out before an OOM kill, but not
+                // pinned at the maximum, since the runtime keeps memory it has once grown (~230 MiB under load).
+                .Autoscale(min: 2, max: 10, cpu: 80, memory: 150)
                 .DisruptionBudget(maxUnavailable: 1)
                 // Temporal:GracefulShutdownTimeout (30 s) plus the host's 10 s beyond it (Worker/Temporal).
                 .ShutdownWindow(TimeSpan.FromSeconds(40));

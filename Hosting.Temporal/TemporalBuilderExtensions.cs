@@ -83,10 +83,12 @@ public static class TemporalBuilderExtensions
                     readiness: DeploymentProbe.Grpc(TemporalServerResource.GrpcEndpointName, FrontendHealthService),
                     liveness: DeploymentProbe.Tcp(TemporalServerResource.GrpcEndpointName),
                     startup: DeploymentProbe.Grpc(TemporalServerResource.GrpcEndpointName, FrontendHealthService))
-                .HealthCommand("temporal", "operator", "cluster", "health", "--address", "127.0.0.1:7233")
-                // The entrypoint renders its configuration next to the template it ships in /etc/temporal/config.
+                // No Compose health check: the server image has no client to ask the frontend with (no CLI, no curl).
+                // There the namespace job is the check: it asks the frontend, retrying, and what needs Temporal waits
+                // for it to complete.
                 .RunAs(TemporalImages.User)
-                .SeedFromImage("/etc/temporal/config")
+                // The frontend listens on all interfaces, so it must be told the pod's own address to advertise.
+                .PodAddressIn("TEMPORAL_BROADCAST_ADDRESS")
                 .Resources(cpu: "500m/2", memory: "512Mi/1Gi")
                 .Metrics(TemporalServerResource.MetricsEndpointName)
                 .ShutdownWindow(TimeSpan.FromSeconds(30)));
@@ -234,8 +236,7 @@ public static class TemporalBuilderExtensions
             .WithDeployment(d => d.Group(DeploymentGroup)
                 .Probes(DeploymentProbe.Http("http", "/healthz"))
                 .HealthCommand("wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/healthz") // the Alpine image's busybox
-                .RunAs(TemporalImages.User)
-                .SeedFromImage("/home/ui-server/config"));
+                .RunAs(TemporalImages.User));
         return server;
     }
 }

@@ -18,6 +18,7 @@ public sealed class HelmChartTests(GeneratedDeployment generated)
             data.Add(helm, "production");
             data.Add(helm, "existing-infrastructure");
             data.Add(helm, "keda");
+            data.Add(helm, "temporal-cloud-keda");
         }
         return data;
     }
@@ -35,6 +36,11 @@ public sealed class HelmChartTests(GeneratedDeployment generated)
             "--set", "redis.enabled=false", "--set", "redis.existingSecret=orders-cache",
         ],
         "keda" => ["--set", "keda.enabled=true"],
+        "temporal-cloud-keda" =>
+        [
+            "--set", "temporal.enabled=false", "--set", "temporal.frontendAddress=acme.a1b2c.tmprl.cloud:7233",
+            "--set", "temporal.namespace=acme.a1b2c", "--set", "temporal.existingSecret=temporal-cloud", "--set", "keda.enabled=true",
+        ],
         _ => [],
     };
 
@@ -71,10 +77,22 @@ public sealed class HelmChartTests(GeneratedDeployment generated)
                 Assert.Contains("kind: ScaledObject", rendered, StringComparison.Ordinal);
                 Assert.Contains("endpoint: \"temporal-server.orders.svc:7233\"", rendered, StringComparison.Ordinal);
                 Assert.DoesNotContain(objects, o => o is V2HorizontalPodAutoscaler h && h.Spec.ScaleTargetRef.Name == "worker");
+                Assert.Null(objects.OfType<V1Deployment>().Single(d => d.Name() == "worker").Spec.Replicas); // KEDA owns the count
+                Assert.DoesNotContain("kind: TriggerAuthentication", rendered, StringComparison.Ordinal);
+                await GeneratedDeployment.ValidateCustomResourcesAsync(rendered);
+                break;
+            case "temporal-cloud-keda":
+                // The scaler reaches Temporal Cloud with the worker's API key.
+                Assert.Contains("endpoint: \"acme.a1b2c.tmprl.cloud:7233\"", rendered, StringComparison.Ordinal);
+                Assert.Contains("kind: TriggerAuthentication", rendered, StringComparison.Ordinal);
+                Assert.Contains("authenticationRef:", rendered, StringComparison.Ordinal);
+                Assert.DoesNotContain(objects, o => o is V1NetworkPolicy p && p.Name().EndsWith("-from-keda", StringComparison.Ordinal));
                 await GeneratedDeployment.ValidateCustomResourcesAsync(rendered);
                 break;
             default:
-                Assert.Contains("temporal-server-schema", workloads);
+                // A Job per release revision: its pod template is immutable, and migrations run again on upgrade.
+                Assert.Contains("temporal-server-schema-1", workloads);
+                Assert.Contains(objects.OfType<V1Role>(), r => r.Rules.Single().ResourceNames.SequenceEqual(["temporal-namespace-1"]));
                 Assert.Contains(objects, o => o is V2HorizontalPodAutoscaler h && h.Spec.ScaleTargetRef.Name == "worker"
                     && h.Spec.MinReplicas == (install == "production" ? 3 : 2));
                 // The schema job runs on the release's own PostgreSQL: a plain Job, not a pre-install hook.
@@ -91,8 +109,15 @@ public sealed class HelmChartTests(GeneratedDeployment generated)
         var hooked = GeneratedDeployment.ParseStrict(await TemplateAsync(helm, externalDatabase));
         var schema = hooked.OfType<V1Job>().Single(j => j.Name() == "temporal-server-schema");
         Assert.Equal("pre-install,pre-upgrade", schema.Metadata.Annotations["helm.sh/hook"]);
+        // What its pod needs exists before it: its ServiceAccount and settings are hooks of a lower weight.
+        foreach (var needed in hooked.OfType<k8s.IKubernetesObject<V1ObjectMeta>>().Where(o => o is V1ServiceAccount or V1ConfigMap && o.Name().StartsWith("temporal-server-schema", StringComparison.Ordinal)))
+        {
+            Assert.Equal("-5", needed.Metadata.Annotations["helm.sh/hook-weight"]);
+        }
+        Assert.Contains(hooked.OfType<V1Deployment>().Single(d => d.Name() == "temporal-server").Spec.Template.Spec.InitContainers,
+            c => c.Command.Contains("job/temporal-server-schema"));
         var gitOps = GeneratedDeployment.ParseStrict(await TemplateAsync(helm, [.. externalDatabase, "--set", "hooks.enabled=false"]));
-        Assert.Null(gitOps.OfType<V1Job>().Single(j => j.Name() == "temporal-server-schema").Metadata.Annotations);
+        Assert.Null(gitOps.OfType<V1Job>().Single(j => j.Name() == "temporal-server-schema-1").Metadata.Annotations);
     }
 
     [Theory]

@@ -68,10 +68,14 @@ internal static class KubernetesPolicy
         }
 
         var policies = objects.OfType<V1NetworkPolicy>().ToList();
-        Assert.Contains(policies, p => p.Spec.PodSelector.MatchLabels is null or { Count: 0 });
+        // Default deny over every pod of the system (and no one else's, in a shared namespace).
+        var defaultDeny = Assert.Single(policies, p => p.Name().EndsWith("-default-deny", StringComparison.Ordinal));
+        Assert.Equal(["Ingress", "Egress"], defaultDeny.Spec.PolicyTypes);
+        Assert.Null(defaultDeny.Spec.Ingress);
+        Assert.All(pods, p => Assert.True(Matches(defaultDeny.Spec.PodSelector.MatchLabels, p.Template.Metadata.Labels), $"{p.Owner} outside default deny"));
         foreach (var (owner, template, _) in pods)
         {
-            Assert.True(policies.Any(p => p.Spec.PodSelector.MatchLabels is { Count: > 0 } selector && Matches(selector, template.Metadata.Labels)),
+            Assert.True(policies.Any(p => p != defaultDeny && Matches(p.Spec.PodSelector.MatchLabels, template.Metadata.Labels)),
                 $"{owner}: a NetworkPolicy of its own");
         }
 

@@ -51,12 +51,6 @@ public sealed class DeploymentAnnotation : IResourceAnnotation
     /// <summary>Paths the process writes to, each given an <c>emptyDir</c>/tmpfs because the root filesystem is read-only.</summary>
     public List<string> WritablePaths { get; } = ["/tmp"];
 
-    /// <summary>
-    /// Writable paths whose image contents the process needs (configuration templates it renders in place): each
-    /// gets a volume filled from the image before the process starts, rather than an empty one.
-    /// </summary>
-    public List<string> SeededPaths { get; } = [];
-
     /// <summary>The image repository of a project resource (its tag and registry come from the generator's options).</summary>
     public string? ImageRepository { get; set; }
 
@@ -74,6 +68,9 @@ public sealed class DeploymentAnnotation : IResourceAnnotation
 
     /// <summary>The endpoint and path Prometheus scrapes; null when the resource has no metrics.</summary>
     public (string Endpoint, string Path)? Metrics { get; set; }
+
+    /// <summary>Variables that get the pod's own IP address in Kubernetes (for servers that advertise where they are reached).</summary>
+    public List<string> PodAddressVariables { get; } = [];
 
     /// <summary>Environment set only when deployed (for example the runtime's container tuning).</summary>
     public Dictionary<string, string> Environment { get; } = [];

@@ -84,13 +84,6 @@ public sealed class DeploymentBuilder
         return this;
     }
 
-    /// <summary>Writable paths that start with the image's contents there (a volume filled from the image).</summary>
-    public DeploymentBuilder SeedFromImage(params string[] paths)
-    {
-        Annotation.SeededPaths.AddRange(paths.Except(Annotation.SeededPaths));
-        return this;
-    }
-
     /// <summary>The image repository of a project resource.</summary>
     public DeploymentBuilder Image(string repository)
     {
@@ -116,6 +109,13 @@ public sealed class DeploymentBuilder
     public DeploymentBuilder Metrics(string endpoint, string path = "/metrics")
     {
         Annotation.Metrics = (endpoint, path);
+        return this;
+    }
+
+    /// <summary>The pod's IP address in <paramref name="variable"/> (Kubernetes' downward API).</summary>
+    public DeploymentBuilder PodAddressIn(string variable)
+    {
+        Annotation.PodAddressVariables.Add(variable);
         return this;
     }
 

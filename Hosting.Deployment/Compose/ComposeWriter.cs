@@ -27,7 +27,7 @@ internal static class ComposeWriter
         foreach (var workload in plan.Workloads)
         {
             ordered.Add(workload.Name, services[workload.Name]);
-            foreach (var volume in workload.Volumes.Select(v => v.Name).Concat(workload.Settings.SeededPaths.Select(p => SeededVolume(workload, p))))
+            foreach (var volume in workload.Volumes.Select(v => v.Name))
             {
                 volumes.Add(volume, new Map());
             }
@@ -74,16 +74,12 @@ internal static class ComposeWriter
             {
                 host++;
             }
-            var variable = $"{w.Name}_{port.Name}_PORT".ToUpperInvariant().Replace('-', '_');
-            ports.Add($"${{{variable}:-{host}}}:{port.TargetPort.ToString(CultureInfo.InvariantCulture)}");
+            // On loopback unless told otherwise: a published port is reachable by anyone who reaches the host.
+            var variable = $"{w.Name}_{port.Name}".ToUpperInvariant().Replace('-', '_');
+            ports.Add($"${{{variable}_ADDRESS:-127.0.0.1}}:${{{variable}_PORT:-{host}}}:{port.TargetPort.ToString(CultureInfo.InvariantCulture)}");
         }
         service.Add("ports", ports.Count > 0 ? ports : null);
         var mounts = new Seq(w.Volumes.Select(v => (YamlNode)new Scalar($"{v.Name}:{v.Target}")));
-        // A named volume starts as a copy of the image's folder (an engine's rule), and stays writable.
-        foreach (var path in w.Settings.SeededPaths)
-        {
-            mounts.Add($"{SeededVolume(w, path)}:{path}");
-        }
         foreach (var file in w.Files)
         {
             mounts.Add($"./files/{w.Name}/{file.FileName}:{file.Directory.TrimEnd('/')}/{file.FileName}:ro");
@@ -125,8 +121,6 @@ internal static class ComposeWriter
         });
         return service;
     }
-
-    private static string SeededVolume(Workload w, string path) => $"{w.Name}-{path.Trim('/').Replace('/', '-')}";
 
     private static Map? DependsOn(Plan plan, Workload w)
     {

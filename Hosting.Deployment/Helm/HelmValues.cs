@@ -174,6 +174,28 @@ internal sealed class HelmValues : ManifestValues
         return new Template(Ref(w, $"autoscaling.{key}"));
     }
 
+    public override void AddReplicas(Map spec, Workload w)
+    {
+        var owners = new List<string>();
+        if (w.Settings.Autoscale is not null)
+        {
+            Autoscaling(w);
+            owners.Add(Ref(w, "autoscaling.enabled"));
+        }
+        if (w.Queue is not null)
+        {
+            owners.Add(Ref(w, "keda.enabled"));
+        }
+        if (owners.Count == 0)
+        {
+            base.AddReplicas(spec, w);
+            return;
+        }
+        spec.If(owners.Count == 1 ? $"not {owners[0]}" : $"not (or {string.Join(" ", owners)})", new Map { { "replicas", Replicas(w) } });
+    }
+
+    public override YamlNode KedaNamespace => new Template(".Values.keda.operatorNamespace | quote");
+
     public override string? Condition(Workload w) => w.Group is { } group ? $".Values.{group}.enabled" : null;
 
     public override string? AutoscaleCondition(Workload w)
@@ -185,6 +207,16 @@ internal sealed class HelmValues : ManifestValues
         Autoscaling(w);
         return w.Queue is null ? Ref(w, "autoscaling.enabled") : $"and {Ref(w, "autoscaling.enabled")} (not {Ref(w, "keda.enabled")})";
     }
+
+    /// <summary>
+    /// A new Job per release revision: a Job's pod template is immutable, so an upgrade that changes it (an image,
+    /// a setting) could not update it in place, and a completed Job would never run again (migrations on upgrade).
+    /// A hook keeps its name: Helm deletes the previous one before it creates the next.
+    /// </summary>
+    public override string JobName(Workload job) =>
+        HookCondition(job) is { } hook
+            ? $"{{{{ if {hook} }}}}{job.Name}{{{{ else }}}}{job.Name}-{{{{ .Release.Revision }}}}{{{{ end }}}}"
+            : $"{job.Name}-{{{{ .Release.Revision }}}}";
 
     /// <summary>
     /// A job is a pre-install/pre-upgrade hook only when everything it needs is outside the release (a hook runs
@@ -199,11 +231,6 @@ internal sealed class HelmValues : ManifestValues
         }
         return $"and .Values.hooks.enabled {string.Join(" ", groups.Distinct().Select(g => $"(not .Values.{g}.enabled)"))}";
     }
-
-    /// <summary>The group of another part of the system this value reaches, if any.</summary>
-    private string? ForeignGroup(Workload w, Value value) =>
-        value.Resources.Select(r => r.Group).Concat(value.Connections.Select(c => Plan[c.Target].Group))
-            .FirstOrDefault(g => g is not null && g != w.Group);
 
     public override void AddEnvironment(Seq env, Workload w, EnvironmentVariable variable, Func<EnvironmentVariable, YamlNode> entry)
     {

@@ -66,7 +66,7 @@ internal static class HelmWriter
     {
         var queue = w.Queue!;
         var group = queue.Group;
-        var keda = new Map { { "enabled", false }, { "targetQueueSize", queue.TargetQueueSize } };
+        var keda = new Map { { "enabled", false }, { "targetQueueSize", queue.TargetQueueSize }, { "operatorNamespace", "keda" } };
         values.Values.Add("keda", keda);
         string Value(string key, string fallback) => group is null ? $"{fallback} | quote" : $".Values.{group}.{key} | quote";
         if (group is not null && values.Values[group] is Map section && section["taskQueue"] is null)
@@ -76,11 +76,20 @@ internal static class HelmWriter
         YamlNode endpoint = queue.Frontend is { } frontend && group is not null
             ? new Template($"ternary (printf \"{frontend.Target}.%s.svc:{frontend.Port}\" .Release.Namespace) .Values.{group}.frontendAddress .Values.{group}.enabled | quote")
             : new Scalar(queue.Endpoint);
+        // An existing Temporal with an API key (Temporal Cloud): the scaler authenticates with the worker's key.
+        var cloud = group is null ? null : $"and (not .Values.{group}.enabled) .Values.{group}.existingSecret";
+        var authentication = $"{w.Name}-temporal-api-key";
         var scaledObject = Keda.ScaledObject(values, w, endpoint,
             group is null ? new Scalar(queue.Namespace) : new Template(Value("namespace", "")),
             group is null ? new Scalar(queue.TaskQueue) : new Template(Value("taskQueue", "")),
-            new Template(".Values.keda.targetQueueSize | toString | quote"));
+            new Template(".Values.keda.targetQueueSize | toString | quote"),
+            cloud is null ? null : (cloud, authentication));
         List<YamlNode> documents = [new Conditional(".Values.keda.enabled", scaledObject)];
+        if (cloud is not null && w.Environment.SelectMany(e => e.Value.Resources).FirstOrDefault(r => r.Group == group)?.WhenExternal?.SecretEnvironment is { Count: > 0 } secretEnvironment)
+        {
+            documents.Add(new Conditional($"and .Values.keda.enabled ({cloud})",
+                Keda.ApiKeyAuthentication(authentication, new Template($".Values.{group}.existingSecret"), secretEnvironment.Values.First())));
+        }
         if (queue.Frontend is { } reached)
         {
             var allow = Keda.AllowOperator(values, reached);
@@ -220,7 +229,8 @@ internal static class HelmWriter
         Seq => new JsonObject { ["type"] = "array" },
         Scalar { Value: bool } => new JsonObject { ["type"] = "boolean" },
         Scalar { Value: int or long } => new JsonObject { ["type"] = "integer" },
-        Scalar => new JsonObject { ["type"] = "string" },
+        // `--set image.tag=17` or `resources.requests.cpu=2` arrive as numbers: both are accepted where a string is.
+        Scalar => new JsonObject { ["type"] = new JsonArray("string", "number") },
         _ => throw new InvalidOperationException(node.GetType().Name),
     };
 }

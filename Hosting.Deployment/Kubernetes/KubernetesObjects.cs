@@ -35,6 +35,14 @@ internal sealed class KubernetesObjects(ManifestValues values)
             w.IsLongRunning && w.Settings.Autoscale is not null ? Autoscaler(w) : null,
             NetworkPolicies.For(values, w),
         ];
+        if (values.HookCondition(w) is { } hook)
+        {
+            // A hook runs before the release's other objects exist: what its pod needs is created as a hook before it.
+            foreach (var document in documents.OfType<Map>().Where(d => d["kind"] is Scalar { Value: not "Job" }))
+            {
+                ((Map)document["metadata"]!).If(hook, HookAnnotations(weight: -5));
+            }
+        }
         return documents.OfType<YamlNode>().Select(d => values.Condition(w) is { } condition ? new Conditional(condition, d) : d);
     }
 
@@ -91,7 +99,7 @@ internal sealed class KubernetesObjects(ManifestValues values)
             {
                 { "apiGroups", Seq.Of(["batch"]) },
                 { "resources", Seq.Of(["jobs"]) },
-                { "resourceNames", Seq.Of(w.Dependencies.Where(d => d.Completion).Select(d => d.Target)) },
+                { "resourceNames", Seq.Of(w.Dependencies.Where(d => d.Completion).Select(d => values.JobName(Plan[d.Target]))) },
                 { "verbs", Seq.Of(["get", "list", "watch"]) },
             },
         }));
@@ -100,7 +108,8 @@ internal sealed class KubernetesObjects(ManifestValues values)
         ("roleRef", new Map { { "apiGroup", "rbac.authorization.k8s.io" }, { "kind", "Role" }, { "name", $"{w.Name}-wait-for-jobs" } }),
         ("subjects", new Seq { new Map { { "kind", "ServiceAccount" }, { "name", w.Name } } }));
 
-    private static IEnumerable<EnvironmentVariable> Settings(Workload w) => w.Environment.Where(e => !e.Value.HasSecret && e.Value.Resources.All(r => r.Group is null));
+    /// <summary>Plain settings, for the ConfigMap: no secret, and nothing another part of the system (which Helm can swap) decides.</summary>
+    private IEnumerable<EnvironmentVariable> Settings(Workload w) => w.Environment.Where(e => !e.Value.HasSecret && values.ForeignGroup(w, e.Value) is null);
 
     private Map? ConfigMap(Workload w)
     {
@@ -145,18 +154,7 @@ internal sealed class KubernetesObjects(ManifestValues values)
     private Map WithReplicas(Workload w, Map spec)
     {
         var withReplicas = new Map();
-        // Under an autoscaler the HPA owns the count; a replicas field would reset it on every apply.
-        if (w.Settings.Autoscale is null || values.AutoscaleCondition(w) is not null)
-        {
-            if (values.AutoscaleCondition(w) is { } autoscaled)
-            {
-                withReplicas.If($"not ({autoscaled})", new Map { { "replicas", values.Replicas(w) } });
-            }
-            else
-            {
-                withReplicas.Add("replicas", values.Replicas(w));
-            }
-        }
+        values.AddReplicas(withReplicas, w);
         foreach (var (key, value) in spec)
         {
             withReplicas.Add(key, value);
@@ -197,23 +195,25 @@ internal sealed class KubernetesObjects(ManifestValues values)
 
     private Map JobMetadata(Workload w)
     {
-        var metadata = Metadata(w);
+        var metadata = Metadata(w, values.JobName(w));
         if (values.HookCondition(w) is { } hook)
         {
-            metadata.If(hook, new Map
-            {
-                {
-                    "annotations", new Map
-                    {
-                        { "helm.sh/hook", "pre-install,pre-upgrade" },
-                        { "helm.sh/hook-weight", "0" },
-                        { "helm.sh/hook-delete-policy", "before-hook-creation" },
-                    }
-                },
-            });
+            metadata.If(hook, HookAnnotations(weight: 0));
         }
         return metadata;
     }
+
+    private static Map HookAnnotations(int weight) => new()
+    {
+        {
+            "annotations", new Map
+            {
+                { "helm.sh/hook", "pre-install,pre-upgrade" },
+                { "helm.sh/hook-weight", ManifestValues.Number(weight) },
+                { "helm.sh/hook-delete-policy", "before-hook-creation" },
+            }
+        },
+    };
 
     private Map PodTemplate(Workload w)
     {
@@ -293,6 +293,14 @@ internal sealed class KubernetesObjects(ManifestValues values)
     private Seq Environment(Workload w)
     {
         var env = new Seq();
+        foreach (var variable in w.Settings.PodAddressVariables)
+        {
+            env.Add(new Map
+            {
+                { "name", variable },
+                { "valueFrom", new Map { { "fieldRef", new Map { { "fieldPath", "status.podIP" } } } } },
+            });
+        }
         var composite = w.Environment.Where(e => e.Value.HasSecret && e.Value.WholeSecret is null).SelectMany(e => e.Value.Secrets).Distinct();
         foreach (var secret in composite)
         {
@@ -351,26 +359,12 @@ internal sealed class KubernetesObjects(ManifestValues values)
         foreach (var dependency in w.Dependencies)
         {
             var target = Plan[dependency.Target];
-            var container = dependency.Completion ? WaitForJob(w, target) : WaitForService(target);
+            var container = dependency.Completion ? WaitForJob(target) : WaitForService(target);
             if (container is null)
             {
                 continue;
             }
             init.Add(values.DependencyCondition(target) is { } condition ? new Conditional(condition, new Seq { container }) : container);
-        }
-        foreach (var (path, index) in w.Settings.SeededPaths.Select((p, i) => (p, i)))
-        {
-            // The image's files at that path, copied into the writable volume that will cover it.
-            init.Add(new Map
-            {
-                { "name", $"seed-{index}" },
-                { "image", values.Image(w) },
-                { "imagePullPolicy", values.ImagePullPolicy(w) },
-                { "command", Seq.Of(["/bin/sh", "-c", $"cp -R {path.TrimEnd('/')}/. /seed/"]) },
-                { "resources", HelperResources() },
-                { "securityContext", values.ContainerSecurityContext(w) },
-                { "volumeMounts", new Seq { new Map { { "name", SeededVolume(index) }, { "mountPath", "/seed" } } } },
-            });
         }
         return init;
     }
@@ -386,9 +380,9 @@ internal sealed class KubernetesObjects(ManifestValues values)
             Seq.Of(["/bin/sh", "-c", $"until nc -z -w 2 {target.Name} {port}; do echo waiting for {target.Name}:{port}; sleep 2; done"]), mounts: null);
     }
 
-    private static Map WaitForJob(Workload w, Workload job) =>
+    private Map WaitForJob(Workload job) =>
         Helper($"wait-for-{job.Name}", HelperImages.Kubectl,
-            Seq.Of(["kubectl", "wait", "--for=condition=complete", $"job/{job.Name}", "--timeout=30m"]),
+            Seq.Of(["kubectl", "wait", "--for=condition=complete", $"job/{values.JobName(job)}", "--timeout=30m"]),
             new Seq { new Map { { "name", "api-token" }, { "mountPath", TokenPath }, { "readOnly", true } } });
 
     private static Map Helper(string name, string image, Seq command, Seq? mounts)
@@ -423,18 +417,12 @@ internal sealed class KubernetesObjects(ManifestValues values)
 
     private static string WritableVolume(int index) => $"writable-{index}";
 
-    private static string SeededVolume(int index) => $"seeded-{index}";
-
     private static Seq VolumeMounts(Workload w)
     {
         var mounts = new Seq();
         foreach (var (path, index) in w.Settings.WritablePaths.Select((p, i) => (p, i)))
         {
             mounts.Add(new Map { { "name", WritableVolume(index) }, { "mountPath", path } });
-        }
-        foreach (var (path, index) in w.Settings.SeededPaths.Select((p, i) => (p, i)))
-        {
-            mounts.Add(new Map { { "name", SeededVolume(index) }, { "mountPath", path } });
         }
         foreach (var volume in w.Volumes)
         {
@@ -459,10 +447,6 @@ internal sealed class KubernetesObjects(ManifestValues values)
         foreach (var index in Enumerable.Range(0, w.Settings.WritablePaths.Count))
         {
             volumes.Add(new Map { { "name", WritableVolume(index) }, { "emptyDir", new Map { { "sizeLimit", "256Mi" } } } });
-        }
-        foreach (var index in Enumerable.Range(0, w.Settings.SeededPaths.Count))
-        {
-            volumes.Add(new Map { { "name", SeededVolume(index) }, { "emptyDir", new Map { { "sizeLimit", "64Mi" } } } });
         }
         if (w.Files.Count > 0)
         {

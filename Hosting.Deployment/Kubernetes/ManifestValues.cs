@@ -63,6 +63,29 @@ internal class ManifestValues(Plan plan, DeploymentOptions options)
     /// <summary>Helm's condition under which a job is a pre-install/pre-upgrade hook; null: a plain Job.</summary>
     public virtual string? HookCondition(Workload w) => null;
 
+    /// <summary>A job's name (Helm: one per release revision, since a Job's pod template cannot change).</summary>
+    public virtual string JobName(Workload job) => job.Name;
+
+    /// <summary>The group of another part of the system this value reaches, if any (Helm can switch it off).</summary>
+    public string? ForeignGroup(Workload w, Value value) =>
+        value.Resources.Select(r => r.Group).Concat(value.Connections.Select(c => Plan[c.Target].Group))
+            .FirstOrDefault(g => g is not null && g != w.Group);
+
+    /// <summary>
+    /// The replica count, unless an autoscaler owns it: a replicas field would reset the count on every apply.
+    /// (Kustomize: the KEDA component replaces the HPA, which owned it already.)
+    /// </summary>
+    public virtual void AddReplicas(Map spec, Workload w)
+    {
+        if (w.Settings.Autoscale is null)
+        {
+            spec.Add("replicas", Replicas(w));
+        }
+    }
+
+    /// <summary>The namespace KEDA's operator runs in (its polls of the frontend come from there).</summary>
+    public virtual YamlNode KedaNamespace => new Scalar("keda");
+
     /// <summary>Helm's condition for the HPA (autoscaling on, KEDA off); null: always.</summary>
     public virtual string? AutoscaleCondition(Workload w) => null;
 

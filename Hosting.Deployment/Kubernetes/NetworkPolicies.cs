@@ -14,8 +14,20 @@ internal static class NetworkPolicies
     {
         { "apiVersion", "networking.k8s.io/v1" },
         { "kind", "NetworkPolicy" },
-        { "metadata", new Map { { "name", "default-deny" }, { "labels", new Map { { "app.kubernetes.io/part-of", values.Options.Name } } } } },
-        { "spec", new Map { { "podSelector", new Map() }, { "policyTypes", Seq.Of(["Ingress", "Egress"]) } } },
+        { "metadata", new Map { { "name", $"{values.Options.Name}-default-deny" }, { "labels", new Map { { "app.kubernetes.io/part-of", values.Options.Name } } } } },
+        {
+            // This system's pods only: installed into a shared namespace, it must not cut off anyone else's.
+            "spec", new Map
+            {
+                {
+                    "podSelector", new Map
+                    {
+                        { "matchLabels", new Map { { "app.kubernetes.io/part-of", values.Options.Name }, { "app.kubernetes.io/instance", values.Instance } } },
+                    }
+                },
+                { "policyTypes", Seq.Of(["Ingress", "Egress"]) },
+            }
+        },
     };
 
     public static Map For(ManifestValues values, Workload w)
@@ -46,11 +58,8 @@ internal static class NetworkPolicies
 
         var egress = new Seq
         {
-            new Map
-            {
-                { "to", new Seq { new Map { { "namespaceSelector", new Map() }, { "podSelector", new Map { { "matchLabels", new Map { { "k8s-app", "kube-dns" } } } } } } } },
-                { "ports", new Seq { Port(53, "UDP"), Port(53, "TCP") } },
-            },
+            // DNS wherever the cluster serves it (kube-dns pods, or a node-local cache on a link-local address).
+            new Map { { "ports", new Seq { Port(53, "UDP"), Port(53, "TCP") } } },
             new Map { { "to", new Seq { Pods(values, w.Name) } } },
         };
         foreach (var target in w.Connections.GroupBy(c => c.Target).Where(g => g.Key != w.Name))
