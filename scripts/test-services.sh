@@ -6,6 +6,9 @@
 # Installs what is missing with apt-get (root on Debian/Ubuntu), as CI machines need: the servers, and dash
 # and busybox, which stand in for the container images' shell in AppHost.Tests.
 
+# shellcheck source=scripts/apt-install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh"
+
 TEST_PG_PORT="${TEST_PG_PORT:-55432}"
 TEST_REDIS_PORT="${TEST_REDIS_PORT:-56379}"
 
@@ -26,13 +29,7 @@ install_missing() {
   command -v dash >/dev/null || packages+=(dash)
   command -v busybox >/dev/null || packages+=(busybox)
   ((${#packages[@]} == 0)) && return 0
-  if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
-    echo "Missing: ${packages[*]}. Install them (Debian: apt-get install ${packages[*]}) and run again." >&2
-    return 1
-  fi
-  echo "Installing ${packages[*]} with apt-get..." >&2
-  apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+  apt_install "${packages[@]}" || return 1
   # Debian's package starts a cluster on 5432 of its own; the tests use their own server, so stop that one.
   command -v pg_ctlcluster >/dev/null && service postgresql stop >/dev/null 2>&1 || true
 }

@@ -27,6 +27,8 @@ VALIDATORS_HELM4_VERSION="v4.1.4"
 VALIDATORS_KUBECTL_VERSION="v1.35.2"
 
 _validators_scripts="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=scripts/apt-install.sh
+source "$_validators_scripts/apt-install.sh"
 
 _validators_install_packages() {
   local packages=()
@@ -34,14 +36,7 @@ _validators_install_packages() {
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
   command -v unzip >/dev/null || command -v python3 >/dev/null || packages+=(unzip)
-  ((${#packages[@]} == 0)) && return 0
-  if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
-    echo "Missing: ${packages[*]}. Install them (Debian: apt-get install ${packages[*]}) and run again." >&2
-    return 1
-  fi
-  echo "Installing ${packages[*]} with apt-get..." >&2
-  apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+  apt_install "${packages[@]}"
 }
 
 # _validators_unzip ZIP DIR MEMBER...: extracts the members, keeping them executable.
