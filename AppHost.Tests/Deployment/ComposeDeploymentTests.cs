@@ -1,8 +1,13 @@
+using System.Text.RegularExpressions;
+
 namespace AppHost.Tests.Deployment;
 
-/// <summary><c>deploy/compose</c> through the real docker-compose (1.29: <c>config</c> needs no engine).</summary>
+/// <summary>
+/// <c>deploy/compose</c> through the real docker-compose (1.29: <c>config</c> needs no engine), and against the
+/// Compose Specification's JSON schema, which Compose v2 (what users run) validates a file with.
+/// </summary>
 [Collection(SharedDeployment.Name)]
-public sealed class ComposeDeploymentTests(GeneratedDeployment generated)
+public sealed partial class ComposeDeploymentTests(GeneratedDeployment generated)
 {
     private Task<ProcessResult> ConfigAsync(params string[] args) =>
         ProcessRunner.RunAsync(Validators.DockerCompose, ["-f", "docker-compose.yaml", "config", .. args], TimeSpan.FromSeconds(60), workingDirectory: generated.Compose);
@@ -71,4 +76,71 @@ public sealed class ComposeDeploymentTests(GeneratedDeployment generated)
         Assert.Contains("${POSTGRES_PASSWORD:?", committed, StringComparison.Ordinal);
         Assert.Contains(GeneratedDeployment.SecretSentinels["POSTGRES_PASSWORD"], output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Compose_file_is_valid_for_the_compose_specification_that_compose_v2_implements()
+    {
+        // The file as docker-compose 1.29 resolves it: the .env interpolated, every value normalised.
+        var config = await ConfigAsync();
+        Assert.True(config.ExitCode == 0, config.Output);
+        var resolved = await ValidateComposeAsync(config.StandardOutput);
+        Assert.True(resolved.ExitCode == 0, resolved.Output);
+        Assert.Contains("validate-compose: valid (", resolved.StandardOutput, StringComparison.Ordinal);
+
+        // The committed file as Compose v2 reads it, which 1.29's normalisation could hide (a value it converts,
+        // a key it drops): each variable given its default, or a dummy value for the secrets.
+        var committed = await ValidateComposeAsync(SubstituteVariables(await File.ReadAllTextAsync(Path.Combine(generated.Compose, "docker-compose.yaml"))));
+        Assert.True(committed.ExitCode == 0, committed.Output);
+        Assert.Contains("validate-compose: valid (", committed.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_schema_check_rejects_an_unknown_service_key()
+    {
+        var valid = SubstituteVariables(await File.ReadAllTextAsync(Path.Combine(generated.Compose, "docker-compose.yaml")));
+        Assert.Equal(0, (await ValidateComposeAsync(valid)).ExitCode);
+        // A misspelled key, as in a generator bug: docker-compose 1.29 and Compose v2 refuse it, and so must the check.
+        var broken = FirstHealthCheck().Replace(valid, "${indent}healthchek:", 1);
+        Assert.NotEqual(valid, broken);
+
+        var (exitCode, output) = await ValidateComposeAsync(broken);
+        Assert.True(exitCode == 1, output);
+        Assert.Contains("/services/postgres: must NOT have additional properties: healthchek", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The committed file with each <c>${NAME:-default}</c> (or <c>${NAME-default}</c>) given its default and each
+    /// <c>${NAME:?message}</c>, <c>${NAME?message}</c> or <c>${NAME}</c> a dummy value; <c>$$</c> (a literal
+    /// <c>$</c>) stays.
+    /// </summary>
+    private static string SubstituteVariables(string compose)
+    {
+        var substituted = Variable().Replace(compose, m => m.Groups["default"].Success ? m.Groups["default"].Value : "dummy-value");
+        Assert.DoesNotMatch(UnresolvedVariable(), substituted);
+        return substituted;
+    }
+
+    /// <summary>scripts/validate-compose.mjs on a Compose file with these contents.</summary>
+    private static async Task<ProcessResult> ValidateComposeAsync(string compose)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"compose-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(file, compose);
+        try
+        {
+            return await ProcessRunner.RunAsync(Validators.ValidateCompose, [file], TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [GeneratedRegex(@"(?<!\$)\$\{(?<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?::?\?[^}]*)|(?::?-(?<default>[^}]*)))?\}")]
+    private static partial Regex Variable();
+
+    [GeneratedRegex(@"(?<!\$)\$(\{|[A-Za-z_])")]
+    private static partial Regex UnresolvedVariable();
+
+    [GeneratedRegex(@"^(?<indent> +)healthcheck:", RegexOptions.Multiline)]
+    private static partial Regex FirstHealthCheck();
 }
