@@ -6,11 +6,11 @@ namespace Aspire.Hosting.Deployment.Kubernetes;
 /// <summary>
 /// The Kubernetes objects of each workload, built once for Kustomize and Helm (their differences live in
 /// <see cref="ManifestValues"/>): ServiceAccount, ConfigMaps, Deployment/StatefulSet/Job, Service, PDB, HPA,
-/// NetworkPolicy, and RBAC only where a pod waits on the API.
+/// NetworkPolicy, and RBAC only where a pod waits on the API. Pod templates are <see cref="PodTemplates"/>.
 /// </summary>
 internal sealed class KubernetesObjects(ManifestValues values)
 {
-    private const string TokenPath = "/var/run/secrets/kubernetes.io/serviceaccount";
+    private PodTemplates Pods => new(values, this);
 
     private Plan Plan => values.Plan;
 
@@ -75,7 +75,7 @@ internal sealed class KubernetesObjects(ManifestValues values)
         return document;
     }
 
-    private static bool NeedsApi(Workload w) => w.Dependencies.Any(d => d.Completion);
+    public static bool NeedsApi(Workload w) => w.Dependencies.Any(d => d.Completion);
 
     /// <summary>
     /// Helm's condition under which the pod waits for a job (some job's group on); null when it always does. RBAC,
@@ -109,7 +109,7 @@ internal sealed class KubernetesObjects(ManifestValues values)
         ("subjects", new Seq { new Map { { "kind", "ServiceAccount" }, { "name", w.Name } } }));
 
     /// <summary>Plain settings, for the ConfigMap: no secret, and nothing another part of the system (which Helm can swap) decides.</summary>
-    private IEnumerable<EnvironmentVariable> Settings(Workload w) => w.Environment.Where(e => !e.Value.HasSecret && values.ForeignGroup(w, e.Value) is null);
+    public IEnumerable<EnvironmentVariable> Settings(Workload w) => w.Environment.Where(e => !e.Value.HasSecret && values.ForeignGroup(w, e.Value) is null);
 
     private Map? ConfigMap(Workload w)
     {
@@ -148,7 +148,7 @@ internal sealed class KubernetesObjects(ManifestValues values)
                     { "rollingUpdate", new Map { { "maxUnavailable", 0 }, { "maxSurge", 1 } } },
                 }
             },
-            { "template", PodTemplate(w) },
+            { "template", Pods.For(w) },
         })));
 
     private Map WithReplicas(Workload w, Map spec)
@@ -169,7 +169,7 @@ internal sealed class KubernetesObjects(ManifestValues values)
             { "serviceName", w.Name },
             { "selector", new Map { { "matchLabels", Selector(w) } } },
             { "updateStrategy", new Map { { "type", "RollingUpdate" } } },
-            { "template", PodTemplate(w) },
+            { "template", Pods.For(w) },
             {
                 "volumeClaimTemplates", new Seq(w.Volumes.Select(v => (YamlNode)new Map
                 {
@@ -190,7 +190,7 @@ internal sealed class KubernetesObjects(ManifestValues values)
         {
             // Retried while what it needs comes up; its waiters see it complete.
             { "backoffLimit", 20 },
-            { "template", PodTemplate(w) },
+            { "template", Pods.For(w) },
         }));
 
     private Map JobMetadata(Workload w)
@@ -215,106 +215,6 @@ internal sealed class KubernetesObjects(ManifestValues values)
         },
     };
 
-    private Map PodTemplate(Workload w)
-    {
-        var metadata = new Map { { "labels", Labels(w) } };
-        if (w.Settings.Metrics is { } metrics)
-        {
-            metadata.Add("annotations", new Map
-            {
-                { "prometheus.io/scrape", "true" },
-                { "prometheus.io/port", ManifestValues.Number(WorkloadPolicy.PortOf(w, metrics.Endpoint)) },
-                { "prometheus.io/path", metrics.Path },
-            });
-        }
-        var spec = new Map
-        {
-            { "serviceAccountName", w.Name },
-            // No token in the pod; a waiting init container gets its own (PodVolumes).
-            { "automountServiceAccountToken", false },
-            { "securityContext", values.PodSecurityContext(w) },
-            { "terminationGracePeriodSeconds", WorkloadPolicy.GracePeriodSeconds(w) },
-        };
-        if (!w.IsLongRunning)
-        {
-            spec.Add("restartPolicy", "OnFailure");
-        }
-        var init = InitContainers(w);
-        spec.Add("initContainers", init.Count > 0 ? init : null);
-        spec.Add("containers", new Seq { Container(w) });
-        spec.Add("volumes", PodVolumes(w));
-        return new Map { { "metadata", metadata }, { "spec", spec } };
-    }
-
-    private Map Container(Workload w)
-    {
-        var container = new Map
-        {
-            { "name", w.Name },
-            { "image", values.Image(w) },
-            { "imagePullPolicy", values.ImagePullPolicy(w) },
-        };
-        if (w.Entrypoint is { } entrypoint)
-        {
-            container.Add("command", Seq.Of(entrypoint.Select(Escape)));
-        }
-        if (w.Args.Count > 0)
-        {
-            container.Add("args", Seq.Of(w.Args.Select(a => a.HasSecret
-                ? throw new DeploymentModelException($"An argument of '{w.Name}' holds a secret: pass it through the environment.")
-                : Escape(a.LiteralText!))));
-        }
-        if (w.Ports.Count > 0)
-        {
-            container.Add("ports", new Seq(w.Ports.Select(p => (YamlNode)new Map { { "name", PortName(p) }, { "containerPort", p.TargetPort }, { "protocol", "TCP" } })));
-        }
-        if (ConfigMap(w) is not null)
-        {
-            container.Add("envFrom", new Seq { new Map { { "configMapRef", new Map { { "name", $"{w.Name}-settings" } } } } });
-        }
-        var env = Environment(w);
-        container.Add("env", env.Count > 0 ? env : null);
-        container.Add("resources", values.Resources(w));
-        container.Add("securityContext", values.ContainerSecurityContext(w));
-        if (w.IsLongRunning)
-        {
-            container.Add("startupProbe", Probe(w, WorkloadPolicy.Startup(w), periodSeconds: 5, failureThreshold: 60));
-            container.Add("readinessProbe", Probe(w, WorkloadPolicy.Readiness(w), periodSeconds: 10, failureThreshold: 3));
-            container.Add("livenessProbe", Probe(w, WorkloadPolicy.Liveness(w), periodSeconds: 20, failureThreshold: 3));
-        }
-        container.Add("volumeMounts", VolumeMounts(w));
-        return container;
-    }
-
-    /// <summary>
-    /// Secrets by reference, before anything that uses them: Kubernetes expands <c>$(NAME)</c> only from variables
-    /// defined earlier, which is how a connection string carries a password without holding it.
-    /// </summary>
-    private Seq Environment(Workload w)
-    {
-        var env = new Seq();
-        foreach (var variable in w.Settings.PodAddressVariables)
-        {
-            env.Add(new Map
-            {
-                { "name", variable },
-                { "valueFrom", new Map { { "fieldRef", new Map { { "fieldPath", "status.podIP" } } } } },
-            });
-        }
-        var composite = w.Environment.Where(e => e.Value.HasSecret && e.Value.WholeSecret is null).SelectMany(e => e.Value.Secrets).Distinct();
-        foreach (var secret in composite)
-        {
-            env.Add(SecretEnv(SecretVariable(secret), values.SecretNameNode, secret.Key));
-        }
-        foreach (var variable in w.Environment.Where(e => !Settings(w).Contains(e)))
-        {
-            values.AddEnvironment(env, w, variable, v => v.Value.WholeSecret is { } whole
-                ? SecretEnv(v.Name, values.SecretNameNode, whole.Key)
-                : new Map { { "name", v.Name }, { "value", v.Value.Render(s => $"$({SecretVariable(s)})", Escape) } });
-        }
-        return env;
-    }
-
     public static string SecretVariable(SecretInput secret) => $"SECRET_{secret.Key}";
 
     public static Map SecretEnv(string name, YamlNode secretName, string key) => new()
@@ -325,165 +225,6 @@ internal sealed class KubernetesObjects(ManifestValues values)
 
     /// <summary>A literal <c>$(</c> doubled, so Kubernetes does not read it as a variable reference.</summary>
     public static string Escape(string literal) => literal.Replace("$(", "$$(", StringComparison.Ordinal);
-
-    private static Map? Probe(Workload w, DeploymentProbe? probe, int periodSeconds, int failureThreshold)
-    {
-        if (probe is null)
-        {
-            return null;
-        }
-        var map = probe switch
-        {
-            HttpProbe http => new Map { { "httpGet", new Map { { "path", http.Path }, { "port", WorkloadPolicy.PortOf(w, http.Endpoint) } } } },
-            ExecProbe exec => new Map { { "exec", new Map { { "command", Seq.Of(exec.Command) } } } },
-            GrpcProbe grpc => new Map { { "grpc", GrpcAction(w, grpc) } },
-            TcpProbe tcp => new Map { { "tcpSocket", new Map { { "port", WorkloadPolicy.PortOf(w, tcp.Endpoint) } } } },
-            _ => throw new InvalidOperationException(probe.GetType().Name),
-        };
-        map.Add("periodSeconds", periodSeconds);
-        map.Add("timeoutSeconds", 5);
-        map.Add("failureThreshold", failureThreshold);
-        return map;
-    }
-
-    private static Map GrpcAction(Workload w, GrpcProbe grpc)
-    {
-        var action = new Map { { "port", WorkloadPolicy.PortOf(w, grpc.Endpoint) } };
-        action.Add("service", grpc.Service is null ? null : new Scalar(grpc.Service));
-        return action;
-    }
-
-    private Seq InitContainers(Workload w)
-    {
-        var init = new Seq();
-        foreach (var dependency in w.Dependencies)
-        {
-            var target = Plan[dependency.Target];
-            var container = dependency.Completion ? WaitForJob(target) : WaitForService(target);
-            if (container is null)
-            {
-                continue;
-            }
-            init.Add(values.DependencyCondition(target) is { } condition ? new Conditional(condition, new Seq { container }) : container);
-        }
-        return init;
-    }
-
-    private static Map? WaitForService(Workload target)
-    {
-        if (target.Ports.Count == 0)
-        {
-            return null;
-        }
-        var port = target.Ports[0].TargetPort;
-        return Helper($"wait-for-{target.Name}", HelperImages.Busybox,
-            Seq.Of(["/bin/sh", "-c", $"until nc -z -w 2 {target.Name} {port}; do echo waiting for {target.Name}:{port}; sleep 2; done"]), mounts: null);
-    }
-
-    private Map WaitForJob(Workload job) =>
-        Helper($"wait-for-{job.Name}", HelperImages.Kubectl,
-            Seq.Of(["kubectl", "wait", "--for=condition=complete", $"job/{values.JobName(job)}", "--timeout=30m"]),
-            new Seq { new Map { { "name", "api-token" }, { "mountPath", TokenPath }, { "readOnly", true } } });
-
-    private static Map Helper(string name, string image, Seq command, Seq? mounts)
-    {
-        var container = new Map
-        {
-            { "name", name },
-            { "image", image },
-            { "imagePullPolicy", "IfNotPresent" },
-            { "command", command },
-            { "resources", HelperResources() },
-            {
-                "securityContext", new Map
-                {
-                    { "allowPrivilegeEscalation", false },
-                    { "readOnlyRootFilesystem", true },
-                    { "runAsNonRoot", true },
-                    { "runAsUser", HelperImages.HelperUser },
-                    { "capabilities", new Map { { "drop", Seq.Of(["ALL"]) } } },
-                }
-            },
-        };
-        container.Add("volumeMounts", mounts);
-        return container;
-    }
-
-    private static Map HelperResources() => new()
-    {
-        { "requests", new Map { { "cpu", "10m" }, { "memory", "16Mi" } } },
-        { "limits", new Map { { "memory", "64Mi" } } },
-    };
-
-    private static string WritableVolume(int index) => $"writable-{index}";
-
-    private static Seq VolumeMounts(Workload w)
-    {
-        var mounts = new Seq();
-        foreach (var (path, index) in w.Settings.WritablePaths.Select((p, i) => (p, i)))
-        {
-            mounts.Add(new Map { { "name", WritableVolume(index) }, { "mountPath", path } });
-        }
-        foreach (var volume in w.Volumes)
-        {
-            mounts.Add(new Map { { "name", volume.Name }, { "mountPath", volume.Target } });
-        }
-        foreach (var file in w.Files)
-        {
-            mounts.Add(new Map
-            {
-                { "name", "files" },
-                { "mountPath", $"{file.Directory.TrimEnd('/')}/{file.FileName}" },
-                { "subPath", file.FileName },
-                { "readOnly", true },
-            });
-        }
-        return mounts;
-    }
-
-    private Seq PodVolumes(Workload w)
-    {
-        var volumes = new Seq();
-        foreach (var index in Enumerable.Range(0, w.Settings.WritablePaths.Count))
-        {
-            volumes.Add(new Map { { "name", WritableVolume(index) }, { "emptyDir", new Map { { "sizeLimit", "256Mi" } } } });
-        }
-        if (w.Files.Count > 0)
-        {
-            volumes.Add(new Map { { "name", "files" }, { "configMap", new Map { { "name", $"{w.Name}-files" } } } });
-        }
-        if (NeedsApi(w))
-        {
-            // What automountServiceAccountToken would mount, for the waiting init container only.
-            var token = new Map
-            {
-                { "name", "api-token" },
-                {
-                    "projected", new Map
-                    {
-                        {
-                            "sources", new Seq
-                            {
-                                new Map { { "serviceAccountToken", new Map { { "path", "token" }, { "expirationSeconds", 3607 } } } },
-                                new Map { { "configMap", new Map { { "name", "kube-root-ca.crt" }, { "items", new Seq { new Map { { "key", "ca.crt" }, { "path", "ca.crt" } } } } } } },
-                                new Map
-                                {
-                                    {
-                                        "downwardAPI", new Map
-                                        {
-                                            { "items", new Seq { new Map { { "path", "namespace" }, { "fieldRef", new Map { { "fieldPath", "metadata.namespace" } } } } } },
-                                        }
-                                    },
-                                },
-                            }
-                        },
-                    }
-                },
-            };
-            volumes.Add(ApiCondition(values, w) is { } condition ? new Conditional(condition, new Seq { token }) : token);
-        }
-        return volumes;
-    }
 
     public static string PortName(Port port) => port.Name.Length <= 15 ? port.Name : port.Name[..15];
 
