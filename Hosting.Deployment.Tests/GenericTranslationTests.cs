@@ -54,4 +54,30 @@ public sealed class GenericTranslationTests
         Assert.DoesNotContain("app.kubernetes.io/name: migrate", dbPolicy, StringComparison.Ordinal);
         Assert.True(files.ContainsKey("helm/shop/templates/api.yaml"));
     }
+
+    [Fact]
+    public async Task A_scheduled_resource_is_a_cron_job_with_its_own_claim_and_a_compose_service_run_on_demand()
+    {
+        using var model = new PublishModel();
+        var db = model.Builder.AddContainer("db", "postgres", "16.11").WithEndpoint(targetPort: 5432, name: "tcp").WithDeployment(d => d.RunAs(999));
+        model.Builder.AddContainer("db-backup", "postgres", "16.11")
+            .WithEnvironment("PGHOST", db.GetEndpoint("tcp").Property(EndpointProperty.Host))
+            .WithVolume("db-backups", "/backups")
+            .WithDeployment(d => d.RunAs(999).Schedule("30 2 * * *"));
+
+        var files = await model.GenerateAsync();
+
+        var kubernetes = files["kubernetes/base/db-backup.yaml"];
+        Assert.Contains("kind: CronJob", kubernetes, StringComparison.Ordinal);
+        Assert.Contains("schedule: 30 2 * * *", kubernetes.Replace("\"", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains("concurrencyPolicy: Forbid", kubernetes, StringComparison.Ordinal);
+        Assert.Contains("kind: PersistentVolumeClaim", kubernetes, StringComparison.Ordinal);
+        Assert.Contains("claimName: db-backups", kubernetes, StringComparison.Ordinal);
+        Assert.DoesNotContain("kind: StatefulSet", kubernetes, StringComparison.Ordinal);
+        var compose = (Dictionary<object, object>)new Deserializer().Deserialize<Dictionary<object, object>>(files["compose/docker-compose.yaml"])["services"];
+        var backup = (Dictionary<object, object>)compose["db-backup"];
+        Assert.Equal(["scheduled"], ((List<object>)backup["profiles"]).Cast<string>());
+        Assert.Equal("no", backup["restart"]);
+        Assert.Contains("schedule: 30 2 * * *", files["helm/shop/values.yaml"].Replace("\"", "", StringComparison.Ordinal), StringComparison.Ordinal);
+    }
 }

@@ -106,6 +106,9 @@ internal static class KubernetesPolicy
                 case V1Job j:
                     yield return ($"Job/{j.Name()}", j.Spec.Template, false);
                     break;
+                case V1CronJob c:
+                    yield return ($"CronJob/{c.Name()}", c.Spec.JobTemplate.Spec.Template, false);
+                    break;
             }
         }
     }

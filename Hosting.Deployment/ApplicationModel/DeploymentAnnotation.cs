@@ -30,6 +30,9 @@ public sealed class DeploymentAnnotation : IResourceAnnotation
     /// <summary>How long the process may take to stop after SIGTERM; the grace period is this plus a margin.</summary>
     public TimeSpan ShutdownWindow { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>A cron schedule (UTC): the resource runs to completion at those times (a Kubernetes CronJob).</summary>
+    public string? Schedule { get; set; }
+
     /// <summary>Readiness probe: ready for traffic and dependants.</summary>
     public DeploymentProbe? Readiness { get; set; }
 

@@ -45,6 +45,17 @@ public sealed class DeploymentBuilder
         return this;
     }
 
+    /// <summary>Runs the resource to completion on a cron schedule (UTC), for example <c>"0 3 * * *"</c>.</summary>
+    public DeploymentBuilder Schedule(string cron)
+    {
+        if (cron.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length != 5)
+        {
+            throw new ArgumentException($"'{cron}' is not a cron schedule of five fields.", nameof(cron));
+        }
+        Annotation.Schedule = cron;
+        return this;
+    }
+
     /// <summary>A PodDisruptionBudget allowing at most <paramref name="maxUnavailable"/> replicas down.</summary>
     public DeploymentBuilder DisruptionBudget(int maxUnavailable = 1)
     {

@@ -97,7 +97,12 @@ internal static class ComposeWriter
                 { "start_period", "60s" },
             });
         }
-        service.Add("restart", w.IsLongRunning ? "unless-stopped" : "on-failure");
+        if (w.Kind == WorkloadKind.ScheduledJob)
+        {
+            // Compose has no scheduler: `docker compose run --rm <name>`, from the host's cron at the model's schedule.
+            service.Add("profiles", Seq.Of(["scheduled"]));
+        }
+        service.Add("restart", w.IsLongRunning ? "unless-stopped" : w.Kind == WorkloadKind.ScheduledJob ? "no" : "on-failure");
         service.Add("stop_grace_period", $"{WorkloadPolicy.GracePeriodSeconds(w)}s");
         // The same hardening as the Kubernetes securityContext.
         service.Add("user", WorkloadPolicy.User(w).ToString(CultureInfo.InvariantCulture));

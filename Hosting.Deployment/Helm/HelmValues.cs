@@ -143,6 +143,12 @@ internal sealed class HelmValues : ManifestValues
         return new Template($"{Ref(w, "persistence.size")} | quote");
     }
 
+    public override YamlNode Schedule(Workload w)
+    {
+        Section(w).Add("schedule", w.Settings.Schedule!);
+        return new Template($"{Ref(w, "schedule")} | quote");
+    }
+
     private Map Autoscaling(Workload w)
     {
         if (Section(w)["autoscaling"] is not Map autoscaling)

@@ -24,9 +24,11 @@ internal sealed class KubernetesObjects(ManifestValues values)
             NeedsApi(w) ? WhenApiNeeded(w, RoleBinding(w)) : null,
             ConfigMap(w),
             FilesConfigMap(w),
+            .. w.Kind == WorkloadKind.StatefulService ? [] : w.Volumes.Select(v => VolumeClaim(w, v)),
             w.Kind switch
             {
                 WorkloadKind.Job => Job(w),
+                WorkloadKind.ScheduledJob => CronJob(w),
                 WorkloadKind.StatefulService => StatefulSet(w),
                 _ => Deployment(w),
             },
@@ -50,7 +52,7 @@ internal sealed class KubernetesObjects(ManifestValues values)
     {
         { "app.kubernetes.io/name", w.Name },
         { "app.kubernetes.io/instance", values.Instance },
-        { "app.kubernetes.io/component", w.IsProject ? "application" : w.Kind == WorkloadKind.Job ? "job" : "infrastructure" },
+        { "app.kubernetes.io/component", w.IsProject ? "application" : w.Kind switch { WorkloadKind.Job => "job", WorkloadKind.ScheduledJob => "scheduled-job", _ => "infrastructure" } },
         { "app.kubernetes.io/part-of", values.Options.Name },
         { "app.kubernetes.io/managed-by", values.ManagedBy },
     };
@@ -191,6 +193,31 @@ internal sealed class KubernetesObjects(ManifestValues values)
             // Retried while what it needs comes up; its waiters see it complete.
             { "backoffLimit", 20 },
             { "template", Pods.For(w) },
+        }));
+
+    /// <summary>A job on a schedule; a run still going when the next is due is left to finish (no overlap).</summary>
+    private Map CronJob(Workload w) => Document("batch/v1", "CronJob", Metadata(w),
+        ("spec", new Map
+        {
+            { "schedule", values.Schedule(w) },
+            { "timeZone", "Etc/UTC" },
+            { "concurrencyPolicy", "Forbid" },
+            { "successfulJobsHistoryLimit", 3 },
+            { "failedJobsHistoryLimit", 3 },
+            {
+                "jobTemplate", new Map
+                {
+                    { "spec", new Map { { "backoffLimit", 2 }, { "template", Pods.For(w) } } },
+                }
+            },
+        }));
+
+    /// <summary>A volume of a workload that is not a StatefulSet (a job's output): a claim of its own, kept across runs.</summary>
+    private Map VolumeClaim(Workload w, VolumeMount volume) => Document("v1", "PersistentVolumeClaim", Metadata(w, volume.Name),
+        ("spec", new Map
+        {
+            { "accessModes", Seq.Of(["ReadWriteOnce"]) },
+            { "resources", new Map { { "requests", new Map { { "storage", values.StorageSize(w, volume) } } } } },
         }));
 
     private Map JobMetadata(Workload w)

@@ -49,6 +49,8 @@ internal class ManifestValues(Plan plan, DeploymentOptions options)
 
     public virtual YamlNode StorageSize(Workload w, VolumeMount volume) => new Scalar("8Gi");
 
+    public virtual YamlNode Schedule(Workload w) => new Scalar(w.Settings.Schedule!);
+
     public virtual YamlNode AutoscaleMin(Workload w) => new Scalar(w.Settings.Autoscale!.MinReplicas);
 
     public virtual YamlNode AutoscaleMax(Workload w) => new Scalar(w.Settings.Autoscale!.MaxReplicas);

@@ -240,6 +240,13 @@ internal sealed class PodTemplates(ManifestValues values, KubernetesObjects obje
         {
             volumes.Add(new Map { { "name", "files" }, { "configMap", new Map { { "name", $"{w.Name}-files" } } } });
         }
+        if (w.Kind != WorkloadKind.StatefulService)
+        {
+            foreach (var volume in w.Volumes)
+            {
+                volumes.Add(new Map { { "name", volume.Name }, { "persistentVolumeClaim", new Map { { "claimName", volume.Name } } } });
+            }
+        }
         if (KubernetesObjects.NeedsApi(w))
         {
             // What automountServiceAccountToken would mount, for the waiting init container only.

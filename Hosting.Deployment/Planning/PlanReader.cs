@@ -96,6 +96,10 @@ internal sealed partial class PlanReader
 
     private WorkloadKind Kind(IResource resource)
     {
+        if (resource.Annotations.OfType<DeploymentAnnotation>().LastOrDefault()?.Schedule is not null)
+        {
+            return WorkloadKind.ScheduledJob;
+        }
         var awaitedToComplete = model.Resources.Any(r => r.Annotations.OfType<WaitAnnotation>()
             .Any(w => w.WaitType == WaitType.WaitForCompletion && w.Resource == resource));
         if (awaitedToComplete || IsSetupOfValue(resource))

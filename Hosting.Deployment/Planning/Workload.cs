@@ -27,7 +27,7 @@ internal sealed record Workload(
 
     public string? Group => Settings.Group;
 
-    public bool IsLongRunning => Kind != WorkloadKind.Job;
+    public bool IsLongRunning => Kind is WorkloadKind.Service or WorkloadKind.StatefulService;
 
     public Port? PortNamed(string name) => Ports.FirstOrDefault(p => p.Name == name);
 }
@@ -42,6 +42,9 @@ internal enum WorkloadKind
 
     /// <summary>Runs once to completion (something waits for it to complete): a Job.</summary>
     Job,
+
+    /// <summary>Runs to completion on a schedule (a backup, say): a CronJob; in Compose, run by hand or by the host's cron.</summary>
+    ScheduledJob,
 }
 
 /// <param name="Name">The endpoint's name in the model.</param>
