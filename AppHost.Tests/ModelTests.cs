@@ -18,7 +18,7 @@ public sealed class ModelTests
         await using var app = await BuildAsync();
         var containers = app.Model().Resources.OfType<ContainerResource>().ToDictionary(r => r.Name);
 
-        Assert.Equal(["postgres", "redis", "temporal-namespace", "temporal-server", "temporal-server-schema", "temporal-ui"], containers.Keys.Order());
+        Assert.Equal(["postgres", "postgres-backup", "redis", "temporal-namespace", "temporal-server", "temporal-server-schema", "temporal-ui"], containers.Keys.Order());
         foreach (var container in containers.Values)
         {
             var image = container.Annotations.OfType<ContainerImageAnnotation>().Single();
@@ -31,6 +31,7 @@ public sealed class ModelTests
         Assert.Equal("temporalio/ui", Image(containers["temporal-ui"]).Image);
         // PostgreSQL 16 is the newest major Temporal tests its persistence on.
         Assert.Equal(global::AppHost.Stack.PostgresTag, Image(containers["postgres"]).Tag);
+        Assert.Equal(Image(containers["postgres"]), Image(containers["postgres-backup"])); // pg_dump of the server's own version
         Assert.StartsWith("16.", global::AppHost.Stack.PostgresTag);
     }
 

@@ -157,7 +157,7 @@ internal sealed class Stack
     }
 
     private IResourceBuilder<PostgresServerResource> PostgresContainer() =>
-        postgresContainer ??= builder.AddPostgres("postgres", password: PostgresPassword())
+        postgresContainer ??= WithBackup(builder.AddPostgres("postgres", password: PostgresPassword())
             .WithImageTag(PostgresTag)
             .WithDataVolume()
             .WithDeployment(d => d.Group("postgresql")
@@ -168,7 +168,34 @@ internal sealed class Stack
                 // Aspire creates the database when it runs the model; deployed, the image creates it on first start.
                 .Environment("POSTGRES_DB", AppDatabase)
                 .Resources(cpu: "250m/2", memory: "256Mi/1Gi")
-                .ShutdownWindow(TimeSpan.FromSeconds(60)));
+                .ShutdownWindow(TimeSpan.FromSeconds(60))));
+
+    /// <summary>
+    /// A nightly backup of the server's databases (the application's and Temporal's, in one run) with
+    /// scripts/pg-backup.sh into the <c>postgres-backups</c> volume: a CronJob when deployed, a service under
+    /// Compose's <c>scheduled</c> profile, and here a container started by hand from the dashboard.
+    /// </summary>
+    private IResourceBuilder<PostgresServerResource> WithBackup(IResourceBuilder<PostgresServerResource> postgres)
+    {
+        using var script = typeof(Stack).Assembly.GetManifestResourceStream("pg-backup.sh")!;
+        var server = postgres.Resource;
+        builder.AddContainer("postgres-backup", "postgres", PostgresTag)
+            .WithEntrypoint("/bin/sh")
+            .WithArgs("/scripts/pg-backup.sh", "backup")
+            .WithContainerFiles("/scripts", [new ContainerFile { Name = "pg-backup.sh", Contents = new StreamReader(script).ReadToEnd().ReplaceLineEndings("\n") }])
+            .WithEnvironment("PGHOST", server.PrimaryEndpoint.Property(EndpointProperty.Host))
+            .WithEnvironment("PGPORT", server.PrimaryEndpoint.Property(EndpointProperty.TargetPort))
+            .WithEnvironment("PGUSER", server.UserNameReference)
+            .WithEnvironment("PGPASSWORD", server.PasswordParameter)
+            .WithEnvironment("BACKUP_DIR", "/backups")
+            .WithEnvironment("BACKUP_KEEP", "7")
+            .WithVolume("postgres-backups", "/backups")
+            .WithParentRelationship(postgres)
+            .WithExplicitStart()
+            .WaitFor(postgres)
+            .WithDeployment(d => d.Group("backup").Schedule("0 3 * * *").RunAs(ImageUser).Resources(cpu: "100m/1", memory: "128Mi/512Mi"));
+        return postgres;
+    }
 
     /// <summary>The postgres and redis images' non-root user.</summary>
     private const long ImageUser = 999;
