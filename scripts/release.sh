@@ -2,12 +2,13 @@
 # The release steps, one subcommand each, run by .github/workflows/release.yml and by hand alike:
 #
 #   scripts/release.sh version                  the version being released (TAG without its "v"), printed
-#   scripts/release.sh login                    docker and helm log in to IMAGE_REGISTRY (REGISTRY_USER, REGISTRY_PASSWORD)
+#   scripts/release.sh login                    docker logs in to IMAGE_REGISTRY (REGISTRY_USER, REGISTRY_PASSWORD)
 #   scripts/release.sh image [--dry-run]        the worker image, built by the SDK and pushed (--dry-run: print the command)
 #   scripts/release.sh check-deploy             the committed deploy/ equals a fresh generation with default options
 #   scripts/release.sh deploy OUT               deploy/ generated for this release (its image registry and tag) into OUT
-#   scripts/release.sh chart OUT [--push]       the Helm chart of OUT packaged as OUT/assets/temporal-orders-VERSION.tgz
-#                                               (--push: to oci://REGISTRY/NAMESPACE/charts)
+#   scripts/release.sh chart OUT                the Helm chart of OUT packaged as OUT/assets/temporal-orders-VERSION.tgz
+#   scripts/release.sh push-chart OUT           that package pushed to oci://IMAGE_REGISTRY/NAMESPACE/charts (helm logs in
+#                                               first when REGISTRY_USER and REGISTRY_PASSWORD are set)
 #   scripts/release.sh manifests OUT            OUT/assets: the production overlay rendered, the kubernetes/ and compose/ folders as tars
 #   scripts/release.sh github-release OUT       a GitHub release for TAG with OUT/assets attached (gh, GH_TOKEN)
 #
@@ -74,13 +75,12 @@ generate() {
     || fail "generating the deployment into $out failed"
 }
 
+# The SDK's container push reads docker's credentials (~/.docker/config.json).
 login() {
   local registry
   registry="$(registry)"
   [[ -n "${REGISTRY_USER:-}" && -n "${REGISTRY_PASSWORD:-}" ]] || fail "REGISTRY_USER and REGISTRY_PASSWORD are required to log in to $registry"
-  tools
   docker login "$registry" -u "$REGISTRY_USER" --password-stdin <<<"$REGISTRY_PASSWORD"
-  "$HELM4" registry login "$registry" -u "$REGISTRY_USER" --password-stdin <<<"$REGISTRY_PASSWORD"
 }
 
 image() {
@@ -122,20 +122,30 @@ deploy() {
 }
 
 chart() {
-  local out version package registry namespace
+  local out version package
   out="$(out_dir "${1:-}")"
   version="$(version)"
-  registry="$(registry)"
-  namespace="$(namespace)"
   [[ -f "$out/helm/$CHART/Chart.yaml" ]] || fail "no chart in $out/helm/$CHART: run 'deploy $out' first"
   tools
   mkdir -p "$out/assets"
   "$HELM4" package "$out/helm/$CHART" --version "$version" --app-version "$version" -d "$out/assets" >&2
   package="$out/assets/$CHART-$version.tgz"
   [[ -f "$package" ]] || fail "helm package wrote no $package"
-  if [[ "${2:-}" == --push ]]; then
-    "$HELM4" push "$package" "oci://$registry/$namespace/charts"
+}
+
+push_chart() {
+  local out version package registry namespace
+  out="$(out_dir "${1:-}")"
+  version="$(version)"
+  registry="$(registry)"
+  namespace="$(namespace)"
+  package="$out/assets/$CHART-$version.tgz"
+  [[ -f "$package" ]] || fail "no $package: run 'chart $out' first"
+  tools
+  if [[ -n "${REGISTRY_USER:-}" && -n "${REGISTRY_PASSWORD:-}" ]]; then
+    "$HELM4" registry login "$registry" -u "$REGISTRY_USER" --password-stdin <<<"$REGISTRY_PASSWORD"
   fi
+  "$HELM4" push "$package" "oci://$registry/$namespace/charts"
 }
 
 manifests() {
@@ -184,7 +194,8 @@ case "${1:-}" in
   check-deploy) check_deploy ;;
   deploy) deploy "${@:2}" ;;
   chart) chart "${@:2}" ;;
+  push-chart) push_chart "${@:2}" ;;
   manifests) manifests "${@:2}" ;;
   github-release) github_release "${@:2}" ;;
-  *) fail "usage: scripts/release.sh version|login|image [--dry-run]|check-deploy|deploy OUT|chart OUT [--push]|manifests OUT|github-release OUT (see the top of this file)" ;;
+  *) fail "usage: scripts/release.sh version|login|image [--dry-run]|check-deploy|deploy OUT|chart OUT|push-chart OUT|manifests OUT|github-release OUT (see the top of this file)" ;;
 esac
