@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one test command: starts real PostgreSQL and Redis on loopback, installs the validators the deployment
-# artifact tests run (docker-compose, helm 3 and 4, kubectl, validate-crds, validate-compose:
+# artifact tests run (docker-compose, helm 3 and 4, kubectl, validate-crds, validate-compose, lint-workflows:
 # scripts/validators.sh, cached after the first run), runs every test project, stops the servers, and prints the
 # totals of all projects as one line: "N passed, N failed, N skipped".
 set -uo pipefail

