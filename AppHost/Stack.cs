@@ -179,7 +179,10 @@ internal sealed class Stack
     {
         using var script = typeof(Stack).Assembly.GetManifestResourceStream("pg-backup.sh")!;
         var server = postgres.Resource;
-        builder.AddContainer("postgres-backup", "postgres", PostgresTag)
+        // The server's own image: pg_dump of its version, and nothing more to pull.
+        var image = server.Annotations.OfType<ContainerImageAnnotation>().Last();
+        builder.AddContainer("postgres-backup", image.Image, image.Tag!)
+            .WithImageRegistry(image.Registry)
             .WithEntrypoint("/bin/sh")
             .WithArgs("/scripts/pg-backup.sh", "backup")
             .WithContainerFiles("/scripts", [new ContainerFile { Name = "pg-backup.sh", Contents = new StreamReader(script).ReadToEnd().ReplaceLineEndings("\n") }])
