@@ -1,0 +1,65 @@
+namespace Worker.Tests.Hosting;
+
+/// <summary>
+/// Probes and scrapes come every few seconds from every kubelet and Prometheus: with the shipped log levels
+/// (Worker/appsettings.json) they write nothing at Information, and a failing check is logged once when it starts
+/// failing, not on every probe.
+/// </summary>
+public sealed class QuietProbeTests(OrdersDatabase db) : IClassFixture<OrdersDatabase>
+{
+    [Fact]
+    public async Task A_hundred_probes_and_scrapes_write_no_log_line_at_information()
+    {
+        await using var temporal = await TemporalTestServer.TemporalTestServer.StartAsync();
+        var environment = WorkerProcess.Environment(db.ConnectionString);
+        environment["Temporal__Address"] = temporal.Address;
+        environment["ConnectionStrings__redis"] = TestSettings.RedisConnection;
+        using var worker = WorkerProcess.Start(environment);
+        await worker.WaitForAsync("/health", HttpStatusCode.OK, TimeSpan.FromSeconds(60));
+        await Task.Delay(1000); // start-up lines written
+        var before = Lines(worker).Count;
+
+        using var http = new HttpClient { BaseAddress = worker.BaseAddress };
+        for (var i = 0; i < 100; i++)
+        {
+            using var response = await http.GetAsync((i % 3) switch { 0 => "/health", 1 => "/alive", _ => "/metrics" });
+            Assert.True(response.IsSuccessStatusCode, $"probe {i}: {response.StatusCode}");
+        }
+        await Task.Delay(1000);
+
+        var written = Lines(worker).Skip(before).ToList();
+        Assert.True(written.Count == 0, $"probes wrote {written.Count} lines:\n{string.Join('\n', written)}");
+    }
+
+    [Fact]
+    public async Task A_failing_check_is_logged_once_not_on_every_probe()
+    {
+        using var worker = WorkerProcess.Start(WorkerProcess.Environment(db.ConnectionString)); // Temporal unreachable
+        await worker.WaitForAsync("/alive", HttpStatusCode.OK, TimeSpan.FromSeconds(30));
+
+        using var http = new HttpClient { BaseAddress = worker.BaseAddress };
+        for (var i = 0; i < 30; i++)
+        {
+            using var response = await http.GetAsync("/health");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        }
+        await Task.Delay(500);
+
+        var health = Lines(worker).Where(l => l.Message.StartsWith("Health check", StringComparison.Ordinal)).ToList();
+        var temporal = Assert.Single(health, l => l.Message.StartsWith("Health check temporal is", StringComparison.Ordinal));
+        Assert.Equal("Warning", temporal.Level);
+        // The framework's own line per failing check per probe (DefaultHealthCheckService) is switched off.
+        Assert.DoesNotContain(health, l => l.Category.EndsWith("DefaultHealthCheckService", StringComparison.Ordinal));
+        Assert.True(health.Count <= 2, string.Join('\n', health.Select(l => l.Message))); // temporal, and at most temporal-worker
+    }
+
+    private sealed record LogLine(string Level, string Category, string Message);
+
+    private static List<LogLine> Lines(WorkerProcess worker) =>
+        [.. worker.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(line =>
+        {
+            using var json = JsonDocument.Parse(line);
+            var root = json.RootElement;
+            return new LogLine(root.GetProperty("LogLevel").GetString()!, root.GetProperty("Category").GetString()!, root.GetProperty("Message").GetString()!);
+        })];
+}
