@@ -23,7 +23,8 @@ builder.AddProject<Projects.Worker>("worker")
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints()
     .WithReplicas(builder.Configuration.GetValue("Worker:Replicas", 2))
-    .WithWorkerDeployment(temporal);
+    .WithWorkerDeployment(temporal)
+    .WithTelemetryViewerForCompose();
 
 // `aspire publish -o deploy` (or `dotnet run --project AppHost -- --operation publish --step publish --output-path ../deploy`)
 // writes Docker Compose, Kustomize and the Helm chart from this model (README, "Deploy").

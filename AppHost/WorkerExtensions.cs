@@ -63,6 +63,37 @@ internal static class WorkerExtensions
     }
 
     /// <summary>
+    /// Deployed with Compose, the Aspire dashboard on its own (the standalone image, pinned) under the profile
+    /// <c>telemetry</c>, as the OTLP target for the same traces, metrics and logs the AppHost shows: start it with
+    /// <c>--profile telemetry</c> and set <c>OTEL_EXPORTER_OTLP_ENDPOINT=http://aspire-dashboard:18889</c> in
+    /// <c>.env</c>. Publish mode only: running the model, the AppHost is the dashboard.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithTelemetryViewerForCompose(this IResourceBuilder<ProjectResource> worker)
+    {
+        var builder = worker.ApplicationBuilder;
+        if (!builder.ExecutionContext.IsPublishMode)
+        {
+            return worker;
+        }
+        builder.AddContainer("aspire-dashboard", "dotnet/aspire-dashboard", AspireDashboardTag)
+            .WithImageRegistry("mcr.microsoft.com")
+            .WithHttpEndpoint(targetPort: 18888, name: "http")
+            .WithExternalHttpEndpoints()
+            .WithEndpoint(targetPort: 18889, name: "otlp", scheme: "http")
+            .WithDeployment(d => d.ComposeOnly("telemetry")
+                .RunAs(WorkloadUser, "/home/app")
+                .Probes(DeploymentProbe.Tcp("http")));
+        // Empty unless .env sets it: no export, as without a collector (ServiceDefaults).
+        return worker.WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", builder.AddParameter("otel-exporter-otlp-endpoint", "", publishValueAsDefault: true));
+    }
+
+    /// <summary>The standalone dashboard of the Aspire version the AppHost runs.</summary>
+    private const string AspireDashboardTag = "13.6.5";
+
+    /// <summary>The .NET images' non-root user ("app").</summary>
+    private const long WorkloadUser = 1654;
+
+    /// <summary>
     /// How the worker is deployed: probes on its own endpoints, the image's health-check entry for Compose, scaling on
     /// CPU and memory or (optionally, KEDA) on the task-queue backlog, and compute measured under load (README, "Deploy").
     /// </summary>

@@ -19,9 +19,10 @@ public static class DeploymentArtifacts
         ArgumentNullException.ThrowIfNull(options);
         var plan = await PlanReader.ReadAsync(model, options, publish, cancellationToken);
         var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var cluster = plan.ForKubernetes();
         foreach (var (path, contents) in ComposeWriter.Write(plan, options)
-            .Concat(KustomizeWriter.Write(plan, options))
-            .Concat(HelmWriter.Write(plan, options)))
+            .Concat(KustomizeWriter.Write(cluster, options))
+            .Concat(HelmWriter.Write(cluster, options)))
         {
             files.Add(path, contents);
         }

@@ -62,7 +62,8 @@ public sealed partial class ComposeDeploymentTests(GeneratedDeployment generated
             // The Temporal server's image has no client to check its frontend with: in Compose the namespace job, which
             // asks the frontend until it answers, is its check, and what needs Temporal waits for that job.
             var longRunning = (string)value["restart"] == "unless-stopped";
-            Assert.True(!longRunning || value.ContainsKey("healthcheck") || name == "temporal-server", $"{name}: a health check");
+            // An optional helper under a profile (the telemetry viewer) is what nothing waits for.
+            Assert.True(!longRunning || value.ContainsKey("healthcheck") || name == "temporal-server" || value.ContainsKey("profiles"), $"{name}: a health check");
             Assert.Equal("true", value["read_only"].ToString()!.ToLowerInvariant());
             Assert.Equal(["ALL"], ((List<object>)value["cap_drop"]).Cast<string>());
             Assert.NotEqual("0", (string)value["user"]);
@@ -143,4 +144,31 @@ public sealed partial class ComposeDeploymentTests(GeneratedDeployment generated
 
     [GeneratedRegex(@"^(?<indent> +)healthcheck:", RegexOptions.Multiline)]
     private static partial Regex FirstHealthCheck();
+
+    [Fact]
+    public async Task The_dashboard_is_an_optional_telemetry_target_for_compose_only()
+    {
+        var directory = Directory.CreateTempSubdirectory("compose-").FullName;
+        try
+        {
+            foreach (var file in Directory.EnumerateFiles(generated.Compose))
+            {
+                File.Copy(file, Path.Combine(directory, Path.GetFileName(file)));
+            }
+            await File.AppendAllTextAsync(Path.Combine(directory, ".env"), "OTEL_EXPORTER_OTLP_ENDPOINT=http://aspire-dashboard:18889\n");
+            var result = await ProcessRunner.RunAsync(Validators.DockerCompose, ["-f", "docker-compose.yaml", "--profile", "telemetry", "config"],
+                TimeSpan.FromSeconds(60), workingDirectory: directory);
+            Assert.True(result.ExitCode == 0, result.Output);
+            var services = (Dictionary<object, object>)new YamlDotNet.Serialization.Deserializer().Deserialize<Dictionary<object, object>>(result.StandardOutput)["services"];
+            var dashboard = (Dictionary<object, object>)services["aspire-dashboard"];
+            Assert.Matches(@"^mcr\.microsoft\.com/dotnet/aspire-dashboard:\d+\.\d+\.\d+$", (string)dashboard["image"]);
+            var worker = (Dictionary<object, object>)((Dictionary<object, object>)services["worker"])["environment"];
+            Assert.Equal("http://aspire-dashboard:18889", worker["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        Assert.False(Directory.EnumerateFiles(generated.Kubernetes, "aspire-dashboard*", SearchOption.AllDirectories).Any()); // a cluster has its own
+    }
 }

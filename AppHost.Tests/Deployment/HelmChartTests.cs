@@ -146,6 +146,14 @@ public sealed class HelmChartTests(GeneratedDeployment generated)
             e => e.ValueFrom?.SecretKeyRef?.Name == "mine");
     }
 
+    [Theory]
+    [MemberData(nameof(Helms))]
+    public async Task A_setting_of_the_model_is_a_value(string helm)
+    {
+        var rendered = GeneratedDeployment.ParseStrict(await TemplateAsync(helm, ["--set", "settings.OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4317"]));
+        Assert.Equal("http://collector:4317", rendered.OfType<V1ConfigMap>().Single(c => c.Name() == "worker-settings").Data["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+    }
+
     private async Task<string> TemplateAsync(string helm, string[] values)
     {
         var result = await ProcessRunner.RunAsync(Helm(helm), ["template", "orders", ".", "--namespace", "orders", .. values],

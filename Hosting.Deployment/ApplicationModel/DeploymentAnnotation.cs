@@ -30,6 +30,12 @@ public sealed class DeploymentAnnotation : IResourceAnnotation
     /// <summary>How long the process may take to stop after SIGTERM; the grace period is this plus a margin.</summary>
     public TimeSpan ShutdownWindow { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// Set for a resource only Compose gets, under this profile (started with <c>--profile</c>): a helper for a
+    /// single host (a telemetry viewer, say) that a cluster has its own answer to.
+    /// </summary>
+    public string? ComposeProfile { get; set; }
+
     /// <summary>A cron schedule (UTC): the resource runs to completion at those times (a Kubernetes CronJob).</summary>
     public string? Schedule { get; set; }
 

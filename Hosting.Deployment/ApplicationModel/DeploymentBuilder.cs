@@ -45,6 +45,13 @@ public sealed class DeploymentBuilder
         return this;
     }
 
+    /// <summary>Deploys the resource with Docker Compose only, under <paramref name="profile"/> (off unless asked for).</summary>
+    public DeploymentBuilder ComposeOnly(string profile)
+    {
+        Annotation.ComposeProfile = profile;
+        return this;
+    }
+
     /// <summary>Runs the resource to completion on a cron schedule (UTC), for example <c>"0 3 * * *"</c>.</summary>
     public DeploymentBuilder Schedule(string cron)
     {

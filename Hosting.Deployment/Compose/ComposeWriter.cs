@@ -97,7 +97,11 @@ internal static class ComposeWriter
                 { "start_period", "60s" },
             });
         }
-        if (w.Kind == WorkloadKind.ScheduledJob)
+        if (w.Settings.ComposeProfile is { } profile)
+        {
+            service.Add("profiles", Seq.Of([profile]));
+        }
+        else if (w.Kind == WorkloadKind.ScheduledJob)
         {
             // Compose has no scheduler: `docker compose run --rm <name>`, from the host's cron at the model's schedule.
             service.Add("profiles", Seq.Of(["scheduled"]));
@@ -147,7 +151,7 @@ internal static class ComposeWriter
 
     /// <summary>Secrets as <c>${KEY:?…}</c> read from <c>.env</c>; a literal <c>$</c> doubled so Compose leaves it to the container.</summary>
     private static string Render(Value value) =>
-        value.Render(s => $"${{{s.Key}:?set {s.Key} in .env (see .env.example)}}", Escape);
+        value.Render(s => $"${{{s.Key}:?set {s.Key} in .env (see .env.example)}}", Escape, s => $"${{{s.Key}:-{Escape(s.Default)}}}");
 
     private static string Escape(string literal) => literal.Replace("$", "$$", StringComparison.Ordinal);
 
@@ -158,6 +162,15 @@ internal static class ComposeWriter
         foreach (var secret in plan.Secrets)
         {
             text.Append(CultureInfo.InvariantCulture, $"\n# {secret.Name}: used by {string.Join(", ", UsedBy(plan, secret))}\n{secret.Key}=\n");
+        }
+        var settings = plan.Workloads.SelectMany(w => w.Environment.Select(e => e.Value).Concat(w.Args)).SelectMany(v => v.Settings).DistinctBy(s => s.Key).ToList();
+        if (settings.Count > 0)
+        {
+            text.Append("\n# Settings: optional, each shown with its default.\n");
+            foreach (var setting in settings)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"# {setting.Key}={setting.Default}\n");
+            }
         }
         return text.ToString();
     }

@@ -143,6 +143,16 @@ internal sealed class HelmValues : ManifestValues
         return new Template($"{Ref(w, "persistence.size")} | quote");
     }
 
+    public override string Setting(SettingPart setting)
+    {
+        if (Values["settings"] is not Map settings)
+        {
+            Values.Add("settings", settings = new Map());
+        }
+        settings.Add(setting.Key, setting.Default);
+        return $"{{{{ .Values.settings.{setting.Key} }}}}";
+    }
+
     public override YamlNode Schedule(Workload w)
     {
         Section(w).Add("schedule", w.Settings.Schedule!);

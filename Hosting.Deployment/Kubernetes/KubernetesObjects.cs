@@ -118,7 +118,7 @@ internal sealed class KubernetesObjects(ManifestValues values)
         var data = new Map();
         foreach (var variable in Settings(w))
         {
-            data.Add(variable.Name, Escape(variable.Value.LiteralText!));
+            data.Add(variable.Name, variable.Value.Render(_ => throw new InvalidOperationException("a setting holds no secret"), Escape, values.Setting));
         }
         return data.Count == 0 ? null : Document("v1", "ConfigMap", Metadata(w, $"{w.Name}-settings"), ("data", data));
     }

@@ -49,6 +49,9 @@ internal class ManifestValues(Plan plan, DeploymentOptions options)
 
     public virtual YamlNode StorageSize(Workload w, VolumeMount volume) => new Scalar("8Gi");
 
+    /// <summary>A parameter that is not secret: its default here; Helm makes it a value under <c>settings</c>.</summary>
+    public virtual string Setting(SettingPart setting) => setting.Default;
+
     public virtual YamlNode Schedule(Workload w) => new Scalar(w.Settings.Schedule!);
 
     public virtual YamlNode AutoscaleMin(Workload w) => new Scalar(w.Settings.Autoscale!.MinReplicas);

@@ -109,7 +109,7 @@ internal sealed class PodTemplates(ManifestValues values, KubernetesObjects obje
         {
             values.AddEnvironment(env, w, variable, v => v.Value.WholeSecret is { } whole
                 ? KubernetesObjects.SecretEnv(v.Name, values.SecretNameNode, whole.Key)
-                : new Map { { "name", v.Name }, { "value", v.Value.Render(s => $"$({KubernetesObjects.SecretVariable(s)})", KubernetesObjects.Escape) } });
+                : new Map { { "name", v.Name }, { "value", v.Value.Render(s => $"$({KubernetesObjects.SecretVariable(s)})", KubernetesObjects.Escape, values.Setting) } });
         }
         return env;
     }

@@ -281,8 +281,8 @@ internal sealed partial class PlanReader
             case ParameterResource { Secret: true } parameter:
                 return new Value([new SecretPart(Secret(parameter))]);
             case ParameterResource parameter:
-                return Value.Of(await parameter.GetValueAsync(cancellationToken)
-                    ?? throw new DeploymentModelException($"{where}: parameter '{parameter.Name}' has no value."));
+                return new Value([new SettingPart(parameter.Name, await parameter.GetValueAsync(cancellationToken)
+                    ?? throw new DeploymentModelException($"{where}: parameter '{parameter.Name}' has no value."))]);
             case ConnectionStringReference reference:
                 return await ResourceAsync(reference.Resource, where, cancellationToken);
             case IResourceWithConnectionString resource:

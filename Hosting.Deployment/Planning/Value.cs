@@ -43,11 +43,21 @@ internal sealed record Value(IReadOnlyList<ValuePart> Parts)
         _ => [],
     });
 
+    public IEnumerable<SettingPart> Settings => Parts.SelectMany(p => p switch
+    {
+        SettingPart s => [s],
+        ResourcePart r => r.Value.Settings,
+        _ => [],
+    });
+
     /// <summary>The groups of the resources this value goes through (to read it elsewhere when one is external).</summary>
     public IEnumerable<ResourcePart> Resources => Parts.OfType<ResourcePart>().SelectMany(r => r.Value.Resources.Prepend(r));
 
-    /// <summary>Renders the value, each secret through <paramref name="secret"/>, literals through <paramref name="literal"/>.</summary>
-    public string Render(Func<SecretInput, string> secret, Func<string, string>? literal = null)
+    /// <summary>
+    /// Renders the value, each secret through <paramref name="secret"/>, literals through <paramref name="literal"/>,
+    /// settings through <paramref name="setting"/> (by default their default value).
+    /// </summary>
+    public string Render(Func<SecretInput, string> secret, Func<string, string>? literal = null, Func<SettingPart, string>? setting = null)
     {
         var text = new StringBuilder();
         foreach (var part in Parts)
@@ -56,7 +66,8 @@ internal sealed record Value(IReadOnlyList<ValuePart> Parts)
             {
                 LiteralPart l => literal is null ? l.Text : literal(l.Text),
                 SecretPart s => secret(s.Secret),
-                ResourcePart r => r.Value.Render(secret, literal),
+                ResourcePart r => r.Value.Render(secret, literal, setting),
+                SettingPart s => setting is null ? (literal is null ? s.Default : literal(s.Default)) : setting(s),
                 _ => throw new InvalidOperationException(part.GetType().Name),
             });
         }
@@ -73,6 +84,15 @@ internal abstract record ValuePart;
 internal sealed record LiteralPart(string Text, Connection? ConnectsTo = null) : ValuePart;
 
 internal sealed record SecretPart(SecretInput Secret) : ValuePart;
+
+/// <summary>
+/// A parameter that is not secret: its model value is the default, which Compose lets <c>.env</c> override
+/// (<c>${KEY:-default}</c>); elsewhere the default is written as it is.
+/// </summary>
+internal sealed record SettingPart(string Name, string Default) : ValuePart
+{
+    public string Key { get; } = Name.ToUpperInvariant().Replace('-', '_');
+}
 
 /// <summary>A value that came from another resource's connection string.</summary>
 /// <param name="ResourceName">The resource (for example <c>appdb</c>).</param>

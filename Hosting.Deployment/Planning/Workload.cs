@@ -88,6 +88,14 @@ internal sealed record Plan(IReadOnlyList<Workload> Workloads, IReadOnlyList<Sec
 {
     public Workload this[string name] => Workloads.First(w => w.Name == name);
 
+    /// <summary>The plan a cluster gets: without what only Compose runs (<see cref="DeploymentAnnotation.ComposeProfile"/>).</summary>
+    public Plan ForKubernetes()
+    {
+        var workloads = Workloads.Where(w => w.Settings.ComposeProfile is null).ToList();
+        var secrets = Secrets.Where(s => workloads.Any(w => w.Environment.Any(e => e.Value.Secrets.Contains(s)))).ToList();
+        return new Plan(workloads, secrets);
+    }
+
     /// <summary>The groups that Helm can switch off for existing infrastructure, in the order they first appear.</summary>
     public IEnumerable<string> Groups => Workloads.Select(w => w.Group).OfType<string>().Distinct();
 }
