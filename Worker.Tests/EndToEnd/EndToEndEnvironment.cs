@@ -44,7 +44,7 @@ public class EndToEndEnvironment : IAsyncLifetime
         settings["Orders:ShippingStageDuration"] = ShippingStageDuration.ToString();
         settings["Temporal:GracefulShutdownTimeout"] = "00:00:05";
         await ConfigureAsync(settings);
-        Factory = new WorkerFactory(settings);
+        Factory = new WorkerFactory(settings, ConfigureServices);
         Api = Factory.CreateAuthorizedClient();
         Temporal = Factory.Services.GetRequiredService<ITemporalClient>();
         await WaitHealthyAsync();
@@ -52,6 +52,11 @@ public class EndToEndEnvironment : IAsyncLifetime
 
     /// <summary>Lets an environment add settings (and start what they point at) before the worker starts.</summary>
     protected virtual Task ConfigureAsync(Dictionary<string, string?> settings) => Task.CompletedTask;
+
+    /// <summary>Lets an environment add or replace services of the worker host (after the application's own).</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
+    }
 
     public virtual async Task DisposeAsync()
     {

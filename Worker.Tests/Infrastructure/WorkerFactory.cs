@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Worker.Tests.Infrastructure;
 
@@ -8,7 +10,10 @@ namespace Worker.Tests.Infrastructure;
 /// Temporal points at a closed loopback port: this project's end-to-end tests against a Temporal server
 /// live elsewhere; here the API's validation, authentication and health reporting are under test.
 /// </summary>
-public sealed class WorkerFactory(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Program>
+/// <param name="settings">Configuration of the host.</param>
+/// <param name="configureServices">Services a test adds or replaces after the application's own (exporters, log capture, worker options).</param>
+public sealed class WorkerFactory(IReadOnlyDictionary<string, string?> settings, Action<IServiceCollection>? configureServices = null)
+    : WebApplicationFactory<Program>
 {
     public const string ApiKey = "test-api-key";
     public const string UnreachableTemporal = "127.0.0.1:1";
@@ -33,6 +38,10 @@ public sealed class WorkerFactory(IReadOnlyDictionary<string, string?> settings)
             {
                 builder.UseSetting(key, value);
             }
+        }
+        if (configureServices is not null)
+        {
+            builder.ConfigureTestServices(configureServices);
         }
     }
 

@@ -3,6 +3,8 @@ using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using Temporalio.Client;
 using Temporalio.Runtime;
+using Temporalio.Worker;
+using Worker.Temporal.Tracing;
 
 namespace Worker.Temporal;
 
@@ -69,8 +71,19 @@ public static class TemporalHostingExtensions
         // stay up and live through a Temporal outage. So TemporalConnectionKeeper connects in the background
         // and WorkerPollingService polls once connected and the readiness gates are open, restarts polling
         // after a failure, and tells readiness whether it polls.
-        services.AddTemporalClient().Configure<IOptions<TemporalSettings>, TemporalRuntime, ILoggerFactory>(
-            (options, settings, runtime, loggerFactory) => Configure(options, settings.Value, runtime, loggerFactory));
+        services.AddTemporalClient().Configure<IOptions<TemporalSettings>, TemporalRuntime, ILoggerFactory, IServiceProvider>(
+            (options, settings, runtime, loggerFactory, provider) =>
+            {
+                Configure(options, settings.Value, runtime, loggerFactory);
+                if (provider.GetService<TracingClientInterceptor>() is { } tracing)
+                {
+                    options.Interceptors = [.. options.Interceptors ?? [], tracing];
+                }
+            });
+        // Spans and trace context across client, workflow and activity; Telemetry:Tracing=false turns them off.
+        services.AddTemporalTracing(builder.Configuration);
+        services.AddOptions<TemporalWorkerOptions>().Configure<TracingWorkerInterceptor>(
+            (options, tracing) => options.Interceptors = [.. options.Interceptors ?? [], tracing]);
         services.AddSingleton<TemporalConnectionKeeper>();
         services.AddHostedService(sp => sp.GetRequiredService<TemporalConnectionKeeper>());
         var health = services.AddHealthChecks().AddCheck<TemporalHealthCheck>("temporal");
