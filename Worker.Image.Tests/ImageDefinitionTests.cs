@@ -59,25 +59,26 @@ public sealed class ImageDefinitionTests
     [Fact]
     public async Task Built_images_have_the_same_configuration()
     {
-        var sdk = await ConfigOf(ContainerImages.WorkerBySdk);
-        var dockerfile = await ConfigOf(ContainerImages.WorkerByDockerfile);
+        var sdkImage = await InspectAsync(ContainerImages.WorkerBySdk);
+        var dockerfileImage = await InspectAsync(ContainerImages.WorkerByDockerfile);
+        var (sdk, dockerfile) = (sdkImage.GetProperty("Config"), dockerfileImage.GetProperty("Config"));
         foreach (var field in new[] { "User", "ExposedPorts", "Entrypoint", "Cmd" })
         {
             Assert.Equal(Text(sdk, field), Text(dockerfile, field));
         }
         Assert.Equal(Text(sdk, "WorkingDir").TrimEnd('/', '"'), Text(dockerfile, "WorkingDir").TrimEnd('/', '"'));
         Assert.Equal(Strings(sdk, "Env").Order(), Strings(dockerfile, "Env").Order());
-        Assert.Equal(["CMD", .. File.Entrypoint!, HealthCheckCommand.Flag], Strings(dockerfile.GetProperty("Healthcheck"), "Test"));
+        Assert.Equal(["CMD", .. File.Entrypoint!, HealthCheckCommand.Flag], Strings(dockerfileImage.GetProperty("Healthcheck"), "Test"));
         // The one difference: PublishContainer writes no health check (the SDK has no setting for it).
-        Assert.False(sdk.TryGetProperty("Healthcheck", out var none) && none.ValueKind != JsonValueKind.Null,
+        Assert.False(sdkImage.TryGetProperty("Healthcheck", out var none) && none.ValueKind != JsonValueKind.Null,
             "The SDK's image now has a health check: compare it with the Dockerfile's.");
     }
 
-    private static async Task<JsonElement> ConfigOf(string image)
+    private static async Task<JsonElement> InspectAsync(string image)
     {
-        var result = (await ProcessRunner.RunAsync(ContainerImages.Podman,
-            ["image", "inspect", "--format", "{{json .Config}}", image], TimeSpan.FromMinutes(1))).EnsureSuccess();
-        return JsonDocument.Parse(result.StandardOutput).RootElement.Clone();
+        var result = (await ProcessRunner.RunAsync(ContainerImages.Podman, ["image", "inspect", image], TimeSpan.FromMinutes(1)))
+            .EnsureSuccess();
+        return JsonDocument.Parse(result.StandardOutput).RootElement[0].Clone();
     }
 
     private static string Text(JsonElement config, string field) =>
