@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # The one test command: starts real PostgreSQL and Redis on loopback, installs the validators the deployment
-# artifact tests run (docker-compose, helm 3 and 4, kubectl, validate-crds, validate-compose, lint-workflows:
-# scripts/validators.sh, cached after the first run), runs every test project, stops the servers, and prints the
-# totals of all projects as one line: "N passed, N failed, N skipped".
+# artifact tests run (docker-compose, helm 3 and 4, kubectl, validate-crds, validate-compose, lint-workflows,
+# dockerfile-utils: scripts/validators.sh, cached after the first run), builds the worker image both ways under
+# podman (scripts/container-images.sh: a Debian base made once, the images once per change of their sources), runs
+# every test project, stops the servers, and prints the totals of all projects as one line: "N passed, N failed, N skipped".
 set -uo pipefail
-cd "$(dirname "$0")"
+cd "$(dirname "$0")" || exit 1
 source scripts/test-services.sh
 source scripts/validators.sh
+source scripts/container-images.sh
 
 trap stop_test_services EXIT
 start_test_services || exit 1
 install_validators || exit 1
+build_test_images || exit 1
 
 log="$(mktemp)"
 dotnet test Aspire.sln --nologo "$@" 2>&1 | tee "$log"

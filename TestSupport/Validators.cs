@@ -46,6 +46,12 @@ public static class Validators
     /// </summary>
     public static string LintWorkflows => Program("LINT_WORKFLOWS");
 
+    /// <summary>
+    /// dockerfile-utils 0.16 (<c>DOCKERFILE_LINT</c>): <c>lint FILE</c> exits 0 with no output for a valid
+    /// Dockerfile, 1 and "Line: N ... Error: ..." per problem otherwise.
+    /// </summary>
+    public static string DockerfileLint => Program("DOCKERFILE_LINT");
+
     private static string Program(string variable)
     {
         var path = TestSettings.Required(variable, HowToGetIt);

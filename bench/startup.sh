@@ -4,6 +4,8 @@
 # run by run so machine noise hits both alike. The worker gets real PostgreSQL (started here) and an
 # unreachable Temporal, as on a developer machine before Temporal is up.
 #   bench/startup.sh [runs]     (default 7)
+#   WORKER_PUBLISH_ARGS="-r linux-x64 --self-contained false -p:PublishReadyToRun=true" bench/startup.sh
+#                               (the worker published with extra arguments, here ReadyToRun; the bare app as ever)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-7}"
@@ -12,7 +14,8 @@ trap stop_test_services EXIT
 start_test_services >/dev/null
 
 out="$(mktemp -d)"
-dotnet publish Worker/Worker.csproj -c Release -o "$out/worker" --nologo -v q >/dev/null
+# shellcheck disable=SC2086 # WORKER_PUBLISH_ARGS is a list of arguments
+dotnet publish Worker/Worker.csproj -c Release -o "$out/worker" --nologo -v q ${WORKER_PUBLISH_ARGS:-} >/dev/null
 dotnet publish bench/BareApi/BareApi.csproj -c Release -o "$out/bare" --nologo -v q >/dev/null
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
@@ -51,7 +54,7 @@ rm -rf "$out"
 
 wm=$(printf '%s\n' "${worker_ms[@]}" | median); bm=$(printf '%s\n' "${bare_ms[@]}" | median)
 wr=$(printf '%s\n' "${worker_rss[@]}" | median); br=$(printf '%s\n' "${bare_rss[@]}" | median)
-echo "runs per app: $runs (medians)"
+echo "runs per app: $runs (medians)${WORKER_PUBLISH_ARGS:+; worker published with $WORKER_PUBLISH_ARGS}"
 awk -v wm="$wm" -v bm="$bm" -v wr="$wr" -v br="$br" 'BEGIN {
   printf "start to /alive: worker %d ms, bare ASP.NET Core %d ms, ratio %.2f (target <= 3)\n", wm, bm, wm / bm
   printf "idle RSS:        worker %d MiB, bare ASP.NET Core %d MiB, ratio %.2f (target <= 2)\n", wr / 1024, br / 1024, wr / br }' 

