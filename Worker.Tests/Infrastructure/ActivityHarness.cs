@@ -21,7 +21,7 @@ public sealed class ActivityHarness : IAsyncDisposable
             : new RedisOrderCache(redis, Microsoft.Extensions.Options.Options.Create(options), NullLogger<RedisOrderCache>.Instance);
         Cache = cache;
         Activities = new OrderActivities(
-            new FulfilmentStore(database.DataSource), new PaymentLedger(database.DataSource), cache, gateway,
+            new FulfilmentStore(database.DataSource, TestMetrics.Create()), new PaymentLedger(database.DataSource), cache, gateway,
             Microsoft.Extensions.Options.Options.Create(options));
     }
 
