@@ -21,7 +21,7 @@ public sealed partial class ApprovalBacklog
     private readonly ILogger<ApprovalBacklog> logger;
     private readonly TimeSpan refreshInterval;
     private Backlog? last;
-    private long readAt = long.MinValue;
+    private long refreshDueAt; // Environment.TickCount64
     private int refreshing;
 
     public ApprovalBacklog(
@@ -40,7 +40,7 @@ public sealed partial class ApprovalBacklog
 
     private IEnumerable<Measurement<T>> Observe<T>(Func<Backlog, T> select) where T : struct
     {
-        if (Environment.TickCount64 - Interlocked.Read(ref readAt) > refreshInterval.TotalMilliseconds
+        if (Environment.TickCount64 >= Interlocked.Read(ref refreshDueAt)
             && Interlocked.CompareExchange(ref refreshing, 1, 0) == 0)
         {
             _ = RefreshAsync();
@@ -69,7 +69,7 @@ public sealed partial class ApprovalBacklog
         }
         finally
         {
-            Interlocked.Exchange(ref readAt, Environment.TickCount64);
+            Interlocked.Exchange(ref refreshDueAt, Environment.TickCount64 + (long)refreshInterval.TotalMilliseconds);
             Volatile.Write(ref refreshing, 0);
         }
     }
