@@ -18,7 +18,7 @@ public sealed class OrderActivityMetricsInterceptor(OrderMetrics metrics) : IWor
     /// The error type: an application failure's own type (OutOfStock, PaymentDeclined …), else the exception's
     /// type name (error.type as OpenTelemetry defines it).
     /// </summary>
-    internal static (string ErrorType, bool Refusal) Classify(Exception e) => e switch
+    public static (string ErrorType, bool Refusal) Classify(Exception e) => e switch
     {
         ApplicationFailureException { ErrorType: { Length: > 0 } type } failure => (type, failure.NonRetryable),
         ApplicationFailureException failure => (nameof(ApplicationFailureException), failure.NonRetryable),
