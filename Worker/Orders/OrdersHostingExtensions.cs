@@ -1,9 +1,11 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenTelemetry.Metrics;
 using Temporalio.Extensions.Hosting;
 using Temporalio.Worker;
 using Worker.Orders.Cache;
 using Worker.Orders.Payments;
 using Worker.Orders.Persistence;
+using Worker.Orders.Telemetry;
 using Worker.Temporal;
 
 namespace Worker.Orders;
@@ -50,6 +52,12 @@ public static class OrdersHostingExtensions
             }
         });
         services.AddHealthChecks().AddNpgSql(sp => sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), name: DatabaseConnectionName);
+        // Business metrics (Telemetry/OrderMetrics.cs). The approval-backlog gauges exist once the meter provider
+        // is built, so only where metrics are exported.
+        services.AddSingleton<OrderMetrics>();
+        services.AddSingleton<ApprovalBacklog>();
+        services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(OrderMetrics.MeterName));
+        services.ConfigureOpenTelemetryMeterProvider((provider, _) => provider.GetRequiredService<ApprovalBacklog>());
         services.AddSingleton<OrderStore>();
         services.AddSingleton<FulfilmentStore>();
         services.AddSingleton<PaymentLedger>();
@@ -64,6 +72,7 @@ public static class OrdersHostingExtensions
         services.AddOptions<TemporalWorkerOptions>().Configure<IServiceProvider>((options, provider) =>
         {
             options.AddWorkflow<OrderWorkflow>();
+            options.Interceptors = [.. options.Interceptors ?? [], new OrderActivityMetricsInterceptor(provider.GetRequiredService<OrderMetrics>())];
             foreach (var activity in provider.CreateTemporalActivityDefinitions<OrderActivities>())
             {
                 options.AddActivity(activity);

@@ -28,4 +28,10 @@ public sealed class OrdersOptions
 
     /// <summary>Time spent in each shipping stage (picking, packing, handing to the carrier).</summary>
     public TimeSpan ShippingStageDuration { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How old the value of the approval-backlog gauges may be before an export reads it again from the database
+    /// (see <see cref="Telemetry.ApprovalBacklog"/>).
+    /// </summary>
+    public TimeSpan GaugeRefreshInterval { get; set; } = TimeSpan.FromSeconds(10);
 }

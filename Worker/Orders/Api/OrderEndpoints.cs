@@ -5,6 +5,7 @@ using Temporalio.Client;
 using Temporalio.Exceptions;
 using Worker.Orders.Cache;
 using Worker.Orders.Persistence;
+using Worker.Orders.Telemetry;
 using Worker.Temporal;
 
 namespace Worker.Orders.Api;
@@ -53,7 +54,7 @@ public static class OrderEndpoints
 
     private static async Task<IResult> PlaceOrderAsync(
         HttpRequest http, OrderStore store, ITemporalClient temporal, IOptions<OrdersOptions> orders,
-        IOptions<TemporalSettings> temporalSettings, CancellationToken ct)
+        IOptions<TemporalSettings> temporalSettings, OrderMetrics metrics, CancellationToken ct)
     {
         if (!http.HasJsonContentType())
         {
@@ -101,6 +102,10 @@ public static class OrderEndpoints
         {
             return Problem(StatusCodes.Status409Conflict, "Order id already used",
                 $"Order {orderId} exists with a different request.");
+        }
+        if (registration == OrderRegistration.Created)
+        {
+            metrics.OrderStarted();
         }
         var location = $"/api/orders/{orderId}";
         var accepted = Results.Accepted(location, new OrderAccepted(orderId, WorkflowId(orderId), location, status));

@@ -1,4 +1,5 @@
 using Npgsql;
+using Worker.Orders.Telemetry;
 using static Worker.Orders.Persistence.OrderTransitions;
 
 namespace Worker.Orders.Persistence;
@@ -13,8 +14,10 @@ namespace Worker.Orders.Persistence;
 /// Round trips are paid by every order, so most steps are one statement (data-modifying CTEs, atomic
 /// without an explicit transaction); the two multi-statement steps run in a transaction whose first
 /// statement locks the order row (or the shipment row) and so proves the order exists.
+/// The steps that move an order to <c>Compensating</c> or a final status record it in <see cref="OrderMetrics"/>
+/// when they changed the status, which happens once per order whatever the retries.
 /// </summary>
-public sealed class FulfilmentStore(NpgsqlDataSource dataSource)
+public sealed class FulfilmentStore(NpgsqlDataSource dataSource, OrderMetrics metrics)
 {
     /// <summary>
     /// Reserves every line or none; returns the total at reserved prices, and whether the order is already past
@@ -138,8 +141,10 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource)
         }, cancellationToken);
 
     /// <summary>Marks the shipment handed to the carrier (all stages done) and the order completed.</summary>
-    public Task<OrderView> CompleteShipmentAsync(string orderId, int stages, string trackingNumber, CancellationToken cancellationToken) =>
-        OrderRows.StatementAsync(dataSource, orderId, $"""
+    public async Task<OrderView> CompleteShipmentAsync(string orderId, int stages, string trackingNumber, CancellationToken cancellationToken)
+    {
+        // The guard admits only an unfinished order, so a row back means this statement completed it.
+        var order = await OrderRows.StatementAsync(dataSource, orderId, $"""
             WITH completed AS (
                 UPDATE orders SET {SetStatus(OrderStatus.Completed)}, failure_reason = NULL, {Touch} WHERE id = @id AND {Forward}
                 RETURNING {OrderStore.ViewColumns}),
@@ -149,6 +154,9 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource)
                 WHERE order_id IN (SELECT id FROM completed))
             SELECT * FROM completed
             """, cancellationToken, ("id", orderId), ("stage", stages), ("tracking", trackingNumber));
+        metrics.StatusChanged(OrderStatus.Shipping, order);
+        return order;
+    }
 
     /// <summary>Marks an unfinished shipment cancelled at the stage it reached (a shipped one stays shipped).</summary>
     public async Task CancelShipmentAsync(string orderId, int stage, CancellationToken cancellationToken)
@@ -164,17 +172,29 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource)
     /// allows, and otherwise returns the order unchanged: a compensation's final record is retried until it
     /// succeeds, so it must not fail on an order that has already finished. The caller reads the status the
     /// order has afterwards. A final status also deletes the order's payment token.
+    /// The status before the change is read under the row lock the update takes anyway (FOR UPDATE waits for a
+    /// concurrent change and then reads its result), so a change is seen, and counted, by one statement only.
     /// </summary>
-    public Task<OrderView> RecordStatusAsync(string orderId, OrderStatus status, string? reason, CancellationToken cancellationToken) =>
-        OrderRows.StatementAsync(dataSource, orderId, $"""
-            WITH changed AS (
+    public async Task<OrderView> RecordStatusAsync(string orderId, OrderStatus status, string? reason, CancellationToken cancellationToken)
+    {
+        var (order, previous) = await OrderRows.StatementAsync(dataSource, orderId, $"""
+            WITH locked AS (
+                SELECT status AS previous FROM orders WHERE id = @id FOR UPDATE),
+            changed AS (
                 UPDATE orders SET {SetStatus(status)}, failure_reason = COALESCE(@reason, failure_reason), {Touch}
+                FROM locked
                 WHERE id = @id AND {Into(status)}
-                RETURNING {OrderStore.ViewColumns}),
+                RETURNING {OrderStore.ViewColumns}, previous),
             token AS (
                 DELETE FROM payment_tokens WHERE order_id IN (SELECT id FROM changed) AND @final)
-            {OrderRows.ChangedOrCurrent("changed")}
-            """, cancellationToken, ("id", orderId), ("reason", (object?)reason ?? DBNull.Value), ("final", status.IsTerminal()));
+            SELECT * FROM changed
+            UNION ALL
+            SELECT {OrderStore.ViewColumns}, NULL FROM orders WHERE id = @id AND NOT EXISTS (SELECT 1 FROM changed)
+            """, reader => (OrderStore.ReadView(reader), reader.IsDBNull(8) ? (OrderStatus?)null : Enum.Parse<OrderStatus>(reader.GetString(8))),
+            cancellationToken, ("id", orderId), ("reason", (object?)reason ?? DBNull.Value), ("final", status.IsTerminal()));
+        metrics.StatusChanged(previous, order);
+        return order;
+    }
 
     private async Task<T> InTransactionAsync<T>(
         Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken)
