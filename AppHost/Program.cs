@@ -28,7 +28,11 @@ builder.AddProject<Projects.Worker>("worker")
 
 // `aspire publish -o deploy` (or `dotnet run --project AppHost -- --operation publish --step publish --output-path ../deploy`)
 // writes Docker Compose, Kustomize and the Helm chart from this model (README, "Deploy").
-builder.AddDeploymentArtifacts(o => o.Name = "temporal-orders");
+builder.AddDeploymentArtifacts(o =>
+{
+    o.Name = "temporal-orders";
+    o.AlertRules = Stack.EmbeddedText("alerts.yaml");
+});
 
 try
 {

@@ -177,7 +177,7 @@ internal sealed class Stack
     /// </summary>
     private IResourceBuilder<PostgresServerResource> WithBackup(IResourceBuilder<PostgresServerResource> postgres)
     {
-        using var script = typeof(Stack).Assembly.GetManifestResourceStream("pg-backup.sh")!;
+        var script = EmbeddedText("pg-backup.sh");
         var server = postgres.Resource;
         // The server's own image: pg_dump of its version, and nothing more to pull.
         var image = server.Annotations.OfType<ContainerImageAnnotation>().Last();
@@ -185,7 +185,7 @@ internal sealed class Stack
             .WithImageRegistry(image.Registry)
             .WithEntrypoint("/bin/sh")
             .WithArgs("/scripts/pg-backup.sh", "backup")
-            .WithContainerFiles("/scripts", [new ContainerFile { Name = "pg-backup.sh", Contents = new StreamReader(script).ReadToEnd().ReplaceLineEndings("\n") }])
+            .WithContainerFiles("/scripts", [new ContainerFile { Name = "pg-backup.sh", Contents = script.ReplaceLineEndings("\n") }])
             .WithEnvironment("PGHOST", server.PrimaryEndpoint.Property(EndpointProperty.Host))
             .WithEnvironment("PGPORT", server.PrimaryEndpoint.Property(EndpointProperty.TargetPort))
             .WithEnvironment("PGUSER", server.UserNameReference)
@@ -231,6 +231,14 @@ internal sealed class Stack
                 }
             })
             .WithTemporalServingHealthCheck();
+    }
+
+    /// <summary>A file of the repository the AppHost carries (AppHost.csproj's EmbeddedResource items).</summary>
+    public static string EmbeddedText(string name)
+    {
+        using var stream = typeof(Stack).Assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"{name} is not embedded in the AppHost.");
+        return new StreamReader(stream).ReadToEnd();
     }
 
     /// <summary>The program's path; while it is missing its bare name (the start is refused before it is used).</summary>

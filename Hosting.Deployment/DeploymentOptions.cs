@@ -14,4 +14,10 @@ public sealed class DeploymentOptions
 
     /// <summary>Version of the Helm chart.</summary>
     public string ChartVersion { get; set; } = "1.0.0";
+
+    /// <summary>
+    /// Prometheus alerting rules (a rule file: <c>groups:</c> at the top) to ship as a Prometheus Operator
+    /// <c>PrometheusRule</c>: a Kustomize component and a Helm switch (<c>prometheusRule.enabled</c>). Null: none.
+    /// </summary>
+    public string? AlertRules { get; set; }
 }

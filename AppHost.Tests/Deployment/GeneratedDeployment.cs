@@ -93,6 +93,27 @@ public sealed partial class GeneratedDeployment : IAsyncLifetime
         }
     }
 
+    /// <summary>The PrometheusRule is valid for the operator's schema and carries exactly the alerts of deploy/observability.</summary>
+    public static async Task ValidatePrometheusRuleAsync(string rendered)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"rendered-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(file, rendered);
+        try
+        {
+            var check = await ProcessRunner.RunAsync(Validators.ValidateCrds, [file], TimeSpan.FromSeconds(60));
+            Assert.True(check.ExitCode == 0, check.Output);
+            Assert.Contains("PrometheusRule", check.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+        var source = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot, "deploy", "observability", "prometheus", "alerts.yaml"));
+        var alerts = AlertName().Matches(source).Select(m => m.Groups[1].Value).ToList();
+        Assert.NotEmpty(alerts);
+        Assert.Equal(alerts, AlertName().Matches(rendered).Select(m => m.Groups[1].Value));
+    }
+
     public static bool IsCustomResource(string document) =>
         document.Contains("apiVersion: keda.sh/", StringComparison.Ordinal) || document.Contains("apiVersion: monitoring.coreos.com/", StringComparison.Ordinal);
 
@@ -113,6 +134,9 @@ public sealed partial class GeneratedDeployment : IAsyncLifetime
 
     [GeneratedRegex(@"^---.*$", RegexOptions.Multiline)]
     private static partial Regex DocumentSeparator();
+
+    [GeneratedRegex(@"- alert: (\S+)")]
+    private static partial Regex AlertName();
 
     [GeneratedRegex(@"^kind: (\S+)", RegexOptions.Multiline)]
     private static partial Regex KindLine();

@@ -154,6 +154,16 @@ public sealed class HelmChartTests(GeneratedDeployment generated)
         Assert.Equal("http://collector:4317", rendered.OfType<V1ConfigMap>().Single(c => c.Name() == "worker-settings").Data["OTEL_EXPORTER_OTLP_ENDPOINT"]);
     }
 
+    [Theory]
+    [MemberData(nameof(Helms))]
+    public async Task The_alert_rules_ship_as_a_prometheus_rule_behind_a_switch(string helm)
+    {
+        Assert.DoesNotContain("kind: PrometheusRule", await TemplateAsync(helm, []), StringComparison.Ordinal);
+        var rendered = await TemplateAsync(helm, ["--set", "prometheusRule.enabled=true", "--set", "prometheusRule.labels.release=prometheus"]);
+        await GeneratedDeployment.ValidatePrometheusRuleAsync(rendered);
+        Assert.Contains("release: prometheus", rendered, StringComparison.Ordinal); // what the operator's ruleSelector matches
+    }
+
     private async Task<string> TemplateAsync(string helm, string[] values)
     {
         var result = await ProcessRunner.RunAsync(Helm(helm), ["template", "orders", ".", "--namespace", "orders", .. values],

@@ -31,6 +31,13 @@ public sealed class KustomizeDeploymentTests(GeneratedDeployment generated)
     }
 
     [Fact]
+    public async Task The_alert_rules_component_adds_a_prometheus_rule()
+    {
+        var rendered = await RenderWithComponentAsync("overlays/production", "prometheus-rules");
+        await GeneratedDeployment.ValidatePrometheusRuleAsync(rendered);
+    }
+
+    [Fact]
     public async Task Development_runs_one_replica_and_production_spreads_the_worker_over_nodes()
     {
         var development = GeneratedDeployment.ParseStrict(await RenderAsync("overlays/development", keda: false));
@@ -58,13 +65,12 @@ public sealed class KustomizeDeploymentTests(GeneratedDeployment generated)
         Assert.DoesNotContain(pod.Containers[0].VolumeMounts, m => m.Name == "api-token");
     }
 
-    private async Task<string> RenderAsync(string overlay, bool keda)
+    private async Task<string> RenderAsync(string overlay, bool keda) =>
+        keda ? await RenderWithComponentAsync(overlay, "keda") : await KustomizeAsync(Path.Combine(generated.Kubernetes, overlay));
+
+    private async Task<string> RenderWithComponentAsync(string overlay, string component)
     {
-        if (!keda)
-        {
-            return await KustomizeAsync(Path.Combine(generated.Kubernetes, overlay));
-        }
-        // What a user writes to add the component: an overlay of the overlay (in a copy: the generation is shared).
+        // What a user writes to add a component: an overlay of the overlay (in a copy: the generation is shared).
         var copy = Directory.CreateTempSubdirectory("kustomize-").FullName;
         try
         {
@@ -75,7 +81,7 @@ public sealed class KustomizeDeploymentTests(GeneratedDeployment generated)
                 apiVersion: kustomize.config.k8s.io/v1beta1
                 kind: Kustomization
                 resources: [../{Path.GetFileName(overlay)}]
-                components: [../../components/keda]
+                components: [../../components/{component}]
                 """);
             return await KustomizeAsync(directory);
         }

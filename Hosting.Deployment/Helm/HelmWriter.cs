@@ -31,6 +31,16 @@ internal static class HelmWriter
             templates.Add(($"{root}/templates/{workload.Name}-keda.yaml", Yaml(KedaDocuments(values, workload))));
         }
         templates.Add(($"{root}/templates/secret.yaml", Secret(plan, values)));
+        if (options.AlertRules is { } rules)
+        {
+            // The rule file as it is: Helm reads it with .Files.Get, so Prometheus's own {{ $labels }} templates stay untouched.
+            values.Values.Add("prometheusRule", new Map { { "enabled", false }, { "labels", new Map() } });
+            templates.Add(($"{root}/rules/alerts.yaml", rules));
+            templates.Add(($"{root}/templates/prometheusrule.yaml", "{{- if .Values.prometheusRule.enabled }}\n" + PrometheusRule.Document(
+                $"  name: {options.Name}-alerts\n  labels:\n    app.kubernetes.io/part-of: {options.Name}\n    app.kubernetes.io/instance: {{{{ .Release.Name }}}}\n"
+                + "    {{- with .Values.prometheusRule.labels }}\n    {{- toYaml . | nindent 4 }}\n    {{- end }}\n",
+                "  {{- .Files.Get \"rules/alerts.yaml\" | nindent 2 }}\n") + "{{- end }}\n"));
+        }
 
         // values.yaml is complete once every template has asked for its values.
         yield return ($"{root}/Chart.yaml", ComposeWriter.Header + YamlWriter.Write(Chart(plan, options)));

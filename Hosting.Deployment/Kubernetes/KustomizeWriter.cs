@@ -41,6 +41,15 @@ internal static class KustomizeWriter
         yield return ($"{Root}/overlays/development/kustomization.yaml", Yaml(Overlay(app, development: true)));
         yield return ($"{Root}/overlays/production/kustomization.yaml", Yaml(Overlay(app, development: false)));
 
+        if (options.AlertRules is { } rules)
+        {
+            var component = Kustomization("Component");
+            component.Add("resources", Seq.Of(["prometheusrule.yaml"]));
+            yield return ($"{Root}/components/prometheus-rules/kustomization.yaml", Yaml(component));
+            yield return ($"{Root}/components/prometheus-rules/prometheusrule.yaml", ComposeWriter.Header + PrometheusRule.Document(
+                $"  name: {options.Name}-alerts\n  namespace: {options.Name}\n  labels:\n    app.kubernetes.io/part-of: {options.Name}\n", PrometheusRule.Indent(rules)));
+        }
+
         var scaled = plan.Workloads.Where(w => w.Queue is not null).ToList();
         if (scaled.Count > 0)
         {
