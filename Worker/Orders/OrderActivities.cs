@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Temporalio.Activities;
 using Temporalio.Exceptions;
@@ -12,7 +13,7 @@ namespace Worker.Orders;
 /// refusals into non-retryable application failures and mirrors the order's new state into the cache after
 /// the database transaction committed. Registered scoped: one instance per activity execution.
 /// </summary>
-public sealed class OrderActivities(
+public sealed partial class OrderActivities(
     FulfilmentStore store, PaymentLedger ledger, IOrderCache cache, IPaymentGateway payments, IOptions<OrdersOptions> options)
 {
     /// <summary>
@@ -40,6 +41,7 @@ public sealed class OrderActivities(
         ArgumentNullException.ThrowIfNull(input);
         var (total, pastApproval, order) = await Refusable(() => store.ReserveAsync(input.OrderId, input.Lines, CancellationToken));
         await cache.SetAsync(order);
+        LogReserved(Logger, input.OrderId, total, pastApproval);
         return new Reservation(input.OrderId, total, pastApproval);
     }
 
@@ -48,6 +50,7 @@ public sealed class OrderActivities(
     {
         var order = await Refusable(() => store.ReleaseAsync(orderId, CancellationToken));
         await cache.SetAsync(order);
+        LogReleased(Logger, orderId);
     }
 
     /// <summary>
@@ -103,6 +106,7 @@ public sealed class OrderActivities(
             throw new ApplicationFailureException(e.Message, e.ErrorType, nonRetryable: true);
         }
         await cache.SetAsync(order);
+        LogCharged(Logger, input.OrderId, receipt.Amount, receipt.Reference);
         return receipt;
     }
 
@@ -116,6 +120,7 @@ public sealed class OrderActivities(
         }
         var order = await Refusable(() => ledger.RecordRefundAsync(orderId, CancellationToken));
         await cache.SetAsync(order);
+        LogRefunded(Logger, orderId);
     }
 
     /// <summary>
@@ -156,6 +161,7 @@ public sealed class OrderActivities(
         var trackingNumber = $"TRK-{orderId}";
         order = await Refusable(() => store.CompleteShipmentAsync(orderId, ShippingStages.Count, trackingNumber, CancellationToken.None));
         await cache.SetAsync(order);
+        LogShipped(Logger, orderId, trackingNumber);
         return new Shipment(orderId, trackingNumber);
     }
 
@@ -173,6 +179,25 @@ public sealed class OrderActivities(
     }
 
     private static CancellationToken CancellationToken => ActivityExecutionContext.Current.CancellationToken;
+
+    // The SDK's activity logger: in the logs each line carries the workflow and activity it ran for (Temporal/Tracing).
+    private static ILogger Logger => ActivityExecutionContext.Current.Logger;
+
+    // One line per saga step that changed something, for operators following an order in the logs.
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reserved stock for order {OrderId}: total {Total}, approval needed {ApprovalNeeded}")]
+    private static partial void LogReserved(ILogger logger, string orderId, decimal total, bool approvalNeeded);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Released the stock of order {OrderId}")]
+    private static partial void LogReleased(ILogger logger, string orderId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Charged {Amount} for order {OrderId} (reference {Reference})")]
+    private static partial void LogCharged(ILogger logger, string orderId, decimal amount, string? reference);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Refunded the charge of order {OrderId}, if any")]
+    private static partial void LogRefunded(ILogger logger, string orderId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shipped order {OrderId} (tracking {TrackingNumber})")]
+    private static partial void LogShipped(ILogger logger, string orderId, string trackingNumber);
 
     // A stage is slow work; heartbeat in small slices so a cancellation is seen within a fraction of a stage
     // (the SDK throttles the heartbeats it actually sends). The detail is the number of finished stages.
