@@ -20,6 +20,10 @@ internal static class EntryPoint
         {
             return await LoadOnly.RunAsync(args);
         }
+        if (args.Length > 0 && args[0] == "--otlp-sink")
+        {
+            return await OtlpSink.RunAsync(args);
+        }
 
         // Orders per second and latency (POST /api/orders until the workflow completed) at 1, 8 and 64 concurrent
         // orders, next to a null workflow (no activities) started and awaited through the same client, worker and
