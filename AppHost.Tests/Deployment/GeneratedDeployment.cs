@@ -77,7 +77,7 @@ public sealed partial class GeneratedDeployment : IAsyncLifetime
     }
 
     /// <summary>The KEDA and Prometheus Operator documents, against their own schemas (scripts/validate-crds.mjs).</summary>
-    public static async Task ValidateCustomResourcesAsync(string rendered)
+    public static async Task ValidateCustomResourcesAsync(string rendered, string kind = "ScaledObject")
     {
         var file = Path.Combine(Path.GetTempPath(), $"rendered-{Guid.NewGuid():N}.yaml");
         await File.WriteAllTextAsync(file, rendered);
@@ -85,7 +85,7 @@ public sealed partial class GeneratedDeployment : IAsyncLifetime
         {
             var check = await ProcessRunner.RunAsync(Validators.ValidateCrds, [file], TimeSpan.FromSeconds(60));
             Assert.True(check.ExitCode == 0, check.Output);
-            Assert.Contains("ScaledObject", check.Output, StringComparison.Ordinal);
+            Assert.Contains(kind, check.Output, StringComparison.Ordinal);
         }
         finally
         {
@@ -96,18 +96,7 @@ public sealed partial class GeneratedDeployment : IAsyncLifetime
     /// <summary>The PrometheusRule is valid for the operator's schema and carries exactly the alerts of deploy/observability.</summary>
     public static async Task ValidatePrometheusRuleAsync(string rendered)
     {
-        var file = Path.Combine(Path.GetTempPath(), $"rendered-{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(file, rendered);
-        try
-        {
-            var check = await ProcessRunner.RunAsync(Validators.ValidateCrds, [file], TimeSpan.FromSeconds(60));
-            Assert.True(check.ExitCode == 0, check.Output);
-            Assert.Contains("PrometheusRule", check.Output, StringComparison.Ordinal);
-        }
-        finally
-        {
-            File.Delete(file);
-        }
+        await ValidateCustomResourcesAsync(rendered, "PrometheusRule");
         var source = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot, "deploy", "observability", "prometheus", "alerts.yaml"));
         var alerts = AlertName().Matches(source).Select(m => m.Groups[1].Value).ToList();
         Assert.NotEmpty(alerts);
