@@ -64,7 +64,7 @@ complete_backups() {
   done | sort -r
 }
 
-# Returns once the dump of $1 (application name $2) holds its snapshot, or has finished ($1.exit exists). A
+# Returns once the dump of $1 (application name $2, process $3) holds its snapshot, or has finished. A
 # statement after the transaction's start with an xmin is pg_dump inside its REPEATABLE READ transaction.
 wait_for_snapshot() {
   tries=0
@@ -83,19 +83,24 @@ SQL
     [ "$tries" -lt 300 ] || break
     sleep 0.1
   done
-  # Not seen (no rights to see the session, say): wait for the dump to end, which orders the snapshots too.
-  while [ ! -f "$1.exit" ]; do sleep 0.2; done
+  [ ! -f "$1.exit" ] || return 0
+  # Not seen (no rights to see the session, say): wait for the dump to end, which orders the snapshots too, but
+  # widens the gap between them (see "Restore" in the README: orders started in the gap need their saga restarted).
+  say "could not see the snapshot of $2 taken: waiting for its dump to end before the next" >&2
+  wait "$3" || :
 }
 
 # One pg_dump; its exit status goes to <db>.exit (a shell's kill -0 cannot tell a finished child from a
 # running one until it is reaped), its messages to <db>.log.
 dump() {
   if PGAPPNAME="$3" pg_dump --format=custom --dbname="$2" --file="$1.dump.partial" 2>"$1.log"; then
-    echo 0 >"$1.exit.tmp"
+    status=0
   else
-    echo $? >"$1.exit.tmp"
+    status=$?
   fi
-  mv "$1.exit.tmp" "$1.exit"
+  # Never exit before the status is recorded (set -e on a full disk would leave the waiters waiting): a status
+  # that cannot be written is read back as a failure.
+  { echo "$status" >"$1.exit.tmp" && mv "$1.exit.tmp" "$1.exit"; } 2>/dev/null || :
 }
 
 backup() {
@@ -122,13 +127,13 @@ backup() {
 
   for db in $databases; do
     dump "$dir/$db" "$db" "pg-backup $stamp $db" &
-    wait_for_snapshot "$dir/$db" "pg-backup $stamp $db"
+    wait_for_snapshot "$dir/$db" "pg-backup $stamp $db" $!
   done
   wait
 
   failed=""
   for db in $databases; do
-    status=$(cat "$dir/$db.exit")
+    status=$(cat "$dir/$db.exit" 2>/dev/null || echo "unknown: its status could not be written (disk full?)")
     if [ "$status" = 0 ]; then
       mv "$dir/$db.dump.partial" "$dir/$db.dump"
     else
@@ -176,6 +181,14 @@ retention() {
   done
 }
 
+# set_connections "DB..." true|false: opens or closes the existing ones of these databases to new connections.
+set_connections() {
+  for name in $1; do
+    printf "SELECT format('ALTER DATABASE %%I ALLOW_CONNECTIONS %s', datname) FROM pg_database WHERE datname = :'db' \\gexec\n" "$2" |
+      admin_sql -v db="$name" >/dev/null || die "cannot set ALLOW_CONNECTIONS $2 on database $name"
+  done
+}
+
 restore() {
   which=${1:-latest}
   if [ "$which" = latest ]; then
@@ -197,18 +210,34 @@ restore() {
     [ -f "$dir/$db.dump" ] || die "backup $which: $db.dump missing; refusing to restore"
     pg_restore --list "$dir/$db.dump" >/dev/null || die "backup $which: $db.dump is not a readable archive; refusing to restore"
     sessions=$(admin_sql -v db="$db" <<'SQL'
-SELECT count(*) FROM pg_stat_activity WHERE datname = :'db';
+SELECT count(*) FROM pg_stat_activity WHERE datname = :'db' AND backend_type = 'client backend';
 SQL
 ) || die "cannot connect to the server (database postgres) to restore $db"
     [ "$sessions" -eq 0 ] || die "database $db has $sessions open session(s): stop what uses it (scale the worker and the Temporal server to 0) and retry; nothing changed"
   done
+  # Between that check and the drop nothing new may connect: the databases are closed to connections (the
+  # restored ones are created open), and reopened when the restore stops short.
+  set_connections "$databases" false
+  for db in $databases; do
+    sessions=$(printf "SELECT count(*) FROM pg_stat_activity WHERE datname = :'db' AND backend_type = 'client backend';\n" | admin_sql -v db="$db") ||
+      { set_connections "$databases" true; die "cannot count the sessions of database $db; nothing changed"; }
+    if [ "$sessions" -ne 0 ]; then
+      set_connections "$databases" true
+      die "database $db got $sessions session(s) while the restore started: stop what uses it and retry; nothing changed"
+    fi
+  done
 
   restored=""
   say "restoring backup $which ($(sed -n 's/^pg_dump_version=//p' "$dir/manifest")) to ${PGHOST:-local}:${PGPORT:-5432}"
+  remaining="$databases"
   for db in $databases; do
-    pg_restore --clean --if-exists --create --exit-on-error --dbname=postgres "$dir/$db.dump" ||
+    if ! pg_restore --clean --if-exists --create --exit-on-error --dbname=postgres "$dir/$db.dump"; then
+      set_connections "$remaining" true
       die "restore of database $db from backup $which FAILED; databases restored before it: ${restored:-none}"
+    fi
     restored="${restored:+$restored }$db"
+    remaining="${remaining#"$db"}"
+    remaining="${remaining# }"
     say "  restored $db"
   done
   say "restored backup $which: $restored"
