@@ -61,9 +61,10 @@ public sealed partial class ApprovalBacklog
             await reader.ReadAsync();
             Volatile.Write(ref last, new Backlog(reader.GetInt64(0), reader.GetDouble(1)));
         }
-        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException or ObjectDisposedException)
         {
             // No value is better than a stale one: the gauges disappear, and a missing series is what alerts see.
+            // (ObjectDisposedException: a refresh still running while the host stops.)
             Volatile.Write(ref last, null);
             LogReadFailed(logger, e);
         }

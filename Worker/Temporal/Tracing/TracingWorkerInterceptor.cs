@@ -148,23 +148,34 @@ public sealed class TracingWorkerInterceptor(bool traced, WorkflowRunContexts ru
             Activity.Current = null;
             try
             {
-                var info = Workflow.Info;
-                using var span = TemporalTracing.WorkflowSource.StartActivity(name, kind, parentContext, links: links);
-                if (span is null)
-                {
-                    return null;
-                }
-                span.SetTag(TemporalTracing.Tags.WorkflowId, info.WorkflowId)
-                    .SetTag(TemporalTracing.Tags.RunId, info.RunId)
-                    .SetTag(TemporalTracing.Tags.WorkflowType, info.WorkflowType)
-                    .SetTag(TemporalTracing.Tags.TaskQueue, info.TaskQueue);
-                describe?.Invoke(span);
-                return span.Context;
+                return Describe(name, kind, parentContext, describe, links);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Tracing must never fail a workflow task: a failing listener or processor costs the span only.
+                return null;
             }
             finally
             {
                 Activity.Current = ambient;
             }
+        }
+
+        private static ActivityContext? Describe(
+            string name, ActivityKind kind, ActivityContext parentContext, Action<Activity>? describe, IEnumerable<ActivityLink>? links)
+        {
+            var info = Workflow.Info;
+            using var span = TemporalTracing.WorkflowSource.StartActivity(name, kind, parentContext, links: links);
+            if (span is null)
+            {
+                return null;
+            }
+            span.SetTag(TemporalTracing.Tags.WorkflowId, info.WorkflowId)
+                .SetTag(TemporalTracing.Tags.RunId, info.RunId)
+                .SetTag(TemporalTracing.Tags.WorkflowType, info.WorkflowType)
+                .SetTag(TemporalTracing.Tags.TaskQueue, info.TaskQueue);
+            describe?.Invoke(span);
+            return span.Context;
         }
     }
 
@@ -197,6 +208,8 @@ public sealed class TracingWorkerInterceptor(bool traced, WorkflowRunContexts ru
         {
             var info = ActivityExecutionContext.Current.Info;
             var parent = traced ? TemporalTracing.Extract(input.Headers) : default;
+            // Without a context in the headers the attempt is a root, never a child of whatever the thread carries.
+            Activity.Current = null;
             using var span = traced
                 ? TemporalTracing.ActivitySource.StartActivity($"RunActivity:{info.ActivityType}", ActivityKind.Server, parent)
                 : null;
@@ -220,11 +233,21 @@ public sealed class TracingWorkerInterceptor(bool traced, WorkflowRunContexts ru
                 span?.SetTag(TemporalTracing.Tags.Outcome, "async");
                 throw;
             }
+            catch (Exception e) when (IsCancellation(e))
+            {
+                // A cancelled attempt (a cancelled order, a worker shutting down) is not a failure, as in the metrics.
+                span?.SetTag(TemporalTracing.Tags.Outcome, "cancelled");
+                throw;
+            }
             catch (Exception e)
             {
                 TemporalTracing.RecordError(span, e);
                 throw;
             }
         }
+
+        // As the activity-failure metric counts it (Orders/Telemetry): the attempt's own cancellation.
+        private static bool IsCancellation(Exception e) =>
+            e is OperationCanceledException && ActivityExecutionContext.Current.CancellationToken.IsCancellationRequested;
     }
 }
