@@ -7,6 +7,7 @@
 #   scripts/release.sh check-deploy             the committed deploy/ equals a fresh generation with default options
 #   scripts/release.sh deploy OUT               deploy/ generated for this release (its image registry and tag) into OUT
 #   scripts/release.sh chart OUT                the Helm chart of OUT packaged as OUT/assets/temporal-orders-VERSION.tgz
+#   scripts/release.sh install-tools            helm and kubectl (scripts/validators.sh), paths into GITHUB_ENV in a job
 #   scripts/release.sh push-chart OUT           that package pushed to oci://IMAGE_REGISTRY/NAMESPACE/charts (helm logs in
 #                                               first when REGISTRY_USER and REGISTRY_PASSWORD are set)
 #   scripts/release.sh manifests OUT            OUT/assets: the production overlay rendered, the kubernetes/ and compose/ folders as tars
@@ -63,6 +64,15 @@ tools() {
     # shellcheck source=scripts/validators.sh
     source scripts/validators.sh
     install_validators
+  fi
+}
+
+# install-tools: the tools installed in a step of their own, without credentials in its environment (installing
+# runs apt and npm scripts), and their paths handed to the job's later steps (GITHUB_ENV) when there is a job.
+install_tools() {
+  tools
+  if [[ -n "${GITHUB_ENV:-}" ]]; then
+    printf 'HELM4=%s\nKUBECTL=%s\n' "$HELM4" "$KUBECTL" >>"$GITHUB_ENV"
   fi
 }
 
@@ -195,7 +205,8 @@ case "${1:-}" in
   deploy) deploy "${@:2}" ;;
   chart) chart "${@:2}" ;;
   push-chart) push_chart "${@:2}" ;;
+  install-tools) install_tools ;;
   manifests) manifests "${@:2}" ;;
   github-release) github_release "${@:2}" ;;
-  *) fail "usage: scripts/release.sh version|login|image [--dry-run]|check-deploy|deploy OUT|chart OUT|push-chart OUT|manifests OUT|github-release OUT (see the top of this file)" ;;
+  *) fail "usage: scripts/release.sh version|login|image [--dry-run]|check-deploy|deploy OUT|chart OUT|push-chart OUT|install-tools|manifests OUT|github-release OUT (see the top of this file)" ;;
 esac
