@@ -26,7 +26,7 @@ builder.AddProject<Projects.Worker>("worker")
     .WithWorkerDeployment(temporal)
     .WithTelemetryViewerForCompose();
 
-// `aspire publish -o deploy` (or `dotnet run --project AppHost -- --operation publish --step publish --output-path ../deploy`)
+// `dotnet run --project AppHost -- --operation publish --step deployment-artifacts --output-path ../deploy` (or `aspire publish`)
 // writes Docker Compose, Kustomize and the Helm chart from this model (README, "Deploy").
 builder.AddDeploymentArtifacts(o =>
 {
