@@ -55,6 +55,39 @@ public sealed class OrderMetricsTests(OrdersDatabase db) : IClassFixture<OrdersD
     }
 
     /// <summary>What one meter's instruments record: instrument name and tags, in order.</summary>
+    [Fact]
+    public async Task The_approval_backlog_measures_an_order_from_its_creation_whatever_touched_it_since()
+    {
+        var metrics = TestMetrics.Create();
+        var backlog = new ApprovalBacklog(metrics, db.DataSource,
+            Microsoft.Extensions.Options.Options.Create(new OrdersOptions()), Microsoft.Extensions.Logging.Abstractions.NullLogger<ApprovalBacklog>.Instance);
+        var order = await db.AddOrderAsync([new("TAMPER", 1)], OrderStatus.AwaitingApproval);
+        // Waiting for five hours, and a retried step has just touched the row.
+        await using (var command = db.DataSource.CreateCommand("UPDATE orders SET created_at = now() - interval '5 hours', updated_at = now() WHERE id = @id"))
+        {
+            command.Parameters.AddWithValue("id", order);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await backlog.RefreshAsync();
+
+        double? oldest = null;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter == metrics.Meter && instrument.Name == "orders.awaiting_approval.oldest")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<double>((_, value, _, _) => oldest = value);
+        listener.Start();
+        listener.RecordObservableInstruments();
+        Assert.True(oldest >= TimeSpan.FromHours(5).TotalSeconds, $"oldest wait reported: {oldest} s");
+    }
+
     private sealed class Recorded : IDisposable
     {
         private readonly MeterListener listener = new();

@@ -7,6 +7,9 @@ namespace Worker.Orders.Telemetry;
 /// <summary>
 /// The gauges <c>orders.awaiting_approval</c> (how many orders wait for an approver) and
 /// <c>orders.awaiting_approval.oldest</c> (how long the oldest has waited, 0 when none), read from the database.
+/// Measured from the order's creation, which nothing changes afterwards: <c>updated_at</c> moves with every retried
+/// step, which would make a stuck order look young. An order is reserved seconds after it is created, so the two
+/// differ by those seconds (or err towards alerting early when the reservation itself was held up).
 /// The database is the one place that knows every order: a count kept in each replica's memory would see only
 /// the orders whose steps ran there and be lost on restart. So every replica reports the same global value:
 /// aggregate with <c>max</c>, never <c>sum</c>.
@@ -35,7 +38,7 @@ public sealed partial class ApprovalBacklog
         metrics.Meter.CreateObservableGauge("orders.awaiting_approval", () => Observe(v => v.Count), "{order}",
             "Orders waiting for an approver now (the same global value on every replica: use max).");
         metrics.Meter.CreateObservableGauge("orders.awaiting_approval.oldest", () => Observe(v => v.OldestSeconds), "s",
-            "How long the oldest order waiting for approval has waited; 0 when none waits (global: use max).");
+            "How long the oldest order waiting for approval has existed; 0 when none waits (global: use max).");
     }
 
     private IEnumerable<Measurement<T>> Observe<T>(Func<Backlog, T> select) where T : struct
@@ -54,7 +57,7 @@ public sealed partial class ApprovalBacklog
         try
         {
             await using var command = dataSource.CreateCommand("""
-                SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(updated_at))::float8, 0)
+                SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at))::float8, 0)
                 FROM orders WHERE status = 'AwaitingApproval'
                 """);
             await using var reader = await command.ExecuteReaderAsync();
