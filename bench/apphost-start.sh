@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-5}"
 source scripts/test-services.sh
+source bench/lib.sh
 trap 'kill "${temporal_pid:-0}" 2>/dev/null; stop_test_services' EXIT
 start_test_services >/dev/null
 
@@ -73,7 +74,6 @@ for _ in $(seq "$runs"); do
 done
 rm -f "$log"
 
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 w=$(median "${worker_ms[@]}")
 echo "runs: $runs (medians; target ratio <= 4)"
 row() { awk -v n="$1" -v a="$2" -v w="$w" 'BEGIN { printf "start to worker healthy, %s: AppHost %d ms, worker alone %d ms, ratio %.2f\n", n, a, w, a / w }'; }

@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 runs="${1:-7}"
 source scripts/test-services.sh
 source scripts/container-images.sh
+source bench/lib.sh
 trap stop_test_services EXIT
 start_test_services >/dev/null
 build_test_images 2>/dev/null
@@ -18,9 +19,6 @@ build_test_images 2>/dev/null
 app="$(mktemp -d)"
 container="$("$PODMAN" create "$WORKER_IMAGE_SDK")"
 "$PODMAN" cp "$container:/app/." "$app/" && "$PODMAN" rm "$container" >/dev/null
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
-  || echo $((20000 + RANDOM % 20000)); }
 
 settings=(ConnectionStrings__appdb="$TEST_POSTGRES_CONNECTION" Temporal__Address=127.0.0.1:1 Api__Keys=bench)
 
@@ -55,8 +53,6 @@ container() {
   "$PODMAN" stop -t 10 "$name" >/dev/null
 }
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-
 host >/dev/null; container >/dev/null   # warm the disk cache for both
 host_ms=(); container_ms=()
 for _ in $(seq "$runs"); do
@@ -65,7 +61,7 @@ for _ in $(seq "$runs"); do
 done
 rm -rf "$app"
 
-cm=$(printf '%s\n' "${container_ms[@]}" | median); hm=$(printf '%s\n' "${host_ms[@]}" | median)
+cm=$(median "${container_ms[@]}"); hm=$(median "${host_ms[@]}")
 echo "runs: $runs each, alternated (medians); container: ${container_ms[*]} ms; host: ${host_ms[*]} ms"
 awk -v cm="$cm" -v hm="$hm" 'BEGIN {
   printf "start to /alive: container %d ms, host %d ms, ratio %.2f (target <= 1.5)\n", cm, hm, cm / hm }'

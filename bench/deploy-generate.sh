@@ -6,6 +6,7 @@
 #   bench/deploy-generate.sh [runs]     (default 9)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 runs="${1:-9}"
 
 dotnet build AppHost/AppHost.csproj -c Release --nologo -v q >/dev/null
@@ -22,7 +23,6 @@ timed() {
   echo $(((end - start) / 1000000))
 }
 
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 generate=() manifest=()
 timed --operation publish --step deployment-artifacts --output-path "$out/deploy" >/dev/null # warm the file cache
@@ -31,8 +31,8 @@ for ((i = 0; i < runs; i++)); do
   manifest+=("$(timed --publisher manifest --output-path "$out/manifest.json")")
 done
 files=$(find "$out/deploy" -type f | wc -l)
-g=$(printf '%s\n' "${generate[@]}" | median)
-m=$(printf '%s\n' "${manifest[@]}" | median)
+g=$(median "${generate[@]}")
+m=$(median "${manifest[@]}")
 echo "runs: $runs (median; whole AppHost process, start-up included)"
 echo "deployment artifacts ($files files: compose, kubernetes, helm): $g ms"
 echo "Aspire manifest (--publisher manifest):                 $m ms"

@@ -34,6 +34,7 @@ metric_export_ms="${METRIC_EXPORT_MS:-1000}"
 bin=net10.0
 
 source scripts/test-services.sh
+source bench/lib.sh
 pids=()
 cleanup() {
   local pid
@@ -52,10 +53,6 @@ work="$(mktemp -d)"
 dotnet build bench/EndToEnd/EndToEnd.csproj -c Release --nologo -v q --disable-build-servers >/dev/null
 bench_dll="bench/EndToEnd/bin/Release/$bin/EndToEnd.dll"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
-  || echo $((20000 + RANDOM % 20000)); }
-# utime + stime of a process in clock ticks (fields 14 and 15; the name in parentheses may hold spaces).
-cpu_ticks() { local stat f; stat="$(<"/proc/$1/stat")"; read -r -a f <<<"${stat##*) }"; echo $((f[11] + f[12])); }
 wait_for() {   # url pid log: until the url answers 2xx, the process died, or 60 s passed
   for _ in $(seq 600); do
     curl -sf "$1" >/dev/null 2>&1 && return 0
@@ -67,12 +64,7 @@ wait_for() {   # url pid log: until the url answers 2xx, the process died, or 60
 stop_pid() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 stop_own() { local p; for p in "$@"; do ((p == 0)) || stop_pid "$p"; done; }
 
-temporal_port="$(free_port)"
-dotnet "TemporalTestServer/bin/Release/$bin/TemporalTestServer.dll" --port "$temporal_port" --namespace orders \
-  >"$work/temporal.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 300); do grep -q listening "$work/temporal.log" && break; sleep 0.1; done
-grep -q listening "$work/temporal.log" || { cat "$work/temporal.log" >&2; exit 1; }
+start_temporal_test_server "$work/temporal.log"
 
 # One configuration, one fresh worker: start (and for "on" the sink first), warm up, measure, stop. Prints
 # "per_second cpu_ms_per_order p50_ms p95_ms failed sink_cpu_ms_per_order traces_bytes metrics_bytes logs_bytes
@@ -98,13 +90,9 @@ measure() (
   fi
   # In its output directory, as the image runs it from /app: the content root, so appsettings.json (the shipped log
   # levels) applies; from elsewhere every category would log at Information (a few lines per request and query).
-  (cd "Worker/bin/Release/$bin" && exec env -u OTEL_EXPORTER_OTLP_ENDPOINT ASPNETCORE_ENVIRONMENT=Production \
-    ASPNETCORE_URLS="$url" DOTNET_gcServer=0 \
-    ConnectionStrings__appdb="Host=127.0.0.1;Port=$TEST_PG_PORT;Username=postgres;Database=appdb;Maximum Pool Size=100" \
-    ConnectionStrings__redis="$TEST_REDIS_CONNECTION" \
-    ConnectionStrings__temporal="Endpoint=127.0.0.1:$temporal_port;Namespace=orders" \
-    Api__Keys=bench Orders__ShippingStageDuration=00:00:00 "${env_config[@]}" \
-    dotnet Worker.dll) >"$log" 2>&1 &
+  worker_settings "$url"
+  (cd "Worker/bin/Release/$bin" && exec env -u OTEL_EXPORTER_OTLP_ENDPOINT "${worker_settings[@]}" DOTNET_gcServer=0 \
+    "${env_config[@]}" dotnet Worker.dll) >"$log" 2>&1 &
   worker=$!
   wait_for "$url/health" "$worker" "$log" || return 1
 
@@ -131,7 +119,6 @@ measure() (
     'BEGIN {printf "%s %.2f %s %s %s %.2f %s\n", ops, 1000 * c / hz / n, p50, p95, failed, 1000 * s / hz / n, rest}'
 )
 
-median() { sort -g | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2] + a[NR/2+1]) / 2}'; }
 kib() { awk -v b="$1" 'BEGIN {printf "%.0f KiB", b / 1024}'; }
 
 echo "worker: Release build, Production, own process, restarted per configuration; $(nproc) cores shared with PostgreSQL,"
@@ -164,13 +151,13 @@ for ((i = 1; i <= rounds; i++)); do
   unset res
 done
 
-m_on="$(printf '%s\n' "${on_rates[@]}" | median)"
-m_off="$(printf '%s\n' "${off_rates[@]}" | median)"
-m_ratio="$(printf '%s\n' "${ratios[@]}" | median)"
+m_on="$(median "${on_rates[@]}")"
+m_off="$(median "${off_rates[@]}")"
+m_ratio="$(median "${ratios[@]}")"
 echo "sink, over the $rounds measured 'on' windows: traces $(kib "$traces"), metrics $(kib "$metrics"), logs $(kib "$logs");" \
-  "$scrapes scrapes, $(kib "$scraped"); sink CPU median $(printf '%s\n' "${sink_cpu[@]}" | median) ms per order"
+  "$scrapes scrapes, $(kib "$scraped"); sink CPU median $(median "${sink_cpu[@]}") ms per order"
 echo "orders not completed: $failed"
-echo "worker CPU per order, medians: on $(printf '%s\n' "${on_cpu[@]}" | median) ms, off $(printf '%s\n' "${off_cpu[@]}" | median) ms"
+echo "worker CPU per order, medians: on $(median "${on_cpu[@]}") ms, off $(median "${off_cpu[@]}") ms"
 awk -v on="$m_on" -v off="$m_off" -v r="$m_ratio" 'BEGIN {
   printf "medians: on %.1f orders/s, off %.1f orders/s; on/off %.3f (median of rounds %.3f)\n", on, off, on / off, r
   printf "instrumentation cost: %.1f%% of throughput (1 - on/off of the medians; target <= 10%%)\n", 100 * (1 - on / off) }'

@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-5}"
 source scripts/test-services.sh
+source bench/lib.sh
 trap 'kill "${temporal_pid:-0}" 2>/dev/null; rm -rf "${state:-/nonexistent}"; stop_test_services' EXIT
 start_test_services >/dev/null
 
@@ -44,7 +45,6 @@ for _ in $(seq "$runs"); do
   process_ms+=("$(run process)")
   existing_ms+=("$(run existing)")
 done
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 p=$(median "${process_ms[@]}"); e=$(median "${existing_ms[@]}")
 echo "runs: $runs (medians; target ratio <= 1.5)"
 awk -v p="$p" -v e="$e" 'BEGIN { printf "start to worker healthy: process mode %d ms, existing infrastructure %d ms, ratio %.2f\n", p, e, p / e }'

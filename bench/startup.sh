@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-7}"
 source scripts/test-services.sh
+source bench/lib.sh
 trap stop_test_services EXIT
 start_test_services >/dev/null
 
@@ -18,8 +19,6 @@ out="$(mktemp -d)"
 dotnet publish Worker/Worker.csproj -c Release -o "$out/worker" --nologo -v q ${WORKER_PUBLISH_ARGS:-} >/dev/null
 dotnet publish bench/BareApi/BareApi.csproj -c Release -o "$out/bare" --nologo -v q >/dev/null
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
-  || echo $((20000 + RANDOM % 20000)); }
 
 # Prints "<milliseconds to /alive> <idle RSS in KiB>" for one start of the given dll.
 measure() {
@@ -41,7 +40,6 @@ measure() {
   echo "$ms $rss"
 }
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 worker_ms=(); worker_rss=(); bare_ms=(); bare_rss=()
 measure "$out/bare/BareApi.dll" >/dev/null   # warm the disk cache for both
@@ -52,8 +50,8 @@ for _ in $(seq "$runs"); do
 done
 rm -rf "$out"
 
-wm=$(printf '%s\n' "${worker_ms[@]}" | median); bm=$(printf '%s\n' "${bare_ms[@]}" | median)
-wr=$(printf '%s\n' "${worker_rss[@]}" | median); br=$(printf '%s\n' "${bare_rss[@]}" | median)
+wm=$(median "${worker_ms[@]}"); bm=$(median "${bare_ms[@]}")
+wr=$(median "${worker_rss[@]}"); br=$(median "${bare_rss[@]}")
 echo "runs per app: $runs (medians)${WORKER_PUBLISH_ARGS:+; worker published with $WORKER_PUBLISH_ARGS}"
 awk -v wm="$wm" -v bm="$bm" -v wr="$wr" -v br="$br" 'BEGIN {
   printf "start to /alive: worker %d ms, bare ASP.NET Core %d ms, ratio %.2f (target <= 3)\n", wm, bm, wm / bm

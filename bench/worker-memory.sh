@@ -31,6 +31,7 @@ done
 plain() { env "${strip[@]}" "$@"; }
 
 source scripts/test-services.sh
+source bench/lib.sh
 pids=()
 cleanup() {
   local pid
@@ -46,25 +47,13 @@ work="$(mktemp -d)"
 plain dotnet build bench/EndToEnd/EndToEnd.csproj -c Release --nologo -v q --disable-build-servers >/dev/null
 bin=net10.0
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
-  || echo $((20000 + RANDOM % 20000)); }
 
-temporal_port="$(free_port)"
-# Not through plain(): a function run with & is a subshell, and $! would be its pid, not the server's.
-env "${strip[@]}" dotnet "TemporalTestServer/bin/Release/$bin/TemporalTestServer.dll" --port "$temporal_port" --namespace orders \
-  >"$work/temporal.log" 2>&1 &
-temporal=$!
-pids+=("$temporal")
-for _ in $(seq 300); do grep -q listening "$work/temporal.log" && break; sleep 0.1; done
-grep -q listening "$work/temporal.log" || { cat "$work/temporal.log" >&2; exit 1; }
+start_temporal_test_server "$work/temporal.log" env "${strip[@]}"
 
 port="$(free_port)"
 url="http://127.0.0.1:$port"
-env ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="$url" \
-  ConnectionStrings__appdb="Host=127.0.0.1;Port=$TEST_PG_PORT;Username=postgres;Database=appdb;Maximum Pool Size=100" \
-  ConnectionStrings__redis="$TEST_REDIS_CONNECTION" \
-  ConnectionStrings__temporal="Endpoint=127.0.0.1:$temporal_port;Namespace=orders" \
-  Api__Keys=bench Orders__ShippingStageDuration=00:00:00 Logging__LogLevel__Default=Warning \
+worker_settings "$url"
+env "${worker_settings[@]}" Logging__LogLevel__Default=Warning \
   "${worker_gc[@]}" dotnet "Worker/bin/Release/$bin/Worker.dll" >"$work/worker.log" 2>&1 &
 worker=$!
 pids+=("$worker")
@@ -80,8 +69,6 @@ status_kib() {
   local key value _
   while read -r key value _; do [[ $key == "$1:" ]] && { echo "$value"; return; }; done <"/proc/$worker/status"
 }
-# utime + stime of a process in clock ticks (fields 14 and 15; the name in parentheses may hold spaces).
-cpu_ticks() { local stat f; stat="$(<"/proc/$1/stat")"; read -r -a f <<<"${stat##*) }"; echo $((f[11] + f[12])); }
 # Busy and total ticks of the whole machine, from /proc/stat.
 machine_ticks() { awk '/^cpu / {t=0; for (i=2;i<=NF;i++) t+=$i; print t-$5-$6, t}' /proc/stat; }
 # MiB of the GC heap after the last collection, and gen0/gen1/gen2 collection counts, from /metrics.
