@@ -11,8 +11,6 @@ namespace Aspire.Hosting.Deployment.Compose;
 /// </summary>
 internal static class ComposeWriter
 {
-    public const string Header = "# Generated from the AppHost model (README, \"Deploy\"). Do not edit: change the model and regenerate.\n";
-
     public static IEnumerable<(string Path, string Contents)> Write(Plan plan, DeploymentOptions options)
     {
         var services = new Map();
@@ -35,7 +33,7 @@ internal static class ComposeWriter
         services = ordered;
         var file = new Map { { "services", services } };
         file.Add("volumes", volumes.Count > 0 ? volumes : null);
-        yield return ("compose/docker-compose.yaml", Header + $"# Start: cp .env.example .env, fill it in, then: docker compose -p {options.Name} up -d\n" + YamlWriter.Write(file));
+        yield return ("compose/docker-compose.yaml", Generated.Header + $"# Start: cp .env.example .env, fill it in, then: docker compose -p {options.Name} up -d\n" + YamlWriter.Write(file));
         yield return ("compose/.env.example", EnvExample(plan));
         foreach (var workload in plan.Workloads)
         {
@@ -157,13 +155,8 @@ internal static class ComposeWriter
 
     private static string EnvExample(Plan plan)
     {
-        var text = new System.Text.StringBuilder(Header);
-        text.Append("# Copy to .env (never commit it) and give every secret a value, for example: openssl rand -hex 24\n");
-        foreach (var secret in plan.Secrets)
-        {
-            text.Append(CultureInfo.InvariantCulture, $"\n# {secret.Name}: used by {string.Join(", ", UsedBy(plan, secret))}\n{secret.Key}=\n");
-        }
-        var settings = plan.Workloads.SelectMany(w => w.Environment.Select(e => e.Value).Concat(w.Args)).SelectMany(v => v.Settings).DistinctBy(s => s.Key).ToList();
+        var text = Generated.SecretsExample(plan, "# Copy to .env (never commit it) and give every secret a value, for example: openssl rand -hex 24\n");
+        var settings = plan.Workloads.SelectMany(w => w.Values).SelectMany(v => v.Settings).DistinctBy(s => s.Key).ToList();
         if (settings.Count > 0)
         {
             text.Append("\n# Settings: optional, each shown with its default.\n");
@@ -174,7 +167,4 @@ internal static class ComposeWriter
         }
         return text.ToString();
     }
-
-    public static IEnumerable<string> UsedBy(Plan plan, SecretInput secret) =>
-        plan.Workloads.Where(w => w.Environment.Select(e => e.Value).Concat(w.Args).Any(v => v.Secrets.Contains(secret))).Select(w => w.Name);
 }

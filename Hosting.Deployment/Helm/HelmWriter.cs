@@ -43,9 +43,9 @@ internal static class HelmWriter
         }
 
         // values.yaml is complete once every template has asked for its values.
-        yield return ($"{root}/Chart.yaml", ComposeWriter.Header + YamlWriter.Write(Chart(plan, options)));
+        yield return ($"{root}/Chart.yaml", Generated.Header + YamlWriter.Write(Chart(plan, options)));
         yield return ($"{root}/values.yaml", ValuesHeader(plan) + YamlWriter.Write(values.Values));
-        yield return ($"{root}/values-production.yaml", ComposeWriter.Header + YamlWriter.Write(Production(plan, values)));
+        yield return ($"{root}/values-production.yaml", Generated.Header + YamlWriter.Write(Production(plan, values)));
         yield return ($"{root}/values.schema.json", Schema(values.Values));
         yield return ($"{root}/templates/_helpers.tpl", Helpers(values));
         yield return ($"{root}/templates/NOTES.txt", Notes(plan, values));
@@ -57,7 +57,7 @@ internal static class HelmWriter
     }
 
     private static string Yaml(params YamlNode[] documents) =>
-        "{{- /* " + ComposeWriter.Header.TrimStart('#', ' ').TrimEnd('\n') + " */}}\n" + YamlWriter.Write(documents);
+        Generated.TemplateComment + YamlWriter.Write(documents);
 
     private static Map Chart(Plan plan, DeploymentOptions options) => new()
     {
@@ -116,9 +116,8 @@ internal static class HelmWriter
     private static string Secret(Plan plan, HelmValues values)
     {
         var name = values.SecretName;
-        var text = new StringBuilder();
+        var text = new StringBuilder(Generated.TemplateComment);
         text.Append(CultureInfo.InvariantCulture, $$$"""
-            {{- /* Generated from the AppHost model. Do not edit: change the model and regenerate. */}}
             {{- if not .Values.secrets.existingSecret }}
             {{- $existing := (lookup "v1" "Secret" .Release.Namespace "{{{name}}}").data | default dict }}
             apiVersion: v1
@@ -147,8 +146,7 @@ internal static class HelmWriter
         return text.ToString().ReplaceLineEndings("\n");
     }
 
-    private static string Helpers(HelmValues values) => $$$"""
-        {{- /* Generated from the AppHost model. Do not edit: change the model and regenerate. */}}
+    private static string Helpers(HelmValues values) => Generated.TemplateComment + $$$"""
         {{- define "{{{values.Chart}}}.secretName" -}}
         {{ .Values.secrets.existingSecret | default "{{{values.SecretName}}}" }}
         {{- end }}
@@ -177,7 +175,7 @@ internal static class HelmWriter
 
     private static string ValuesHeader(Plan plan)
     {
-        var text = new StringBuilder(ComposeWriter.Header);
+        var text = new StringBuilder(Generated.Header);
         text.Append("""
             #
             # The application's settings are at the top (replicaCount, image, resources, autoscaling, keda).

@@ -33,7 +33,8 @@ internal static class KustomizeWriter
             // From an env file that is never committed (secrets.env.example shows its keys); the generated name
             // carries a hash of the contents, so a changed secret rolls the pods that use it.
             kustomization.Add("secretGenerator", new Seq { new Map { { "name", values.SecretName }, { "envs", Seq.Of(["secrets.env"]) } } });
-            yield return ($"{Root}/base/secrets.env.example", SecretsExample(plan));
+            yield return ($"{Root}/base/secrets.env.example", Generated.SecretsExample(plan,
+                "# Copy to secrets.env in this folder (never commit it) and give every key a value, for example: openssl rand -hex 24\n").ToString());
         }
         yield return ($"{Root}/base/kustomization.yaml", Yaml(kustomization));
 
@@ -46,7 +47,7 @@ internal static class KustomizeWriter
             var component = Kustomization("Component");
             component.Add("resources", Seq.Of(["prometheusrule.yaml"]));
             yield return ($"{Root}/components/prometheus-rules/kustomization.yaml", Yaml(component));
-            yield return ($"{Root}/components/prometheus-rules/prometheusrule.yaml", ComposeWriter.Header + PrometheusRule.Document(
+            yield return ($"{Root}/components/prometheus-rules/prometheusrule.yaml", Generated.Header + PrometheusRule.Document(
                 $"  name: {options.Name}-alerts\n  namespace: {options.Name}\n  labels:\n    app.kubernetes.io/part-of: {options.Name}\n", PrometheusRule.Indent(rules)));
         }
 
@@ -58,7 +59,7 @@ internal static class KustomizeWriter
         }
     }
 
-    private static string Yaml(params YamlNode[] documents) => ComposeWriter.Header + YamlWriter.Write(documents);
+    private static string Yaml(params YamlNode[] documents) => Generated.Header + YamlWriter.Write(documents);
 
     private static Map Kustomization(string kind) => new()
     {
@@ -86,17 +87,6 @@ internal static class KustomizeWriter
             }
         },
     };
-
-    private static string SecretsExample(Plan plan)
-    {
-        var text = new System.Text.StringBuilder(ComposeWriter.Header);
-        text.Append("# Copy to secrets.env in this folder (never commit it) and give every key a value, for example: openssl rand -hex 24\n");
-        foreach (var secret in plan.Secrets)
-        {
-            text.Append($"\n# {secret.Name}: used by {string.Join(", ", ComposeWriter.UsedBy(plan, secret))}\n{secret.Key}=\n");
-        }
-        return text.ToString();
-    }
 
     private static Map Overlay(List<Workload> app, bool development)
     {

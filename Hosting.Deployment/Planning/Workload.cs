@@ -22,8 +22,10 @@ internal sealed record Workload(
     QueueTrigger? Queue = null)
 {
     /// <summary>Ports other workloads reach this one on, from the references in their environment and arguments.</summary>
-    public IEnumerable<Connection> Connections =>
-        Environment.Select(e => e.Value).Concat(Args).SelectMany(v => v.Connections).Distinct();
+    public IEnumerable<Connection> Connections => Values.SelectMany(v => v.Connections).Distinct();
+
+    /// <summary>Every value the workload is given: its environment, then its arguments.</summary>
+    public IEnumerable<Value> Values => Environment.Select(e => e.Value).Concat(Args);
 
     public string? Group => Settings.Group;
 
