@@ -9,8 +9,30 @@ namespace AppHost.Tests.Deployment;
 [Collection(SharedDeployment.Name)]
 public sealed partial class ComposeDeploymentTests(GeneratedDeployment generated)
 {
-    private Task<ProcessResult> ConfigAsync(params string[] args) =>
-        ProcessRunner.RunAsync(Validators.DockerCompose, ["-f", "docker-compose.yaml", "config", .. args], TimeSpan.FromSeconds(60), workingDirectory: generated.Compose);
+    private Task<ProcessResult> ConfigAsync(params string[] args) => ComposeAsync(generated.Compose, ["config", .. args]);
+
+    private static Task<ProcessResult> ComposeAsync(string directory, string[] args) =>
+        ProcessRunner.RunAsync(Validators.DockerCompose, ["-f", "docker-compose.yaml", .. args], TimeSpan.FromSeconds(60), workingDirectory: directory);
+
+    /// <summary>docker-compose with <paramref name="args"/> in a copy of the generated folder whose <c>.env</c> <paramref name="changeEnv"/> rewrote.</summary>
+    private async Task<ProcessResult> ComposeWithEnvAsync(Func<string, string> changeEnv, params string[] args)
+    {
+        var directory = Directory.CreateTempSubdirectory("compose-").FullName;
+        try
+        {
+            foreach (var file in Directory.EnumerateFiles(generated.Compose))
+            {
+                File.Copy(file, Path.Combine(directory, Path.GetFileName(file)));
+            }
+            var env = Path.Combine(directory, ".env");
+            await File.WriteAllTextAsync(env, changeEnv(await File.ReadAllTextAsync(env)));
+            return await ComposeAsync(directory, args);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 
     [Fact]
     public async Task Compose_file_is_valid_with_an_env_file_made_from_the_example()
@@ -22,24 +44,11 @@ public sealed partial class ComposeDeploymentTests(GeneratedDeployment generated
     [Fact]
     public async Task A_missing_secret_stops_compose_with_its_name()
     {
-        var env = Path.Combine(generated.Compose, ".env");
-        var filled = await File.ReadAllTextAsync(env);
-        var directory = Directory.CreateTempSubdirectory("compose-").FullName;
-        try
-        {
-            foreach (var file in Directory.EnumerateFiles(generated.Compose))
-            {
-                File.Copy(file, Path.Combine(directory, Path.GetFileName(file)));
-            }
-            await File.WriteAllTextAsync(Path.Combine(directory, ".env"), filled.Replace(GeneratedDeployment.SecretSentinels["REDIS_PASSWORD"], "", StringComparison.Ordinal));
-            var (exitCode, output) = await ProcessRunner.RunAsync(Validators.DockerCompose, ["-f", "docker-compose.yaml", "config", "-q"], TimeSpan.FromSeconds(60), workingDirectory: directory);
-            Assert.NotEqual(0, exitCode);
-            Assert.Contains("set REDIS_PASSWORD in .env", output, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        var (exitCode, output) = await ComposeWithEnvAsync(
+            env => env.Replace(GeneratedDeployment.SecretSentinels["REDIS_PASSWORD"], "", StringComparison.Ordinal), "config", "-q");
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("set REDIS_PASSWORD in .env", output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -148,27 +157,14 @@ public sealed partial class ComposeDeploymentTests(GeneratedDeployment generated
     [Fact]
     public async Task The_dashboard_is_an_optional_telemetry_target_for_compose_only()
     {
-        var directory = Directory.CreateTempSubdirectory("compose-").FullName;
-        try
-        {
-            foreach (var file in Directory.EnumerateFiles(generated.Compose))
-            {
-                File.Copy(file, Path.Combine(directory, Path.GetFileName(file)));
-            }
-            await File.AppendAllTextAsync(Path.Combine(directory, ".env"), "OTEL_EXPORTER_OTLP_ENDPOINT=http://aspire-dashboard:18889\n");
-            var result = await ProcessRunner.RunAsync(Validators.DockerCompose, ["-f", "docker-compose.yaml", "--profile", "telemetry", "config"],
-                TimeSpan.FromSeconds(60), workingDirectory: directory);
-            Assert.True(result.ExitCode == 0, result.Output);
-            var services = (Dictionary<object, object>)new YamlDotNet.Serialization.Deserializer().Deserialize<Dictionary<object, object>>(result.StandardOutput)["services"];
-            var dashboard = (Dictionary<object, object>)services["aspire-dashboard"];
-            Assert.Matches(@"^mcr\.microsoft\.com/dotnet/aspire-dashboard:\d+\.\d+\.\d+$", (string)dashboard["image"]);
-            var worker = (Dictionary<object, object>)((Dictionary<object, object>)services["worker"])["environment"];
-            Assert.Equal("http://aspire-dashboard:18889", worker["OTEL_EXPORTER_OTLP_ENDPOINT"]);
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        var result = await ComposeWithEnvAsync(env => env + "OTEL_EXPORTER_OTLP_ENDPOINT=http://aspire-dashboard:18889\n", "--profile", "telemetry", "config");
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        var services = (Dictionary<object, object>)new YamlDotNet.Serialization.Deserializer().Deserialize<Dictionary<object, object>>(result.StandardOutput)["services"];
+        var dashboard = (Dictionary<object, object>)services["aspire-dashboard"];
+        Assert.Matches(@"^mcr\.microsoft\.com/dotnet/aspire-dashboard:\d+\.\d+\.\d+$", (string)dashboard["image"]);
+        var worker = (Dictionary<object, object>)((Dictionary<object, object>)services["worker"])["environment"];
+        Assert.Equal("http://aspire-dashboard:18889", worker["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         Assert.False(Directory.EnumerateFiles(generated.Kubernetes, "aspire-dashboard*", SearchOption.AllDirectories).Any()); // a cluster has its own
     }
 }
