@@ -78,7 +78,8 @@ internal static class HelmWriter
         var group = queue.Group;
         var keda = new Map { { "enabled", false }, { "targetQueueSize", queue.TargetQueueSize }, { "operatorNamespace", "keda" } };
         values.Values.Add("keda", keda);
-        string Value(string key, string fallback) => group is null ? $"{fallback} | quote" : $".Values.{group}.{key} | quote";
+        // The group's value when Temporal is a switchable group (an existing one may differ), else the model's.
+        YamlNode FromGroup(string key, string model) => group is null ? new Scalar(model) : new Template($".Values.{group}.{key} | quote");
         if (group is not null && values.Values[group] is Map section && section["taskQueue"] is null)
         {
             section.Add("taskQueue", queue.TaskQueue);
@@ -90,8 +91,8 @@ internal static class HelmWriter
         var cloud = group is null ? null : $"and (not .Values.{group}.enabled) .Values.{group}.existingSecret";
         var authentication = $"{w.Name}-temporal-api-key";
         var scaledObject = Keda.ScaledObject(values, w, endpoint,
-            group is null ? new Scalar(queue.Namespace) : new Template(Value("namespace", "")),
-            group is null ? new Scalar(queue.TaskQueue) : new Template(Value("taskQueue", "")),
+            FromGroup("namespace", queue.Namespace),
+            FromGroup("taskQueue", queue.TaskQueue),
             new Template(".Values.keda.targetQueueSize | toString | quote"),
             cloud is null ? null : (cloud, authentication));
         List<YamlNode> documents = [new Conditional(".Values.keda.enabled", scaledObject)];
