@@ -160,7 +160,7 @@ public sealed class BackupRestoreTests
         }
     }
 
-    private static string ScriptPath => RepositoryPaths.Combine("scripts", "pg-backup.sh");
+    private static string ScriptPath => Repository.PathOf("scripts", "pg-backup.sh");
 
     private static Task<ProcessResult> RunScriptAsync(string shell, string backupDir, string databases, params string[] arguments) =>
         RunScriptAsync(shell, backupDir, databases, [ScriptPath, .. arguments], keep: 7);
