@@ -63,7 +63,7 @@ public sealed class DatabaseSchemaTests(ITestOutputHelper output)
         }
         var logs = new LogCapture();
         var migration = new MigrationRunner(source, migrations, logs.CreateLogger("migration")).RunAsync(CancellationToken.None);
-        await WaitUntilAsync(source, """
+        await WaitUntilAsync("the migration waits for its lock on orders", source, """
             SELECT EXISTS (SELECT FROM pg_locks WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database())
                 AND relation = 'orders'::regclass AND mode = 'AccessExclusiveLock' AND NOT granted)
             """);
@@ -99,7 +99,7 @@ public sealed class DatabaseSchemaTests(ITestOutputHelper output)
         // A statement queued behind the migration's request waits at most the lock timeout, never the reader's length.
         Assert.True(slowest < lockTimeout + TimeSpan.FromSeconds(1), $"an order statement took {slowest.TotalSeconds:0.00}s");
         Assert.False(migratedWhileReading);
-        Assert.Contains(logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("migration 3", StringComparison.Ordinal));
+        Assert.Contains(logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains($"migration {migrations.Count}", StringComparison.Ordinal));
         Assert.Equal(migrations.Count, await migration.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal($"{migrations.Count} rows, 1 for version {migrations.Count}", await ScalarAsync(source, $"""
             SELECT count(*) || ' rows, ' || count(*) FILTER (WHERE version = {migrations.Count}) || ' for version {migrations.Count}'
@@ -116,7 +116,7 @@ public sealed class DatabaseSchemaTests(ITestOutputHelper output)
         // The other replica is a newer version with a slow last migration: it holds the migration lock meanwhile.
         var newer = DatabaseSchema.Migrations.Append(new Migration("test: slow", $"SELECT pg_sleep({2.5 * lockTimeout.TotalSeconds})")).ToList();
         var migrator = new MigrationRunner(source, newer, NullLogger.Instance).RunAsync(CancellationToken.None);
-        await WaitUntilAsync(source, """
+        await WaitUntilAsync("the other replica holds the migration lock", source, """
             SELECT EXISTS (SELECT FROM pg_locks WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database())
                 AND locktype = 'advisory' AND granted)
             """);
@@ -128,7 +128,7 @@ public sealed class DatabaseSchemaTests(ITestOutputHelper output)
         await initializer.StartAsync(CancellationToken.None);
         try
         {
-            await WaitUntilAsync(() => logs.Entries.Count(e => e.Level == LogLevel.Warning) >= 2);
+            await WaitUntilAsync("two warnings from the waiting replica", () => logs.Entries.Count(e => e.Level == LogLevel.Warning) >= 2);
             Assert.False(migrator.IsCompleted);
             Assert.Equal(HealthStatus.Unhealthy, (await initializer.CheckHealthAsync(new HealthCheckContext())).Status);
             Assert.All(logs.Entries.Where(e => e.Level == LogLevel.Warning),
@@ -247,17 +247,17 @@ public sealed class DatabaseSchemaTests(ITestOutputHelper output)
         return await command.ExecuteScalarAsync();
     }
 
-    private static Task WaitUntilAsync(NpgsqlDataSource source, string condition) =>
-        WaitUntilAsync(async () => (bool)(await ScalarAsync(source, condition))!);
+    private static Task WaitUntilAsync(string what, NpgsqlDataSource source, string condition) =>
+        WaitUntilAsync(what, async () => (bool)(await ScalarAsync(source, condition))!);
 
-    private static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(() => Task.FromResult(condition()));
+    private static Task WaitUntilAsync(string what, Func<bool> condition) => WaitUntilAsync(what, () => Task.FromResult(condition()));
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    private static async Task WaitUntilAsync(string what, Func<Task<bool>> condition)
     {
         var deadline = Stopwatch.GetTimestamp() + (Stopwatch.Frequency * 30);
         while (!await condition())
         {
-            Assert.True(Stopwatch.GetTimestamp() < deadline, "timed out waiting for a condition");
+            Assert.True(Stopwatch.GetTimestamp() < deadline, $"waited 30 s in vain for {what}");
             await Task.Delay(20);
         }
     }

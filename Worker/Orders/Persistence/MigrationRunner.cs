@@ -12,7 +12,7 @@ namespace Worker.Orders.Persistence;
 internal sealed partial class MigrationRunner(NpgsqlDataSource dataSource, IReadOnlyList<Migration> migrations, ILogger logger)
 {
     // Arbitrary but fixed: identifies "schema migration of the orders app" among advisory locks.
-    internal const long MigrationLockKey = 0x4F52444552530001;
+    private const long MigrationLockKey = 0x4F52444552530001;
 
     // Most ALTER TABLEs need ACCESS EXCLUSIVE. While one waits for it behind a long reader, PostgreSQL queues every
     // later query on that table behind it, so an unbounded wait stalls all order traffic for as long as the reader
