@@ -12,7 +12,7 @@ namespace Worker.Tests.EndToEnd;
 public sealed class BackupRestoreTests
 {
     private static readonly string[] ApplicationTables =
-        ["orders", "payment_tokens", "payments", "products", "reservations", "schema_migrations", "shipments"];
+        ["orders", "payment_tokens", "payments", "pending_charges", "products", "reservations", "schema_migrations", "shipments"];
 
     private static string NewId(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..30];
 

@@ -196,6 +196,32 @@ public sealed class DatabaseSchemaTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Charges_left_pending_in_the_ledger_move_out_of_it_and_one_refunded_unconfirmed_leaves_with_its_refund()
+    {
+        // Builds between migrations 2 and 3 kept charges in flight in the ledger, as payments rows with state 'pending'.
+        await using var source = NpgsqlDataSource.Create(await TestDatabases.CreateAsync("schema"));
+        await new MigrationRunner(source, DatabaseSchema.Migrations.Take(2).ToList(), NullLogger.Instance).RunAsync(CancellationToken.None);
+        await using (var rows = source.CreateCommand("""
+            INSERT INTO orders (id, request_hash, request, status) VALUES
+                ('in-flight', 'h', '{}', 'Reserved'), ('refunded', 'h', '{}', 'Cancelled'), ('paid', 'h', '{}', 'Completed');
+            INSERT INTO payments (order_id, kind, amount, reference, state) VALUES
+                ('in-flight', 'charge', 10, 'charge-in-flight', 'pending'),
+                ('refunded', 'charge', 20, 'charge-refunded', 'pending'), ('refunded', 'refund', -20, 'charge-refunded', 'settled'),
+                ('paid', 'charge', 30, 'gw-ref-1', 'settled');
+            """))
+        {
+            await rows.ExecuteNonQueryAsync();
+        }
+
+        await DatabaseSchema.MigrateAsync(source, CancellationToken.None);
+
+        await using var ledger = source.CreateCommand("SELECT string_agg(order_id || ':' || kind || ':' || amount, ',' ORDER BY order_id) FROM payments");
+        Assert.Equal("paid:charge:30.00", await ledger.ExecuteScalarAsync());
+        await using var pending = source.CreateCommand("SELECT string_agg(order_id || ':' || amount || ':' || idempotency_key, ',') FROM pending_charges");
+        Assert.Equal("in-flight:10.00:charge-in-flight", await pending.ExecuteScalarAsync());
+    }
+
+    [Fact]
     public async Task A_start_against_a_current_schema_needs_only_table_rights()
     {
         var owner = await TestDatabases.CreateAsync("schema");
