@@ -75,7 +75,7 @@ public sealed class FaultToleranceTests
         var database = new OrdersDatabase();
         await database.InitializeAsync();
         var temporalPort = Loopback.FreePort();
-        var environment = WorkerProcess.Environment(database.ConnectionString);
+        var environment = WorkerFactory.ProcessEnvironment(database.ConnectionString);
         environment["Temporal__Address"] = $"127.0.0.1:{temporalPort}";
         using var worker = WorkerProcess.Start(environment);
         await worker.WaitForAsync("/alive", HttpStatusCode.OK, TimeSpan.FromSeconds(30));
@@ -95,7 +95,7 @@ public sealed class FaultToleranceTests
         var database = new OrdersDatabase();
         await database.InitializeAsync();
         await using var server = await TemporalTestServer.TemporalTestServer.StartAsync();
-        var environment = WorkerProcess.Environment(database.ConnectionString);
+        var environment = WorkerFactory.ProcessEnvironment(database.ConnectionString);
         environment["Temporal__Address"] = server.Address;
         environment["Temporal__TaskQueue"] = "orders-sigterm";
         environment["Temporal__GracefulShutdownTimeout"] = "00:00:20";

@@ -11,7 +11,7 @@ public sealed class QuietProbeTests(OrdersDatabase db) : IClassFixture<OrdersDat
     public async Task A_hundred_probes_and_scrapes_write_no_log_line_at_information()
     {
         await using var temporal = await TemporalTestServer.TemporalTestServer.StartAsync();
-        var environment = WorkerProcess.Environment(db.ConnectionString);
+        var environment = WorkerFactory.ProcessEnvironment(db.ConnectionString);
         environment["Temporal__Address"] = temporal.Address;
         environment["ConnectionStrings__redis"] = TestSettings.RedisConnection;
         using var worker = WorkerProcess.Start(environment);
@@ -34,7 +34,7 @@ public sealed class QuietProbeTests(OrdersDatabase db) : IClassFixture<OrdersDat
     [Fact]
     public async Task A_failing_check_is_logged_once_not_on_every_probe()
     {
-        using var worker = WorkerProcess.Start(WorkerProcess.Environment(db.ConnectionString)); // Temporal unreachable
+        using var worker = WorkerProcess.Start(WorkerFactory.ProcessEnvironment(db.ConnectionString)); // Temporal unreachable
         await worker.WaitForAsync("/alive", HttpStatusCode.OK, TimeSpan.FromSeconds(30));
 
         using var http = new HttpClient { BaseAddress = worker.BaseAddress };

@@ -12,7 +12,7 @@ public sealed class WorkerProcessTests(OrdersDatabase db) : IClassFixture<Orders
     [InlineData("ConnectionStrings__appdb", "ConnectionStrings:appdb")]
     public async Task Missing_required_setting_exits_at_start_naming_the_key(string variable, string key)
     {
-        var environment = WorkerProcess.Environment(db.ConnectionString);
+        var environment = WorkerFactory.ProcessEnvironment(db.ConnectionString);
         environment.Remove(variable);
         using var worker = WorkerProcess.Start(environment);
 
@@ -26,7 +26,7 @@ public sealed class WorkerProcessTests(OrdersDatabase db) : IClassFixture<Orders
     public async Task The_temporal_connection_string_alone_gives_the_worker_its_server_and_namespace()
     {
         await using var temporal = await TemporalTestServer.TemporalTestServer.StartAsync(new() { Namespaces = { "orders-ns" } });
-        var environment = WorkerProcess.Environment(db.ConnectionString);
+        var environment = WorkerFactory.ProcessEnvironment(db.ConnectionString);
         environment.Remove("Temporal__Address");
         environment["ConnectionStrings__temporal"] = $"Endpoint={temporal.Address};Namespace=orders-ns";
         using var worker = WorkerProcess.Start(environment);
@@ -42,7 +42,7 @@ public sealed class WorkerProcessTests(OrdersDatabase db) : IClassFixture<Orders
     [InlineData("ConnectionStrings__temporal", "Endpoint=127.0.0.1:1;Namespase=orders", "ConnectionStrings:temporal has an unknown key 'namespase'")]
     public async Task Bad_setting_exits_at_start_naming_the_key(string variable, string value, string message)
     {
-        var environment = WorkerProcess.Environment(db.ConnectionString);
+        var environment = WorkerFactory.ProcessEnvironment(db.ConnectionString);
         environment[variable] = value;
         using var worker = WorkerProcess.Start(environment);
 
@@ -53,7 +53,7 @@ public sealed class WorkerProcessTests(OrdersDatabase db) : IClassFixture<Orders
     [Fact]
     public async Task Without_temporal_the_process_stays_up_alive_200_and_health_503()
     {
-        using var worker = WorkerProcess.Start(WorkerProcess.Environment(db.ConnectionString));
+        using var worker = WorkerProcess.Start(WorkerFactory.ProcessEnvironment(db.ConnectionString));
 
         await worker.WaitForAsync("/alive", HttpStatusCode.OK, TimeSpan.FromSeconds(30));
         await worker.WaitForAsync("/health", HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(5));
@@ -65,7 +65,7 @@ public sealed class WorkerProcessTests(OrdersDatabase db) : IClassFixture<Orders
     [Fact]
     public async Task Logs_outside_development_are_one_json_object_per_line()
     {
-        using var worker = WorkerProcess.Start(WorkerProcess.Environment(db.ConnectionString));
+        using var worker = WorkerProcess.Start(WorkerFactory.ProcessEnvironment(db.ConnectionString));
         await worker.WaitForAsync("/alive", HttpStatusCode.OK, TimeSpan.FromSeconds(30));
         await Task.Delay(500);
 
@@ -87,7 +87,7 @@ public sealed class WorkerProcessTests(OrdersDatabase db) : IClassFixture<Orders
     [Fact]
     public async Task Health_check_entry_point_reports_the_probe_result_as_exit_code()
     {
-        using var worker = WorkerProcess.Start(WorkerProcess.Environment(db.ConnectionString));
+        using var worker = WorkerProcess.Start(WorkerFactory.ProcessEnvironment(db.ConnectionString));
         await worker.WaitForAsync("/alive", HttpStatusCode.OK, TimeSpan.FromSeconds(30));
         var ports = new Dictionary<string, string?> { ["ASPNETCORE_HTTP_PORTS"] = worker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
 
@@ -100,7 +100,7 @@ public sealed class WorkerProcessTests(OrdersDatabase db) : IClassFixture<Orders
     [Fact]
     public async Task Sigterm_stops_the_process_cleanly()
     {
-        using var worker = WorkerProcess.Start(WorkerProcess.Environment(db.ConnectionString));
+        using var worker = WorkerProcess.Start(WorkerFactory.ProcessEnvironment(db.ConnectionString));
         await worker.WaitForAsync("/alive", HttpStatusCode.OK, TimeSpan.FromSeconds(30));
 
         worker.Terminate();

@@ -29,6 +29,14 @@ public sealed class WorkerFactory(IReadOnlyDictionary<string, string?> settings,
         ["Api:Keys"] = ApiKey,
     };
 
+    /// <summary>The environment of a worker process that can start: real database, unreachable Temporal (see <see cref="WorkerProcess"/>).</summary>
+    public static Dictionary<string, string?> ProcessEnvironment(string databaseConnection) => new()
+    {
+        ["ConnectionStrings__appdb"] = databaseConnection,
+        ["Temporal__Address"] = UnreachableTemporal,
+        ["Api__Keys"] = ApiKey,
+    };
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
