@@ -31,20 +31,26 @@ public sealed class DeploymentHarness(TemporalClient client) : IAsyncDisposable
 
     /// <summary>
     /// Starts a worker of <paramref name="build"/> with workflows of <paramref name="behavior"/> (null: an
-    /// unversioned worker), and waits until the server has registered its version.
+    /// unversioned worker), and waits until the server has registered its version. Without
+    /// <paramref name="activities"/> it polls for workflow tasks only.
     /// </summary>
-    public async Task<RunningWorker> StartAsync(string? build, VersioningBehavior behavior = VersioningBehavior.Pinned)
+    public async Task<RunningWorker> StartAsync(string? build, VersioningBehavior behavior = VersioningBehavior.Pinned, bool activities = true)
     {
         var options = new TemporalWorkerOptions(TaskQueue)
         {
             DeploymentOptions = build is null ? null : new(Version(build), useWorkerVersioning: true) { DefaultVersioningBehavior = behavior },
-        }.AddWorkflow<BuildTrailWorkflow>().AddAllActivities(new BuildActivities(build ?? "unversioned"));
+        }.AddWorkflow<BuildTrailWorkflow>();
+        if (activities)
+        {
+            options.AddAllActivities(new BuildActivities(build ?? "unversioned"));
+        }
         var worker = new RunningWorker(new TemporalWorker(client, options));
         workers.Add(worker);
         if (build is not null)
         {
+            var types = activities ? 2 : 1;
             await WaitUntilAsync(async () => await TryDescribeAsync(build) is { } v
-                && v.VersionTaskQueues.Count(q => q.Name == TaskQueue) == 2, $"version {build} registered with both queue types");
+                && v.VersionTaskQueues.Count(q => q.Name == TaskQueue) == types, $"version {build} registered with its queue types");
         }
         return worker;
     }

@@ -116,6 +116,28 @@ public sealed class VersioningTests(ServerFixture fx) : IClassFixture<ServerFixt
     }
 
     [Fact]
+    public async Task An_auto_upgrade_workflow_moves_to_the_new_version_before_its_waiting_activity_starts_there()
+    {
+        await using var deployment = new DeploymentHarness(fx.Client);
+        await deployment.StartAsync("v1", VersioningBehavior.AutoUpgrade, activities: false);
+        await deployment.StartAsync("v2", VersioningBehavior.AutoUpgrade);
+        await deployment.SetCurrentAsync("v1");
+        // v1 polls no activities: the activity waits, until v2 (which does) becomes current.
+        var handle = await deployment.StartTrailAsync(Id("transition"), stepsToWaitFor: 0);
+        await DeploymentHarness.WaitUntilAsync(async () => (await handle.FetchHistoryAsync()).Events.Any(e => e.EventType == EventType.ActivityTaskScheduled), "the activity scheduled");
+
+        await deployment.SetCurrentAsync("v2");
+
+        Assert.Equal(["task:v1", "activity:v2"], await handle.GetResultAsync());
+        // As on the real server, the activity does not start on v2 while the workflow is on v1: a workflow
+        // task moves the workflow to v2 first.
+        var events = (await handle.FetchHistoryAsync()).Events.ToList();
+        var movedToV2 = events.First(e => e.WorkflowTaskCompletedEventAttributes?.DeploymentVersion?.BuildId == "v2").EventId;
+        var activityStarted = events.Single(e => e.EventType == EventType.ActivityTaskStarted).EventId;
+        Assert.True(movedToV2 < activityStarted, $"workflow moved to v2 at event {movedToV2}, activity started at event {activityStarted}");
+    }
+
+    [Fact]
     public async Task Without_a_current_version_unversioned_workers_get_the_work_and_versioned_pollers_only_their_pinned_runs()
     {
         await using var deployment = new DeploymentHarness(fx.Client);
