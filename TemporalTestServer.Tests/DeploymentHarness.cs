@@ -32,13 +32,17 @@ public sealed class DeploymentHarness(TemporalClient client) : IAsyncDisposable
     /// <summary>
     /// Starts a worker of <paramref name="build"/> with workflows of <paramref name="behavior"/> (null: an
     /// unversioned worker), and waits until the server has registered its version. Without
-    /// <paramref name="activities"/> it polls for workflow tasks only.
+    /// <paramref name="activities"/> it polls for workflow tasks only. With <paramref name="routedOnly"/>, every
+    /// task reaches it through the server's routing: it keeps no sticky cache and takes no eager activities.
     /// </summary>
-    public async Task<RunningWorker> StartAsync(string? build, VersioningBehavior behavior = VersioningBehavior.Pinned, bool activities = true)
+    public async Task<RunningWorker> StartAsync(
+        string? build, VersioningBehavior behavior = VersioningBehavior.Pinned, bool activities = true, bool routedOnly = false)
     {
         var options = new TemporalWorkerOptions(TaskQueue)
         {
             DeploymentOptions = build is null ? null : new(Version(build), useWorkerVersioning: true) { DefaultVersioningBehavior = behavior },
+            MaxCachedWorkflows = routedOnly ? 0 : 10_000,
+            DisableEagerActivityExecution = routedOnly,
         }.AddWorkflow<BuildTrailWorkflow>();
         if (activities)
         {

@@ -22,8 +22,9 @@ public sealed class VersioningTests(ServerFixture fx) : IClassFixture<ServerFixt
     public async Task Pinned_workflows_finish_on_their_version_with_their_activities_while_new_ones_go_to_the_new_current()
     {
         await using var deployment = new DeploymentHarness(fx.Client);
-        await deployment.StartAsync("v1");
-        await deployment.StartAsync("v2");
+        // Neither a sticky cache nor eager activities keep the pinned workflow on v1 here: only the routing does.
+        await deployment.StartAsync("v1", routedOnly: true);
+        await deployment.StartAsync("v2", routedOnly: true);
         await deployment.SetCurrentAsync("v1");
         var old = await deployment.StartTrailAsync(Id("pinned-old"), stepsToWaitFor: 1);
         await DeploymentHarness.WaitForTrailAsync(old, 2);
@@ -75,8 +76,8 @@ public sealed class VersioningTests(ServerFixture fx) : IClassFixture<ServerFixt
     public async Task Setting_the_previous_version_current_again_rolls_back_without_stranding_pinned_work()
     {
         await using var deployment = new DeploymentHarness(fx.Client);
-        await deployment.StartAsync("v1");
-        await deployment.StartAsync("v2");
+        await deployment.StartAsync("v1", routedOnly: true);
+        await deployment.StartAsync("v2", routedOnly: true);
         await deployment.SetCurrentAsync("v1");
         await deployment.SetCurrentAsync("v2");
         var onV2 = await deployment.StartTrailAsync(Id("rollback-v2"), stepsToWaitFor: 1);
@@ -142,8 +143,8 @@ public sealed class VersioningTests(ServerFixture fx) : IClassFixture<ServerFixt
     {
         await using var deployment = new DeploymentHarness(fx.Client);
         await deployment.StartAsync(null);
-        await deployment.StartAsync("v1");
-        await deployment.StartAsync("v2");
+        await deployment.StartAsync("v1", routedOnly: true);
+        await deployment.StartAsync("v2", routedOnly: true);
 
         // Both versions poll, but none is current yet: as on the real server, the unversioned worker runs it.
         var beforeAny = await deployment.StartTrailAsync(Id("no-current"), stepsToWaitFor: 0);
