@@ -36,17 +36,17 @@ public sealed class ModelTests
     }
 
     [Fact]
-    public async Task Readme_resource_table_shows_the_images_the_model_pins()
+    public async Task Architecture_page_resource_table_shows_the_images_the_model_pins()
     {
         await using var app = await BuildAsync();
-        var readme = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "README.md"));
-        var table = readme[readme.IndexOf("| Resource | What it is | Image |", StringComparison.Ordinal)..];
+        var page = await File.ReadAllTextAsync(Repository.PathOf("docs", "architecture.md"));
+        var table = page[page.IndexOf("| Resource | What it is | Image |", StringComparison.Ordinal)..];
 
         foreach (var container in app.Model().Resources.OfType<ContainerResource>())
         {
             var (image, tag) = Image(container);
             var shown = $"| `{image.Replace("library/", "", StringComparison.Ordinal)}:{tag}` |"; // Docker Hub's short name
-            Assert.True(table.Contains(shown, StringComparison.Ordinal), $"README's resource table lacks {shown} ({container.Name})");
+            Assert.True(table.Contains(shown, StringComparison.Ordinal), $"docs/architecture.md's resource table lacks {shown} ({container.Name})");
         }
     }
 
@@ -188,16 +188,6 @@ public sealed class ModelTests
 
         Assert.Empty(worker.Annotations.OfType<ExecutableAnnotation>());
         Assert.Empty(await RunArgumentsAsync(worker));
-    }
-
-    internal static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Aspire.sln")))
-        {
-            directory = directory.Parent;
-        }
-        return directory?.FullName ?? throw new InvalidOperationException($"No Aspire.sln above {AppContext.BaseDirectory}");
     }
 
     /// <summary>The model in container mode unless the arguments choose another (these tests are about that topology).</summary>

@@ -60,13 +60,7 @@ public sealed class StartTests
     [Fact]
     public async Task In_process_mode_every_resource_becomes_healthy_an_order_completes_and_stopping_leaves_no_process()
     {
-        // The state folder must be enterable by the postgres user the server runs as when the tests run as root.
-        var state = Directory.CreateTempSubdirectory("apphost-processes-");
-        if (!OperatingSystem.IsWindows())
-        {
-            state.UnixFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
-        }
+        var state = LocalProcesses.CreateStateDirectory();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
         [
             "Stack:Mode=processes",
@@ -96,13 +90,12 @@ public sealed class StartTests
 
         // Stopped means stopped: no server process of the run is left behind.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (pids.Any(IsRunning) && DateTime.UtcNow < deadline)
+        while (pids.Any(LocalProcesses.IsRunning) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(100);
         }
-        Assert.DoesNotContain(pids, IsRunning);
-        Assert.DoesNotContain(Directory.GetDirectories("/proc"),
-            d => SafeRead(Path.Combine(d, "cmdline")).Contains(state.FullName, StringComparison.Ordinal));
+        Assert.DoesNotContain(pids, LocalProcesses.IsRunning);
+        Assert.Empty(LocalProcesses.CommandLinesContaining(state.FullName));
         state.Delete(recursive: true);
     }
 
@@ -135,29 +128,5 @@ public sealed class StartTests
             status = (await api.GetFromJsonAsync<JsonElement>($"/api/orders/{orderId}", cancellationToken)).GetProperty("status").GetString();
         }
         return status;
-    }
-
-    private static bool IsRunning(int pid)
-    {
-        // "123 (postgres) S ...": the state follows the command name; a zombie (Z) has exited already.
-        var stat = SafeRead($"/proc/{pid}/stat");
-        var close = stat.LastIndexOf(')');
-        return close > 0 && stat.Length > close + 2 && stat[close + 2] != 'Z';
-    }
-
-    private static string SafeRead(string path)
-    {
-        try
-        {
-            return File.ReadAllText(path).Replace('\0', ' ');
-        }
-        catch (IOException)
-        {
-            return ""; // a process that ended while the directory was read
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return "";
-        }
     }
 }

@@ -35,7 +35,7 @@ internal static class ContainerRuntimeCheck
                     + $"Either start Docker or Podman (ASPIRE_CONTAINER_RUNTIME=podman), run them as local processes (Stack:Mode=processes), "
                     + $"or point the AppHost at existing infrastructure: "
                     + $"ConnectionStrings:{Stack.AppDatabase}, ConnectionStrings:{Stack.Temporal} and "
-                    + $"ConnectionStrings:{Stack.Cache} (or Redis:Enabled=false). See README, \"Existing infrastructure\".");
+                    + $"ConnectionStrings:{Stack.Cache} (or Redis:Enabled=false). See docs/run-locally.md, \"Existing infrastructure\".");
             }
         });
         return builder;

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Configuration;
 
 // The whole system, top to bottom: infrastructure first, then the worker. Each dependency runs in a
 // container, or as a local process where no container engine answers, unless configuration points at an
-// existing one (see README, "Run").
+// existing one (docs/run-locally.md).
 var builder = DistributedApplication.CreateBuilder(args);
 
 var stack = Stack.Choose(builder);
@@ -27,7 +27,7 @@ builder.AddProject<Projects.Worker>("worker")
     .WithTelemetryViewerForCompose();
 
 // `dotnet run --project AppHost -- --operation publish --step deployment-artifacts --output-path ../deploy` (or `aspire publish`)
-// writes Docker Compose, Kustomize and the Helm chart from this model (README, "Deploy").
+// writes Docker Compose, Kustomize and the Helm chart from this model (docs/deployment.md).
 builder.AddDeploymentArtifacts(o =>
 {
     o.Name = "temporal-orders";

@@ -269,7 +269,7 @@ internal sealed class Stack
             + $"the infrastructure as local processes:{Environment.NewLine}"
             + string.Concat(missing.Select(r => $"  - {r.Program} ({r.Package}): {r.Install}{Environment.NewLine}"))
             + $"Install them, start Docker or Podman, or point the AppHost at existing infrastructure: ConnectionStrings:{AppDatabase}, "
-            + $"ConnectionStrings:{Temporal} and ConnectionStrings:{Cache} (or Redis:Enabled=false). See README, \"Run\"."));
+            + $"ConnectionStrings:{Temporal} and ConnectionStrings:{Cache} (or Redis:Enabled=false). See docs/run-locally.md."));
     }
 
     private bool IsExisting(string connectionName) => !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(connectionName));

@@ -4,7 +4,7 @@ namespace AppHost;
 
 /// <summary>
 /// The project's in-memory Temporal test server as a local process, for machines with neither a container engine
-/// nor the Temporal CLI. It is not Temporal (no persistence, no UI; see README, "The Temporal test server"): it
+/// nor the Temporal CLI. It is not Temporal (no persistence, no UI; docs/testing.md, "The Temporal test server"): it
 /// says so in its log, and the dashboard shows its command line. It creates its namespaces itself.
 /// </summary>
 internal sealed class TemporalTestServerResource(string name, string workingDirectory)

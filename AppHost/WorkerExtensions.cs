@@ -95,7 +95,7 @@ internal static class WorkerExtensions
 
     /// <summary>
     /// How the worker is deployed: probes on its own endpoints, the image's health-check entry for Compose, scaling on
-    /// CPU and memory or (optionally, KEDA) on the task-queue backlog, and compute measured under load (README, "Deploy").
+    /// CPU and memory or (optionally, KEDA) on the task-queue backlog, and compute measured under load (docs/deployment.md).
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithWorkerDeployment(
         this IResourceBuilder<ProjectResource> worker, IResourceBuilder<IResourceWithConnectionString> temporal) =>
@@ -106,7 +106,7 @@ internal static class WorkerExtensions
                 .Probes(readiness: DeploymentProbe.Http("http", "/health"), liveness: DeploymentProbe.Http("http", "/alive"), startup: DeploymentProbe.Http("http", "/alive"))
                 .HealthCommand("dotnet", "/app/Worker.dll", "--health-check")
                 .Metrics("http", "/metrics")
-                // Measured by bench/worker-memory.sh (README, "Deploy"): ~1 core and a 230-236 MiB peak at 64 concurrent
+                // Measured by bench/worker-memory.sh (docs/benchmarks.md): ~1 core and a 230-236 MiB peak at 64 concurrent
                 // orders. No CPU limit: CFS throttling turns the runtime's bursts into late heartbeats.
                 .Resources(cpu: "1", memory: "256Mi/512Mi")
                 // Workstation GC (the image's setting; server GC measured +45 MiB for nothing), and a GC heap limit of

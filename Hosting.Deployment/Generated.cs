@@ -8,7 +8,7 @@ namespace Aspire.Hosting.Deployment;
 internal static class Generated
 {
     /// <summary>The first line of every generated YAML and env file.</summary>
-    public const string Header = "# Generated from the AppHost model (README, \"Deploy\"). Do not edit: change the model and regenerate.\n";
+    public const string Header = "# Generated from the AppHost model (docs/deployment.md). Do not edit: change the model and regenerate.\n";
 
     /// <summary>The same, as a Helm template comment (a <c>#</c> line would be rendered into the manifest).</summary>
     public static string TemplateComment { get; } = "{{- /* " + Header.TrimStart('#', ' ').TrimEnd('\n') + " */}}\n";

@@ -7,7 +7,7 @@ namespace TemporalTestServer;
 
 /// <summary>
 /// An in-memory Temporal frontend on loopback for tests: the real SDK's client and worker talk to it over
-/// gRPC as to a Temporal server. Not Temporal: see the README for what it implements and its limits.
+/// gRPC as to a Temporal server. Not Temporal: see docs/testing.md for what it implements and its limits.
 /// </summary>
 public sealed class TemporalTestServer : IAsyncDisposable
 {

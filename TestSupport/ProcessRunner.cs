@@ -13,6 +13,7 @@ namespace TestSupport;
 /// <remarks>Unsealed so that a runner of one program (the worker, say) can add what only that program has.</remarks>
 public class ProcessRunner : IDisposable
 {
+    private const int SigInt = 2;
     private const int SigTerm = 15;
 
     private readonly Process process;
@@ -127,6 +128,26 @@ public class ProcessRunner : IDisposable
         }
     }
 
+    /// <summary>
+    /// Sends SIGINT to the process's group, as Ctrl+C in a terminal does to the command in the foreground. The
+    /// process must lead a group of its own (start it through <c>setsid</c>), so that the test never signals itself.
+    /// </summary>
+    public void InterruptGroup()
+    {
+        if (process.HasExited)
+        {
+            return;
+        }
+        if (GetProcessGroup(process.Id) != process.Id)
+        {
+            throw new InvalidOperationException($"{command} does not lead a process group: start it through setsid.");
+        }
+        if (Kill(-process.Id, SigInt) != 0 && !process.HasExited)
+        {
+            throw new InvalidOperationException($"SIGINT to the group of {command} failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
     /// <summary>Kills the process and every process it started, if it is still running.</summary>
     public void Dispose()
     {
@@ -175,4 +196,7 @@ public class ProcessRunner : IDisposable
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
+
+    [DllImport("libc", EntryPoint = "getpgid", SetLastError = true)]
+    private static extern int GetProcessGroup(int pid);
 }

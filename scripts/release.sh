@@ -116,7 +116,7 @@ check_deploy() {
   local status=0
   diff -r --exclude=.env --exclude=secrets.env deploy "$fresh" || status=$?
   rm -rf "$fresh"
-  ((status == 0)) || fail "the committed deploy/ differs from a fresh generation: regenerate it (README, \"Deploy\") and commit"
+  ((status == 0)) || fail "the committed deploy/ differs from a fresh generation: regenerate it (docs/deployment.md) and commit"
   echo "deploy/ equals a fresh generation" >&2
 }
 

@@ -7,17 +7,17 @@ public sealed class DeployFolderTests(GeneratedDeployment generated)
     [Fact]
     public void Committed_deploy_folder_equals_a_fresh_generation()
     {
-        var committed = Path.Combine(GeneratedDeployment.RepositoryRoot, "deploy");
+        var committed = Path.Combine(Repository.Root, "deploy");
         foreach (var folder in Aspire.Hosting.Deployment.DeploymentArtifacts.OwnedFolders)
         {
             var fresh = Files(Path.Combine(generated.Root, folder));
             var kept = Files(Path.Combine(committed, folder));
             Assert.True(fresh.Keys.SequenceEqual(kept.Keys),
-                $"deploy/{folder} has other files than a fresh generation: regenerate it (README, \"Deploy\").\n"
+                $"deploy/{folder} has other files than a fresh generation: regenerate it (docs/deployment.md).\n"
                 + $"only committed: {string.Join(", ", kept.Keys.Except(fresh.Keys))}\nonly generated: {string.Join(", ", fresh.Keys.Except(kept.Keys))}");
             foreach (var (path, contents) in fresh)
             {
-                Assert.True(contents == kept[path], $"deploy/{folder}/{path} differs from a fresh generation: regenerate it (README, \"Deploy\").");
+                Assert.True(contents == kept[path], $"deploy/{folder}/{path} differs from a fresh generation: regenerate it (docs/deployment.md).");
             }
         }
     }

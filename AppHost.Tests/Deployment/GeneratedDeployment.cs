@@ -25,8 +25,6 @@ public sealed partial class GeneratedDeployment : IAsyncLifetime
 
     public string Chart => Path.Combine(Root, "helm", "temporal-orders");
 
-    public static string RepositoryRoot { get; } = FindRepositoryRoot();
-
     public async Task InitializeAsync()
     {
         var parameters = SecretSentinels.Select(s => $"--Parameters:{s.Key.ToLowerInvariant().Replace('_', '-')}={s.Value}");
@@ -97,7 +95,7 @@ public sealed partial class GeneratedDeployment : IAsyncLifetime
     public static async Task ValidatePrometheusRuleAsync(string rendered)
     {
         await ValidateCustomResourcesAsync(rendered, "PrometheusRule");
-        var source = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot, "deploy", "observability", "prometheus", "alerts.yaml"));
+        var source = await File.ReadAllTextAsync(Repository.PathOf("deploy", "observability", "prometheus", "alerts.yaml"));
         var alerts = AlertName().Matches(source).Select(m => m.Groups[1].Value).ToList();
         Assert.NotEmpty(alerts);
         Assert.Equal(alerts, AlertName().Matches(rendered).Select(m => m.Groups[1].Value));
@@ -105,18 +103,6 @@ public sealed partial class GeneratedDeployment : IAsyncLifetime
 
     public static bool IsCustomResource(string document) =>
         document.Contains("apiVersion: keda.sh/", StringComparison.Ordinal) || document.Contains("apiVersion: monitoring.coreos.com/", StringComparison.Ordinal);
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Aspire.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-        throw new InvalidOperationException($"No Aspire.sln above {AppContext.BaseDirectory}.");
-    }
 
     [GeneratedRegex(@"^([A-Z0-9_]+)=$", RegexOptions.Multiline)]
     private static partial Regex ExampleLine();

@@ -8,7 +8,7 @@ public sealed class HelmChartTests(GeneratedDeployment generated)
 {
     public static TheoryData<string> Helms => ["3", "4"];
 
-    /// <summary>The ways the README installs the chart.</summary>
+    /// <summary>The ways docs/deployment.md installs the chart.</summary>
     public static TheoryData<string, string> Installs()
     {
         var data = new TheoryData<string, string>();

@@ -10,7 +10,7 @@ namespace AppHost.Tests.Deployment;
 /// </summary>
 public sealed partial class WorkflowTests
 {
-    private static readonly string Folder = Path.Combine(GeneratedDeployment.RepositoryRoot, ".github", "workflows");
+    private static readonly string Folder = Path.Combine(Repository.Root, ".github", "workflows");
 
     /// <summary>Tools a <c>run:</c> step may call directly besides the repository's scripts.</summary>
     private static readonly HashSet<string> Tools = ["dotnet"];
@@ -177,7 +177,7 @@ public sealed partial class WorkflowTests
                     violations.Add($"job {name}: run calls {program}, neither a repository script nor one of {string.Join(", ", Tools)}");
                     continue;
                 }
-                var path = Path.GetFullPath(Path.Combine(GeneratedDeployment.RepositoryRoot, program));
+                var path = Path.GetFullPath(Path.Combine(Repository.Root, program));
                 if (program.StartsWith('/') || program.Contains("..", StringComparison.Ordinal) || !File.Exists(path)
                     || (!OperatingSystem.IsWindows() && !File.GetUnixFileMode(path).HasFlag(UnixFileMode.UserExecute)))
                 {

@@ -12,7 +12,7 @@ namespace Worker.Tests.EndToEnd;
 public sealed class BackupRestoreTests
 {
     private static readonly string[] ApplicationTables =
-        ["orders", "payment_tokens", "payments", "products", "reservations", "schema_migrations", "shipments"];
+        ["orders", "payment_tokens", "payments", "pending_charges", "products", "reservations", "schema_migrations", "shipments"];
 
     private static string NewId(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..30];
 
@@ -160,7 +160,7 @@ public sealed class BackupRestoreTests
         }
     }
 
-    private static string ScriptPath => RepositoryPaths.Combine("scripts", "pg-backup.sh");
+    private static string ScriptPath => Repository.PathOf("scripts", "pg-backup.sh");
 
     private static Task<ProcessResult> RunScriptAsync(string shell, string backupDir, string databases, params string[] arguments) =>
         RunScriptAsync(shell, backupDir, databases, [ScriptPath, .. arguments], keep: 7);

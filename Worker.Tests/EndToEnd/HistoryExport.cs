@@ -9,7 +9,7 @@ namespace Worker.Tests.EndToEnd;
 /// </summary>
 public static class HistoryExport
 {
-    public static string CommittedFolder => RepositoryPaths.Combine("Worker.Tests", "Histories");
+    public static string CommittedFolder => Repository.PathOf("Worker.Tests", "Histories");
 
     public static string LatestFolder => Path.Combine(CommittedFolder, "latest");
 

@@ -160,6 +160,67 @@ public sealed class ConfigurationTests
         Assert.Contains("Temporal:Address must be host:port", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Temporal_standard_environment_variables_become_temporal_settings_above_other_sources()
+    {
+        var variables = new Dictionary<string, string>
+        {
+            ["TEMPORAL_ADDRESS"] = "frontend:7233",
+            ["TEMPORAL_NAMESPACE"] = "orders-prod",
+            ["TEMPORAL_DEPLOYMENT_NAME"] = "temporal-orders/worker",
+            ["TEMPORAL_WORKER_BUILD_ID"] = "1.4.0-5c7d",
+            ["TEMPORAL_TLS_CLIENT_CERT_PATH"] = "/etc/temporal/tls/tls.crt",
+        };
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection([new("Temporal:Address", "elsewhere:7233"), new("Temporal:Namespace", "orders")])
+            .AddTemporalEnvironmentVariables(name => variables.GetValueOrDefault(name))
+            .Build();
+
+        Assert.Equal("frontend:7233", configuration["Temporal:Address"]);
+        Assert.Equal("orders-prod", configuration["Temporal:Namespace"]);
+        Assert.Equal("temporal-orders/worker", configuration["Temporal:DeploymentName"]);
+        Assert.Equal("1.4.0-5c7d", configuration["Temporal:BuildId"]);
+        Assert.Equal("/etc/temporal/tls/tls.crt", configuration["Temporal:TlsClientCertPath"]);
+        Assert.Null(configuration["Temporal:ApiKey"]); // unset variables add nothing
+    }
+
+    [Fact]
+    public void A_deployment_name_makes_the_worker_a_version_whose_build_id_is_this_build_unless_given()
+    {
+        using var services = new ServiceCollection().AddOptions().BuildServiceProvider();
+        var logging = Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
+
+        var unversioned = WorkerPollingService.CreateOptions(services, new TemporalSettings { Address = "t:7233" }, logging);
+        var versioned = WorkerPollingService.CreateOptions(services, new TemporalSettings { Address = "t:7233", DeploymentName = "orders" }, logging);
+        var given = WorkerPollingService.CreateOptions(
+            services, new TemporalSettings { Address = "t:7233", DeploymentName = "orders", BuildId = "1.4.0" }, logging);
+
+        Assert.Null(unversioned.DeploymentOptions);
+        Assert.True(versioned.DeploymentOptions!.UseWorkerVersioning);
+        var informational = typeof(TemporalSettings).Assembly
+            .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .Cast<System.Reflection.AssemblyInformationalVersionAttribute>().Single().InformationalVersion;
+        Assert.Equal(new Temporalio.Common.WorkerDeploymentVersion("orders", informational), versioned.DeploymentOptions.Version);
+        Assert.Equal(new Temporalio.Common.WorkerDeploymentVersion("orders", "1.4.0"), given.DeploymentOptions!.Version);
+    }
+
+    [Fact]
+    public void Versioning_settings_that_name_no_valid_version_are_refused_naming_the_key()
+    {
+        var orphanBuild = new TemporalSettings { Address = "t:7233", BuildId = "1.4.0" }.Validate().ToList();
+        var reserved = new TemporalSettings { Address = "t:7233", DeploymentName = "orders", BuildId = "__unversioned__" }.Validate().ToList();
+
+        Assert.Contains(orphanBuild, e => e.StartsWith("Temporal:BuildId needs Temporal:DeploymentName", StringComparison.Ordinal));
+        Assert.Contains(reserved, e => e.StartsWith("Temporal:BuildId must not start with '__'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_order_workflow_is_pinned_to_the_build_that_started_it()
+    {
+        Assert.Equal(Temporalio.Common.VersioningBehavior.Pinned,
+            Temporalio.Workflows.WorkflowDefinition.Create<OrderWorkflow>().VersioningBehavior);
+    }
+
     [Theory]
     [InlineData(null, null, "http://127.0.0.1:8080/health")]
     [InlineData("/alive", "9000", "http://127.0.0.1:9000/alive")]

@@ -27,7 +27,7 @@ public sealed class ContainerImageConfigurationTests
     {
         var result = await ProcessRunner.RunAsync("dotnet",
         [
-            "msbuild", RepositoryPaths.Combine("Worker", "Worker.csproj"), "-t:ComputeContainerConfig", "-nologo",
+            "msbuild", Repository.PathOf("Worker", "Worker.csproj"), "-t:ComputeContainerConfig", "-nologo",
             "-getProperty:ContainerBaseImage", "-getProperty:ContainerUser", "-getItem:ContainerPort",
             "-getItem:ContainerEnvironmentVariables", "-getItem:ContainerAppCommand",
         ], TimeSpan.FromMinutes(5));

@@ -10,7 +10,7 @@ namespace Worker.Tests.Observability;
 /// </summary>
 public static class ObservabilityFiles
 {
-    public static string Folder => RepositoryPaths.Combine("deploy", "observability");
+    public static string Folder => Repository.PathOf("deploy", "observability");
 
     public static string Dashboard => Path.Combine(Folder, "grafana", "worker-dashboard.json");
 

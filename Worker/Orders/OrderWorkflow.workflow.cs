@@ -13,8 +13,10 @@ namespace Worker.Orders;
 /// behind. Shipping is the one step a cancellation interrupts, through its heartbeat.
 /// Workflow code is deterministic and free of I/O: every side effect is an activity in <see cref="OrderActivities"/>.
 /// Activities are called through <see cref="OrderActivityCalls"/>: typed, checked by the compiler, and by name underneath.
+/// Pinned under worker versioning: an order runs start to end on the build that started it, workflow code and
+/// activities alike, so no order ever sees two builds' code or two builds' reading of its rows (docs/rollouts.md).
 /// </summary>
-[Workflow]
+[Workflow(VersioningBehavior = VersioningBehavior.Pinned)]
 public sealed partial class OrderWorkflow
 {
     /// <summary>

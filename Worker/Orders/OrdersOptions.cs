@@ -26,6 +26,13 @@ public sealed class OrdersOptions
     /// </summary>
     public bool SeedCatalogue { get; set; } = true;
 
+    /// <summary>
+    /// Puts the payment token into new workflows' input as well as the database. Only for a rollout from a build that
+    /// reads the token from the input (the builds before the token moved to <c>payment_tokens</c>): such a build may
+    /// receive new workflows until it is drained. Off by default: the token then never enters Temporal's history.
+    /// </summary>
+    public bool PaymentTokenInWorkflowInput { get; set; }
+
     /// <summary>Time spent in each shipping stage (picking, packing, handing to the carrier).</summary>
     public TimeSpan ShippingStageDuration { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -22,6 +22,7 @@ public static class TemporalHostingExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
+        builder.Configuration.AddTemporalEnvironmentVariables();
         var section = builder.Configuration.GetSection(TemporalSettings.Section);
         var reference = TemporalConnectionString.Parse(builder.Configuration.GetConnectionString(TemporalConnectionString.Name));
         services.AddOptions<TemporalSettings>()

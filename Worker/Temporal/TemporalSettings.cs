@@ -1,3 +1,6 @@
+using System.Reflection;
+using Temporalio.Common;
+
 namespace Worker.Temporal;
 
 /// <summary>
@@ -7,6 +10,8 @@ namespace Worker.Temporal;
 public sealed class TemporalSettings
 {
     public const string Section = "Temporal";
+
+    private const int MaxVersionPartLength = 255;
 
     /// <summary>
     /// host:port of the Temporal frontend, e.g. <c>localhost:7233</c> or <c>ns.acct.tmprl.cloud:7233</c>; by default
@@ -46,6 +51,23 @@ public sealed class TemporalSettings
     /// apart in the Temporal UI.
     /// </summary>
     public string? Identity { get; set; }
+
+    /// <summary>
+    /// The Worker Deployment this worker polls as a version of (Temporal's Worker Deployment Versioning). Unset: the
+    /// worker is unversioned, and every build on the task queue takes any task.
+    /// </summary>
+    public string? DeploymentName { get; set; }
+
+    /// <summary>The build id of this worker's version; by default this build's informational version (version+commit).</summary>
+    public string? BuildId { get; set; }
+
+    /// <summary>The version this worker polls as, or null when it is unversioned.</summary>
+    public WorkerDeploymentVersion? DeploymentVersion =>
+        string.IsNullOrWhiteSpace(DeploymentName) ? null : new(DeploymentName, string.IsNullOrWhiteSpace(BuildId) ? DefaultBuildId : BuildId);
+
+    /// <summary>This build's informational version: the version the build was given, and the commit it was built from.</summary>
+    public static string DefaultBuildId { get; } =
+        typeof(TemporalSettings).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
     public bool UseTls => Tls ?? (!string.IsNullOrEmpty(ApiKey) || !string.IsNullOrEmpty(TlsClientCertPath));
 
@@ -88,6 +110,22 @@ public sealed class TemporalSettings
         if (string.IsNullOrEmpty(TlsClientCertPath) != string.IsNullOrEmpty(TlsClientKeyPath))
         {
             yield return "Temporal:TlsClientCertPath and Temporal:TlsClientKeyPath must be set together.";
+        }
+        if (DeploymentVersion is { } version)
+        {
+            // The server's limits: a build id must not use the reserved "__" prefix, and both fit in 255 characters.
+            if (version.DeploymentName.Length > MaxVersionPartLength || version.BuildId.Length > MaxVersionPartLength)
+            {
+                yield return $"Temporal:DeploymentName and Temporal:BuildId must each be at most {MaxVersionPartLength} characters.";
+            }
+            if (version.BuildId.StartsWith("__", StringComparison.Ordinal))
+            {
+                yield return "Temporal:BuildId must not start with '__' (reserved by Temporal).";
+            }
+        }
+        else if (!string.IsNullOrWhiteSpace(BuildId))
+        {
+            yield return "Temporal:BuildId needs Temporal:DeploymentName: a build id names a version of a Worker Deployment.";
         }
         if (GracefulShutdownTimeout < TimeSpan.Zero)
         {

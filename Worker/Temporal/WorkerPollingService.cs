@@ -38,6 +38,12 @@ public sealed partial class WorkerPollingService(
         // most every 0.8 x the heartbeat timeout by default: an activity with a 10 s heartbeat timeout would
         // hear of its cancellation up to 8 s late. One heartbeat call per second per running activity is cheap.
         options.MaxHeartbeatThrottleInterval = TimeSpan.FromSeconds(1);
+        if (settings.DeploymentVersion is { } version)
+        {
+            // Every workflow type states its own versioning behaviour ([Workflow(VersioningBehavior = ...)]): no default
+            // here, so that a workflow added without one fails the worker's start instead of silently auto-upgrading.
+            options.DeploymentOptions = new WorkerDeploymentOptions(version, useWorkerVersioning: true);
+        }
         return options;
     }
 
@@ -51,7 +57,8 @@ public sealed partial class WorkerPollingService(
             {
                 using var worker = new TemporalWorker(client, CreateOptions(services, settings.Value, loggerFactory));
                 state.Set(true);
-                LogPolling(logger, settings.Value.TaskQueue, settings.Value.Namespace);
+                LogPolling(logger, settings.Value.TaskQueue, settings.Value.Namespace,
+                    settings.Value.DeploymentVersion is { } version ? $"{version.DeploymentName} build {version.BuildId}" : "unversioned");
                 await worker.ExecuteAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -73,8 +80,8 @@ public sealed partial class WorkerPollingService(
         LogStopped(logger);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Temporal worker polling task queue {TaskQueue} in namespace {Namespace}")]
-    private static partial void LogPolling(ILogger logger, string taskQueue, string @namespace);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Temporal worker polling task queue {TaskQueue} in namespace {Namespace} as {WorkerVersion}")]
+    private static partial void LogPolling(ILogger logger, string taskQueue, string @namespace, string workerVersion);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Temporal worker failed; restarting in {DelaySeconds}s")]
     private static partial void LogWorkerFailed(ILogger logger, Exception exception, double delaySeconds);

@@ -120,8 +120,10 @@ public static class OrderEndpoints
         // starting the workflow, or its workflow was terminated. UseExisting makes a second start of a running
         // workflow a no-op; AllowDuplicateFailedOnly lets a terminated (or failed) run be started again, and
         // the saga's idempotent steps then continue from what the first run did.
-        // The payment token is not in the input: it stays in the database and out of Temporal's history.
-        var input = new OrderInput(orderId, lines, null, orders.Value.ApprovalThreshold, orders.Value.ApprovalTimeout);
+        // The payment token stays in the database and out of Temporal's history, unless a build that reads it from
+        // the input may still receive new workflows (Orders:PaymentTokenInWorkflowInput, docs/rollouts.md).
+        var input = new OrderInput(orderId, lines, orders.Value.PaymentTokenInWorkflowInput ? request.PaymentToken : null,
+            orders.Value.ApprovalThreshold, orders.Value.ApprovalTimeout);
         try
         {
             // By name: a lambda with an argument would be compiled by the SDK on every request.

@@ -31,7 +31,7 @@ public sealed partial class DatabaseInitializer(
         {
             try
             {
-                await DatabaseSchema.MigrateAsync(dataSource, stoppingToken);
+                await DatabaseSchema.MigrateAsync(dataSource, logger, stoppingToken);
                 if (options.Value.SeedCatalogue)
                 {
                     await CatalogueSeed.SeedAsync(dataSource, stoppingToken);

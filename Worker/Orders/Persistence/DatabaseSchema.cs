@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace Worker.Orders.Persistence;
@@ -6,15 +7,13 @@ namespace Worker.Orders.Persistence;
 /// The application schema as ordered migrations, recorded in <c>schema_migrations</c>.
 /// A start against a current schema only reads that table, so replicas whose role has table rights and no
 /// DDL rights start normally; only a start that finds migrations missing needs DDL rights. Missing
-/// migrations are applied in one transaction under an advisory lock, so replicas starting together apply
-/// each exactly once. Migrations only ever add (columns with defaults, tables): replicas of the previous
-/// version keep working during a rolling update. Never edit a published migration; append a new one.
+/// migrations are applied by <see cref="MigrationRunner"/>: by one replica however many start together, and
+/// never holding up order traffic for longer than its lock timeout. Migrations only ever add (columns with
+/// defaults, tables): replicas of the previous version keep working during a rolling update. Never edit a
+/// published migration; append a new one.
 /// </summary>
 public static class DatabaseSchema
 {
-    // Arbitrary but fixed: identifies "schema migration of the orders app" among advisory locks.
-    private const long MigrationLockKey = 0x4F52444552530001;
-
     /// <summary>The migrations, in order; the index + 1 is the version.</summary>
     public static readonly IReadOnlyList<Migration> Migrations =
     [
@@ -77,67 +76,45 @@ public static class DatabaseSchema
                 created_at timestamptz NOT NULL DEFAULT now()
             );
             """),
+        new("charges in flight at a gateway kept out of the ledger", """
+            -- Every row of payments is money that moved: builds from before migration 2 read every charge row as a
+            -- settled charge, so a pending row there, read by such a build running beside this one, shipped an
+            -- order nobody had charged. A charge begun at a payment gateway waits here until it settles (its row
+            -- moves to payments), is declined or is refunded unconfirmed (its row is deleted).
+            CREATE TABLE pending_charges (
+                order_id        text PRIMARY KEY REFERENCES orders(id),
+                amount          numeric(12,2) NOT NULL,
+                idempotency_key text NOT NULL,
+                created_at      timestamptz NOT NULL DEFAULT now()
+            );
+            -- Pending rows written since migration 2 move here; one already refunded, with its refund, leaves the
+            -- ledger (nothing moved for it). payments.state stays for the builds since migration 2 and is dropped
+            -- by a later release (docs/rollouts.md, "Mixed versions").
+            INSERT INTO pending_charges (order_id, amount, idempotency_key, created_at)
+                SELECT c.order_id, c.amount, c.reference, c.created_at FROM payments c
+                WHERE c.kind = 'charge' AND c.state = 'pending'
+                  AND NOT EXISTS (SELECT 1 FROM payments r WHERE r.order_id = c.order_id AND r.kind = 'refund');
+            DELETE FROM payments r USING payments c
+                WHERE r.order_id = c.order_id AND r.kind = 'refund' AND c.kind = 'charge' AND c.state = 'pending';
+            DELETE FROM payments WHERE state = 'pending';
+            """),
     ];
 
     /// <summary>The version this code expects: the number of migrations.</summary>
     public static int LatestVersion => Migrations.Count;
 
     /// <summary>Applies the missing migrations; returns the version the database is at.</summary>
-    public static async Task<int> MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    public static Task<int> MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
+        MigrateAsync(dataSource, NullLogger.Instance, cancellationToken);
+
+    /// <summary>
+    /// Applies the missing migrations, logging a warning each time one gives way to traffic and is retried;
+    /// returns the version the database is at.
+    /// </summary>
+    public static Task<int> MigrateAsync(NpgsqlDataSource dataSource, ILogger logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var current = await CurrentVersionAsync(connection, null, cancellationToken);
-        if (current >= LatestVersion)
-        {
-            // A newer version than ours is a rolling update in progress: migrations only add, so this code works.
-            return current;
-        }
-
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(@key)", cancellationToken, ("key", MigrationLockKey));
-        await ExecuteAsync(connection, transaction, """
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version    integer PRIMARY KEY,
-                name       text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now()
-            )
-            """, cancellationToken);
-        // Another replica may have migrated while this one waited for the lock.
-        current = await CurrentVersionAsync(connection, transaction, cancellationToken);
-        for (var version = current + 1; version <= LatestVersion; version++)
-        {
-            var migration = Migrations[version - 1];
-            await ExecuteAsync(connection, transaction, migration.Script, cancellationToken);
-            await ExecuteAsync(connection, transaction, "INSERT INTO schema_migrations (version, name) VALUES (@version, @name)",
-                cancellationToken, ("version", version), ("name", migration.Name));
-        }
-        await transaction.CommitAsync(cancellationToken);
-        return Math.Max(current, LatestVersion);
-    }
-
-    private static async Task<int> CurrentVersionAsync(
-        NpgsqlConnection connection, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
-    {
-        // A query naming a missing table fails when it is parsed, so ask whether the table exists first.
-        await using var exists = new NpgsqlCommand("SELECT to_regclass('schema_migrations') IS NOT NULL", connection, transaction);
-        if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken))!)
-        {
-            return 0;
-        }
-        await using var command = new NpgsqlCommand("SELECT COALESCE(max(version), 0) FROM schema_migrations", connection, transaction);
-        return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
-    }
-
-    private static async Task ExecuteAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken,
-        params (string Name, object Value)[] parameters)
-    {
-        await using var command = new NpgsqlCommand(sql, connection, transaction);
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        ArgumentNullException.ThrowIfNull(logger);
+        return new MigrationRunner(dataSource, Migrations, logger).RunAsync(cancellationToken);
     }
 }

@@ -4,10 +4,11 @@ using static Worker.Orders.Persistence.OrderTransitions;
 namespace Worker.Orders.Persistence;
 
 /// <summary>
-/// The payment side of the saga: payment tokens, charges and refunds. At most one charge and one refund per
-/// order (the table's key makes retries harmless); an order's net charge is the sum of its amounts.
-/// With a payment gateway a charge is written as pending before the gateway is called and settled after it
-/// answered, so that whatever happens between the two, a refund finds the charge.
+/// The payment side of the saga: payment tokens, charges and refunds. The ledger (<c>payments</c>) holds money that
+/// moved: at most one charge and one refund per order (the table's key makes retries harmless), and an order's net
+/// charge is the sum of its amounts. With a payment gateway a charge is first written to <c>pending_charges</c>,
+/// before the gateway is called, and moves to the ledger once the gateway answered, so that whatever happens between
+/// the two, a refund finds the charge; a build that reads only the ledger never takes it for money received.
 /// </summary>
 public sealed class PaymentLedger(NpgsqlDataSource dataSource)
 {
@@ -25,10 +26,16 @@ public sealed class PaymentLedger(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<ChargeRecord?> FindRefundableChargeAsync(string orderId, CancellationToken cancellationToken)
     {
+        // A settled charge in the ledger first; else one in flight at the gateway (payments rows with state 'pending'
+        // come from the builds between migrations 2 and 3, which kept charges in flight there).
         await using var command = OrderRows.Command(dataSource.CreateCommand($"""
-            SELECT p.amount, p.reference, p.state = 'settled'
-            FROM payments p JOIN orders ON orders.id = p.order_id
-            WHERE p.order_id = @id AND p.kind = 'charge' AND {Unfinished}
+            SELECT c.amount, c.reference, c.settled
+            FROM (SELECT amount, reference, state = 'settled' AS settled, 0 AS rank FROM payments WHERE order_id = @id AND kind = 'charge'
+                  UNION ALL
+                  SELECT amount, idempotency_key, false, 1 FROM pending_charges WHERE order_id = @id) c
+            JOIN orders ON orders.id = @id AND {Unfinished}
+            ORDER BY c.rank
+            LIMIT 1
             """), [("id", orderId)]);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
@@ -44,23 +51,30 @@ public sealed class PaymentLedger(NpgsqlDataSource dataSource)
         OrderRows.StatementAsync(dataSource, orderId, $"""
             WITH open AS (
                 SELECT id FROM orders WHERE id = @id AND {Forward} FOR UPDATE),
-            inserted AS (
-                INSERT INTO payments (order_id, kind, amount, reference, state)
-                SELECT id, 'charge', @amount, @key, 'pending' FROM open
-                ON CONFLICT (order_id, kind) DO NOTHING
-                RETURNING amount, reference, state)
-            SELECT COALESCE(i.amount, p.amount), COALESCE(i.reference, p.reference), COALESCE(i.state, p.state) = 'settled'
+            charged AS (
+                SELECT amount, reference, state = 'settled' AS settled FROM payments
+                WHERE order_id IN (SELECT id FROM open) AND kind = 'charge'),
+            begun AS (
+                INSERT INTO pending_charges (order_id, amount, idempotency_key)
+                SELECT id, @amount, @key FROM open WHERE NOT EXISTS (SELECT 1 FROM charged)
+                ON CONFLICT (order_id) DO NOTHING
+                RETURNING amount, idempotency_key)
+            SELECT COALESCE(c.amount, b.amount, pc.amount), COALESCE(c.reference, b.idempotency_key, pc.idempotency_key),
+                   COALESCE(c.settled, false)
             FROM open
-            LEFT JOIN inserted i ON true
-            LEFT JOIN payments p ON p.order_id = open.id AND p.kind = 'charge'
+            LEFT JOIN charged c ON true
+            LEFT JOIN begun b ON true
+            LEFT JOIN pending_charges pc ON pc.order_id = open.id
             """, reader => new ChargeRecord(reader.GetDecimal(0), reader.GetString(1), reader.GetBoolean(2)), cancellationToken,
             ("id", orderId), ("amount", amount), ("key", idempotencyKey));
 
     /// <summary>Removes a pending charge the gateway declined: nothing was charged, so nothing is to be refunded.</summary>
     public async Task AbandonPendingChargeAsync(string orderId, CancellationToken cancellationToken)
     {
-        await using var command = OrderRows.Command(dataSource.CreateCommand(
-            "DELETE FROM payments WHERE order_id = @id AND kind = 'charge' AND state = 'pending'"), [("id", orderId)]);
+        await using var command = OrderRows.Command(dataSource.CreateCommand("""
+            DELETE FROM pending_charges WHERE order_id = @id;
+            DELETE FROM payments WHERE order_id = @id AND kind = 'charge' AND state = 'pending';
+            """), [("id", orderId)]);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -78,11 +92,13 @@ public sealed class PaymentLedger(NpgsqlDataSource dataSource)
                 UPDATE orders SET {SetStatus(OrderStatus.Charged)}, failure_reason = NULL, {Touch} WHERE id = @id AND {Forward}
                 RETURNING {OrderStore.ViewColumns}),
             settled AS (
-                INSERT INTO payments (order_id, kind, amount, reference, state)
-                SELECT id, 'charge', @amount, @reference, 'settled' FROM o
+                INSERT INTO payments (order_id, kind, amount, reference)
+                SELECT id, 'charge', @amount, @reference FROM o
                 ON CONFLICT (order_id, kind) DO UPDATE SET reference = EXCLUDED.reference, state = 'settled'
                     WHERE payments.state = 'pending'
                 RETURNING amount, reference),
+            confirmed AS (
+                DELETE FROM pending_charges WHERE order_id IN (SELECT id FROM o)),
             token AS (
                 DELETE FROM payment_tokens WHERE order_id IN (SELECT id FROM o))
             SELECT o.*, COALESCE(s.amount, p.amount), COALESCE(s.reference, p.reference)
@@ -93,8 +109,9 @@ public sealed class PaymentLedger(NpgsqlDataSource dataSource)
             cancellationToken, ("id", orderId), ("amount", amount), ("reference", reference));
 
     /// <summary>
-    /// Adds the refund that cancels the order's charge, pending or settled; nothing when there is no charge, a
-    /// refund exists, or the order has finished.
+    /// Records that the order's charge was refunded at the gateway: a ledger charge gets the refund that cancels
+    /// it, a charge still in flight is dropped (no money moved for it in the ledger); nothing when there is no
+    /// charge, a refund exists, or the order has finished.
     /// </summary>
     public Task<OrderView> RecordRefundAsync(string orderId, CancellationToken cancellationToken) =>
         OrderRows.StatementAsync(dataSource, orderId, $"""
@@ -104,7 +121,9 @@ public sealed class PaymentLedger(NpgsqlDataSource dataSource)
                 INSERT INTO payments (order_id, kind, amount, reference)
                 SELECT order_id, 'refund', -amount, reference FROM payments
                 WHERE order_id IN (SELECT id FROM open) AND kind = 'charge'
-                ON CONFLICT (order_id, kind) DO NOTHING)
+                ON CONFLICT (order_id, kind) DO NOTHING),
+            unconfirmed AS (
+                DELETE FROM pending_charges WHERE order_id IN (SELECT id FROM open))
             {OrderRows.ChangedOrCurrent("open")}
             """, cancellationToken, ("id", orderId));
 }

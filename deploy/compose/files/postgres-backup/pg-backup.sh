@@ -85,7 +85,7 @@ SQL
   done
   [ ! -f "$1.exit" ] || return 0
   # Not seen (no rights to see the session, say): wait for the dump to end, which orders the snapshots too, but
-  # widens the gap between them (see "Restore" in the README: orders started in the gap need their saga restarted).
+  # widens the gap between them (docs/operations.md, "Restore": orders started in the gap need their saga restarted).
   say "could not see the snapshot of $2 taken: waiting for its dump to end before the next" >&2
   wait "$3" || :
 }

@@ -1,4 +1,4 @@
-{{- /* Generated from the AppHost model (README, "Deploy"). Do not edit: change the model and regenerate. */}}
+{{- /* Generated from the AppHost model (docs/deployment.md). Do not edit: change the model and regenerate. */}}
 {{- define "temporal-orders.secretName" -}}
 {{ .Values.secrets.existingSecret | default "temporal-orders-secrets" }}
 {{- end }}
