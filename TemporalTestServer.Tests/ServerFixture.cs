@@ -12,7 +12,13 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Server = await TemporalTestServer.StartAsync(new TestServerOptions { Namespaces = { "orders-test" } });
+        Server = await TemporalTestServer.StartAsync(new TestServerOptions
+        {
+            Namespaces = { "orders-test" },
+            // Short, so that the versioning tests see a version drain within a test.
+            DrainageGracePeriod = TimeSpan.FromMilliseconds(200),
+            DrainageRefreshInterval = TimeSpan.FromMilliseconds(100),
+        });
         Client = await TemporalClient.ConnectAsync(new TemporalClientConnectOptions(Server.Address));
     }
 

@@ -17,4 +17,13 @@ public sealed class TestServerOptions
 
     /// <summary>Longest a poll waits before an empty answer (also bounded by the caller's deadline).</summary>
     public TimeSpan LongPollTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// How long after a version stops being current or ramping its open pinned workflows are first counted
+    /// for its drainage status (the real server waits minutes for its visibility store).
+    /// </summary>
+    public TimeSpan DrainageGracePeriod { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often a draining version counts its open pinned workflows again.</summary>
+    public TimeSpan DrainageRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -11,12 +11,16 @@ public sealed partial class TestWorkflowService
     {
         endpoint.Map<PollActivityTaskQueueRequest>(Service + "PollActivityTaskQueue", (r, context) =>
         {
+            var worker = WorkerKey(r.WorkerInstanceKey, r.Identity);
+            TaskDispatcher<ActivityTask> queue;
+            VersionKey? version;
             lock (gate)
             {
                 RequireNamespace(r.Namespace);
+                version = RegisterPoller(r.Namespace, r.TaskQueue, TaskQueueType.Activity, r.DeploymentOptions, worker);
+                queue = ActivityQueue(r.Namespace, r.TaskQueue.Name);
             }
-            return LongPollAsync(ActivityQueue(r.Namespace, r.TaskQueue.Name), r.Identity, StartActivity,
-                new PollActivityTaskQueueResponse(), context);
+            return LongPollAsync(queue, r.Identity, worker, version, activityRoute, new PollActivityTaskQueueResponse(), context);
         });
         Map<RecordActivityTaskHeartbeatRequest>(endpoint, "RecordActivityTaskHeartbeat", r =>
         {
@@ -65,10 +69,10 @@ public sealed partial class TestWorkflowService
     /// <summary>
     /// Schedules an activity. Asked for eager execution on the workflow's own task queue, it is started at
     /// once for the worker that completed the workflow task and returned in that answer, saving a poll
-    /// (what the real server does when it can).
+    /// (what the real server does when it can, whatever the worker's version).
     /// </summary>
     private PollActivityTaskQueueResponse? ScheduleActivity(
-        WorkflowRun run, ScheduleActivityTaskCommandAttributes command, long completed, string identity)
+        WorkflowRun run, ScheduleActivityTaskCommandAttributes command, long completed, string identity, VersionKey? version)
     {
         // The server's defaults: start-to-close falls back to schedule-to-close, the retry policy to 1 s x2 up to 100 s.
         var startToClose = command.StartToCloseTimeout?.ToTimeSpan() is { Ticks: > 0 } s ? s
@@ -117,7 +121,8 @@ public sealed partial class TestWorkflowService
         run.Activities[activity.ScheduledEventId] = activity;
         if (command.RequestEagerExecution && attributes.TaskQueue.Name == run.TaskQueue)
         {
-            return (PollActivityTaskQueueResponse?)StartActivity(new ActivityTask(run, activity.ScheduledEventId, activity.Attempt), identity);
+            var worker = new TaskDispatcher<ActivityTask>.Poller(identity, identity, version, new());
+            return StartActivity(new ActivityTask(run, activity.ScheduledEventId, activity.Attempt), worker);
         }
         Enqueue(run, activity);
         return null;
@@ -128,19 +133,20 @@ public sealed partial class TestWorkflowService
         activity.Phase = ActivityPhase.Queued;
         activity.AttemptScheduledTime = Now;
         ActivityQueue(run.Namespace, activity.Attributes.TaskQueue.Name)
-            .Offer(new ActivityTask(run, activity.ScheduledEventId, activity.Attempt), StartActivity);
+            .Offer(new ActivityTask(run, activity.ScheduledEventId, activity.Attempt), activityRoute);
     }
 
-    private IMessage? StartActivity(ActivityTask task, string identity)
+    private PollActivityTaskQueueResponse? StartActivity(ActivityTask task, TaskDispatcher<ActivityTask>.Poller poller)
     {
         if (!task.Run.Activities.TryGetValue(task.ScheduledEventId, out var activity)
-            || activity.Phase != ActivityPhase.Queued || activity.Attempt != task.Attempt)
+            || activity.Phase != ActivityPhase.Queued || activity.Attempt != task.Attempt
+            || !MayStartActivity(task.Run, poller.Version))
         {
-            return null;
+            return null; // stale, or held while its run moves to another version (queued again after)
         }
         var a = activity.Attributes;
         activity.Phase = ActivityPhase.Running;
-        activity.Identity = identity;
+        activity.Identity = poller.Identity;
         activity.StartedTime = Now;
         activity.StartToCloseDeadline = Now + a.StartToCloseTimeout.ToTimeSpan();
         activity.HeartbeatDeadline = a.HeartbeatTimeout?.ToTimeSpan() is { Ticks: > 0 } h ? Now + h : null;

@@ -74,6 +74,7 @@ public sealed partial class TestWorkflowService
             }
         }
         var now = Now;
+        CheckDrainage(now);
         foreach (var run in running.ToList())
         {
             if (run.WorkflowTask is { Started: true } task && task.Deadline <= now)

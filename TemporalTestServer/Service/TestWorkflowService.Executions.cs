@@ -1,11 +1,10 @@
 using Temporalio.Api.ErrorDetails.V1;
 using Temporalio.Api.Namespace.V1;
-using Temporalio.Api.Query.V1;
 using Temporalio.Api.Workflow.V1;
 
 namespace TemporalTestServer.Service;
 
-/// <summary>Workflow executions: start (with id conflict rules), signal, query, cancel, terminate, describe, history.</summary>
+/// <summary>Workflow executions: start (with id conflict rules), signal, cancel, terminate, describe, history.</summary>
 public sealed partial class TestWorkflowService
 {
     private const string Service = "/temporal.api.workflowservice.v1.WorkflowService/";
@@ -84,13 +83,12 @@ public sealed partial class TestWorkflowService
         Map<DescribeWorkflowExecutionRequest>(endpoint, "DescribeWorkflowExecution", r =>
             Describe(FindRun(r.Namespace, r.Execution.WorkflowId, r.Execution.RunId)));
         endpoint.Map<GetWorkflowExecutionHistoryRequest>(Service + "GetWorkflowExecutionHistory", GetHistoryAsync);
-        endpoint.Map<QueryWorkflowRequest>(Service + "QueryWorkflow", QueryAsync);
     }
 
     private IMessage StartWorkflow(StartWorkflowExecutionRequest r)
     {
         var (run, started) = StartOrReuse(r.Namespace, r.WorkflowId, r.RequestId, r.WorkflowIdReusePolicy, r.WorkflowIdConflictPolicy, () => NewRun(
-            r.Namespace, r.WorkflowId, r.RequestId, r.WorkflowType.Name, r.TaskQueue.Name, r.WorkflowTaskTimeout, r.Identity,
+            r.Namespace, r.WorkflowId, r.RequestId, r.WorkflowType.Name, r.TaskQueue.Name, r.WorkflowTaskTimeout, r.Identity, r.VersioningOverride,
             e =>
             {
                 e.Input = r.Input;
@@ -111,7 +109,7 @@ public sealed partial class TestWorkflowService
     {
         var (run, started) = StartOrReuse(r.Namespace, r.WorkflowId, r.RequestId, r.WorkflowIdReusePolicy,
             WorkflowIdConflictPolicy.UseExisting, () => NewRun(
-                r.Namespace, r.WorkflowId, r.RequestId, r.WorkflowType.Name, r.TaskQueue.Name, r.WorkflowTaskTimeout, r.Identity,
+                r.Namespace, r.WorkflowId, r.RequestId, r.WorkflowType.Name, r.TaskQueue.Name, r.WorkflowTaskTimeout, r.Identity, r.VersioningOverride,
                 e =>
                 {
                     e.Input = r.Input;
@@ -183,12 +181,13 @@ public sealed partial class TestWorkflowService
 
     private WorkflowRun NewRun(
         string ns, string workflowId, string requestId, string type, string taskQueue, Duration? workflowTaskTimeout,
-        string identity, Action<WorkflowExecutionStartedEventAttributes> more, string cron, Duration? startDelay)
+        string identity, VersioningOverride? versioningOverride, Action<WorkflowExecutionStartedEventAttributes> more, string cron, Duration? startDelay)
     {
         if (!string.IsNullOrEmpty(cron) || startDelay is { Seconds: > 0 } or { Nanos: > 0 })
         {
             throw new GrpcStatusException(StatusCode.Unimplemented, "Cron schedules and start delays are not supported by the Temporal test server.");
         }
+        ValidateOverride(ns, versioningOverride, taskQueue);
         var timeout = workflowTaskTimeout is null || workflowTaskTimeout.ToTimeSpan() <= TimeSpan.Zero
             ? DefaultWorkflowTaskTimeout : workflowTaskTimeout.ToTimeSpan();
         var run = new WorkflowRun
@@ -201,6 +200,7 @@ public sealed partial class TestWorkflowService
             StartRequestId = requestId,
             WorkflowTaskTimeout = timeout,
             StartTime = Now,
+            Override = versioningOverride,
         };
         Append(run, EventType.WorkflowExecutionStarted, e =>
         {
@@ -213,6 +213,7 @@ public sealed partial class TestWorkflowService
                 FirstExecutionRunId = run.RunId,
                 Identity = identity,
                 Attempt = 1,
+                VersioningOverride = versioningOverride,
             };
             more(e.WorkflowExecutionStartedEventAttributes);
         });
@@ -248,6 +249,8 @@ public sealed partial class TestWorkflowService
                 Status = run.Status,
                 HistoryLength = run.Events.Count,
                 TaskQueue = run.TaskQueue,
+                VersioningInfo = VersioningInfo(run),
+                WorkerDeploymentName = run.WorkerDeploymentName,
             },
         };
         foreach (var activity in run.Activities.Values)
@@ -347,55 +350,6 @@ public sealed partial class TestWorkflowService
                 }
             }
             await Task.Delay(20);
-        }
-    }
-
-    /// <summary>A query becomes a legacy query task for a worker, once the run has no workflow task in flight.</summary>
-    private async Task<IMessage> QueryAsync(QueryWorkflowRequest r, CallContext context)
-    {
-        QueryState query;
-        lock (gate)
-        {
-            var run = FindRun(r.Namespace, r.Execution.WorkflowId, r.Execution.RunId);
-            query = new QueryState { Id = NewId(), Run = run, Query = r.Query };
-            run.PendingQueries.Add(query);
-            queries[query.Id] = query;
-            DispatchQueries(run);
-        }
-        RespondQueryTaskCompletedRequest answer;
-        try
-        {
-            answer = await query.Answer.Task.WaitAsync(context.LongPollBudget(TimeSpan.FromMinutes(1)), context.Aborted);
-        }
-        catch (TimeoutException)
-        {
-            throw new GrpcStatusException(StatusCode.DeadlineExceeded, "No worker answered the query in time.");
-        }
-        finally
-        {
-            lock (gate)
-            {
-                query.Run.PendingQueries.Remove(query);
-                queries.Remove(query.Id);
-            }
-        }
-        if (answer.CompletedType == QueryResultType.Failed)
-        {
-            throw new GrpcStatusException(StatusCode.InvalidArgument, answer.ErrorMessage, new QueryFailedFailure { Failure = answer.Failure });
-        }
-        return new QueryWorkflowResponse { QueryResult = answer.QueryResult };
-    }
-
-    private void DispatchQueries(WorkflowRun run)
-    {
-        if (run.WorkflowTask is not null)
-        {
-            return;
-        }
-        foreach (var query in run.PendingQueries.Where(q => !q.Dispatched))
-        {
-            query.Dispatched = true;
-            WorkflowQueue(run.Namespace, run.TaskQueue).Offer(query, StartTask);
         }
     }
 

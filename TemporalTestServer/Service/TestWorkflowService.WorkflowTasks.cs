@@ -12,12 +12,16 @@ public sealed partial class TestWorkflowService
     {
         endpoint.Map<PollWorkflowTaskQueueRequest>(Service + "PollWorkflowTaskQueue", (r, context) =>
         {
+            var worker = WorkerKey(r.WorkerInstanceKey, r.Identity);
+            TaskDispatcher<object> queue;
+            VersionKey? version;
             lock (gate)
             {
                 RequireNamespace(r.Namespace);
+                version = RegisterPoller(r.Namespace, r.TaskQueue, TaskQueueType.Workflow, r.DeploymentOptions, worker);
+                queue = WorkflowQueue(r.Namespace, r.TaskQueue.Kind == TaskQueueKind.Sticky ? StickyKey(r.TaskQueue.Name) : r.TaskQueue.Name);
             }
-            var name = r.TaskQueue.Kind == TaskQueueKind.Sticky ? StickyKey(r.TaskQueue.Name) : r.TaskQueue.Name;
-            return LongPollAsync(WorkflowQueue(r.Namespace, name), r.Identity, StartTask, new PollWorkflowTaskQueueResponse(), context);
+            return LongPollAsync(queue, r.Identity, worker, version, workflowRoute, new PollWorkflowTaskQueueResponse(), context);
         });
         Map<RespondWorkflowTaskCompletedRequest>(endpoint, "RespondWorkflowTaskCompleted", CompleteWorkflowTask);
         Map<RespondWorkflowTaskFailedRequest>(endpoint, "RespondWorkflowTaskFailed", r =>
@@ -27,13 +31,6 @@ public sealed partial class TestWorkflowService
             RetryWorkflowTask(run, task);
             return new RespondWorkflowTaskFailedResponse();
         });
-        Map<RespondQueryTaskCompletedRequest>(endpoint, "RespondQueryTaskCompleted", r =>
-        {
-            var id = ParseToken(r.TaskToken, "query")[1];
-            var query = queries.GetValueOrDefault(id) ?? throw GrpcStatusException.NotFound("Query not found (timed out?).");
-            query.Answer.TrySetResult(r);
-            return new RespondQueryTaskCompletedResponse();
-        });
         Map<ShutdownWorkerRequest>(endpoint, "ShutdownWorker", r =>
         {
             // The worker's cache goes with it: its runs continue on the normal queue.
@@ -41,14 +38,17 @@ public sealed partial class TestWorkflowService
             {
                 ClearStickiness(run);
             }
+            // The .NET SDK sends its instance key in the heartbeat it attaches here, not in the request.
+            var worker = WorkerKey(string.IsNullOrEmpty(r.WorkerInstanceKey) ? r.WorkerHeartbeat?.WorkerInstanceKey : r.WorkerInstanceKey, r.Identity);
             foreach (var queue in workflowQueues.Values)
             {
-                queue.ReleasePollers(r.Identity);
+                queue.ReleasePollers(worker);
             }
             foreach (var queue in activityQueues.Values)
             {
-                queue.ReleasePollers(r.Identity);
+                queue.ReleasePollers(worker);
             }
+            ForgetWorker(worker);
             return new ShutdownWorkerResponse();
         });
         // Newer SDKs report worker heartbeats; accepted and ignored.
@@ -80,15 +80,19 @@ public sealed partial class TestWorkflowService
     private void OfferWorkflowTask(WorkflowRun run)
     {
         var task = run.WorkflowTask!;
+        if (run.StickyQueue is not null && !MayStaySticky(run))
+        {
+            run.StickyQueue = null;
+        }
         task.Sticky = run.StickyQueue is not null;
         if (task.Sticky)
         {
             task.StickyDeadline = Now + run.StickyScheduleToStart;
-            WorkflowQueue(run.Namespace, StickyKey(run.StickyQueue!)).Offer(new StickyOffer(run), StartTask);
+            WorkflowQueue(run.Namespace, StickyKey(run.StickyQueue!)).Offer(new StickyOffer(run), workflowRoute);
         }
         else
         {
-            WorkflowQueue(run.Namespace, run.TaskQueue).Offer(run, StartTask);
+            WorkflowQueue(run.Namespace, run.TaskQueue).Offer(run, workflowRoute);
         }
     }
 
@@ -102,8 +106,8 @@ public sealed partial class TestWorkflowService
         }
     }
 
-    /// <summary>Turns a queued workflow task or query into a poll response for <paramref name="identity"/>; null when stale.</summary>
-    private IMessage? StartTask(object item, string identity)
+    /// <summary>Turns a queued workflow task or query into a poll response for <paramref name="poller"/>; null when stale.</summary>
+    private PollWorkflowTaskQueueResponse? StartTask(object item, TaskDispatcher<object>.Poller poller)
     {
         if (item is QueryState query)
         {
@@ -126,10 +130,16 @@ public sealed partial class TestWorkflowService
         {
             return null;
         }
+        if (sticky && !MayStaySticky(run))
+        {
+            ClearStickiness(run); // the routing changed while the task waited on the sticky queue
+            return null;
+        }
+        NoteWorkflowTaskStart(run, poller.Version);
         var started = Append(run, EventType.WorkflowTaskStarted, e => e.WorkflowTaskStartedEventAttributes = new()
         {
             ScheduledEventId = task.ScheduledEventId,
-            Identity = identity,
+            Identity = poller.Identity,
             RequestId = NewId(),
         });
         task.StartedEventId = started.EventId;
@@ -182,7 +192,7 @@ public sealed partial class TestWorkflowService
             RetryWorkflowTask(run, task, immediately: true);
             return new RespondWorkflowTaskCompletedResponse();
         }
-        var completed = Append(run, EventType.WorkflowTaskCompleted, e => e.WorkflowTaskCompletedEventAttributes = new()
+        var attributes = new WorkflowTaskCompletedEventAttributes
         {
             ScheduledEventId = task.ScheduledEventId,
             StartedEventId = task.StartedEventId,
@@ -190,14 +200,21 @@ public sealed partial class TestWorkflowService
             // The SDK reads its flags back from here when it replays: dropping them would change replay.
             SdkMetadata = r.SdkMetadata,
             MeteringMetadata = r.MeteringMetadata,
-        }).EventId;
+#pragma warning disable CS0612 // deprecated, but written as the server writes them (the build id of a worker with versioning off)
+            BinaryChecksum = r.BinaryChecksum,
+            WorkerVersion = r.WorkerVersionStamp,
+#pragma warning restore CS0612
+        };
+        // Also where the SDK reads, when it replays, which version ran each task.
+        var transitionPending = RecordVersioning(run, r, attributes);
+        var completed = Append(run, EventType.WorkflowTaskCompleted, e => e.WorkflowTaskCompletedEventAttributes = attributes).EventId;
         run.WorkflowTask = null;
         run.WorkflowTaskAttempt = 1;
         run.PreviousStartedEventId = task.StartedEventId;
         run.StickyQueue = string.IsNullOrEmpty(r.StickyAttributes?.WorkerTaskQueue?.Name) ? null : r.StickyAttributes.WorkerTaskQueue.Name;
         run.StickyScheduleToStart = r.StickyAttributes?.ScheduleToStartTimeout?.ToTimeSpan() is { Ticks: > 0 } wait ? wait : TimeSpan.FromSeconds(5);
 
-        var needsTask = r.ForceCreateNewWorkflowTask;
+        var needsTask = r.ForceCreateNewWorkflowTask || transitionPending;
         var response = new RespondWorkflowTaskCompletedResponse();
         foreach (var command in r.Commands)
         {
@@ -221,7 +238,7 @@ public sealed partial class TestWorkflowService
         switch (command.CommandType)
         {
             case CommandType.ScheduleActivityTask:
-                var eager = ScheduleActivity(run, command.ScheduleActivityTaskCommandAttributes, completed, identity);
+                var eager = ScheduleActivity(run, command.ScheduleActivityTaskCommandAttributes, completed, identity, run.LastWorkerVersion);
                 if (eager is not null)
                 {
                     response.ActivityTasks.Add(eager);

@@ -2,8 +2,9 @@ namespace TemporalTestServer.Service;
 
 /// <summary>
 /// The in-memory WorkflowService. All state sits behind one lock: simple and, at test scale, fast enough.
-/// Split by concern: executions (start, signal, query, cancel, describe, history), workflow tasks and
-/// their commands, activity tasks, and the clock (timers, timeouts, time skipping).
+/// Split by concern: executions (start, signal, cancel, describe, history), queries, workflow tasks and
+/// their commands, activity tasks, the clock (timers, timeouts, time skipping), and Worker Deployment
+/// Versioning (routing, deployments, drainage).
 /// </summary>
 public sealed partial class TestWorkflowService : IDisposable
 {
@@ -23,6 +24,10 @@ public sealed partial class TestWorkflowService : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         TimeSkipping = options.TimeSkipping;
         longPollCap = options.LongPollTimeout;
+        drainageGrace = options.DrainageGracePeriod;
+        drainageRefresh = options.DrainageRefreshInterval;
+        workflowRoute = new(StartTask, WorkflowItemTarget);
+        activityRoute = new(StartActivity, ActivityTarget);
         foreach (var ns in options.Namespaces)
         {
             namespaces.Add(ns);
@@ -38,8 +43,10 @@ public sealed partial class TestWorkflowService : IDisposable
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         MapExecutions(endpoint);
+        MapQueries(endpoint);
         MapWorkflowTasks(endpoint);
         MapActivityTasks(endpoint);
+        MapDeployments(endpoint);
     }
 
     private DateTime Now => DateTime.UtcNow + clockOffset;
@@ -126,15 +133,19 @@ public sealed partial class TestWorkflowService : IDisposable
         return queue;
     }
 
-    /// <summary>Long poll: a task now, or wait for one until the caller's budget runs out (then an empty answer).</summary>
+    /// <summary>
+    /// Long poll: a task now, or wait for one until the caller's budget runs out (then an empty answer).
+    /// The worker polls as <c>version</c>, null when it is unversioned.
+    /// </summary>
     private async Task<IMessage> LongPollAsync<TTask>(
-        TaskDispatcher<TTask> queue, string identity, Func<TTask, string, IMessage?> start, IMessage empty, CallContext context)
+        TaskDispatcher<TTask> queue, string identity, string worker, VersionKey? version, TaskRoute<TTask> route,
+        IMessage empty, CallContext context)
         where TTask : class
     {
         TaskDispatcher<TTask>.Poller? waiter;
         lock (gate)
         {
-            var (response, registered) = queue.Poll(identity, start);
+            var (response, registered) = queue.Poll(identity, worker, version, route);
             if (response is not null)
             {
                 return response;
@@ -159,6 +170,9 @@ public sealed partial class TestWorkflowService : IDisposable
         // A task may have been handed over in the instant the wait ended: it must not be lost.
         return waiter.Response.Task.IsCompletedSuccessfully ? waiter.Response.Task.Result ?? empty : empty;
     }
+
+    /// <summary>Names a worker: its instance key, which newer SDKs send (several workers of one process share an identity).</summary>
+    private static string WorkerKey(string? instanceKey, string identity) => string.IsNullOrEmpty(instanceKey) ? identity : instanceKey;
 
     private static ByteString Token(params object[] parts) => ByteString.CopyFromUtf8(string.Join('|', parts));
 

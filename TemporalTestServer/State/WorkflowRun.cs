@@ -1,4 +1,5 @@
 using Temporalio.Api.Query.V1;
+using Temporalio.Api.Workflow.V1;
 
 namespace TemporalTestServer.State;
 
@@ -36,6 +37,47 @@ public sealed class WorkflowRun
     public string? StickyQueue { get; set; }
     public TimeSpan StickyScheduleToStart { get; set; }
 
+    /// <summary>What the worker that completed the last workflow task reported: its behaviour and, if versioned, its version.</summary>
+    public VersioningBehavior Behavior { get; set; }
+    public VersionKey? Version { get; set; }
+    public string WorkerDeploymentName { get; set; } = "";
+
+    /// <summary>The version of the worker that completed the last workflow task, as it polls (its sticky queue too).</summary>
+    public VersionKey? LastWorkerVersion { get; set; }
+
+    /// <summary>Given at start: takes precedence over what workers report.</summary>
+    public VersioningOverride? Override { get; init; }
+
+    /// <summary>
+    /// An unpinned run on its way to another version (or to the unversioned workers): set when a workflow task
+    /// or an activity of it starts elsewhere than its version. Its activities wait until a workflow task
+    /// completes there, as on the real server, so that a workflow never runs on two versions at once.
+    /// </summary>
+    public VersionTransition? Transition { get; set; }
+
+    public VersioningBehavior EffectiveBehavior => Override switch
+    {
+        { OverrideCase: VersioningOverride.OverrideOneofCase.Pinned } => VersioningBehavior.Pinned,
+        { OverrideCase: VersioningOverride.OverrideOneofCase.AutoUpgrade } => VersioningBehavior.AutoUpgrade,
+#pragma warning disable CS0612 // the deprecated form of an override, which older clients send
+        { Behavior: not VersioningBehavior.Unspecified and var behavior } => behavior,
+#pragma warning restore CS0612
+        _ => Behavior,
+    };
+
+    public VersionKey? EffectiveVersion => OverridePinnedVersion(Override) ?? Version;
+
+    public bool IsPinned => EffectiveBehavior == VersioningBehavior.Pinned && EffectiveVersion is not null;
+
+    public static VersionKey? OverridePinnedVersion(VersioningOverride? o) => o switch
+    {
+        { OverrideCase: VersioningOverride.OverrideOneofCase.Pinned } => VersionKey.From(o.Pinned.Version),
+#pragma warning disable CS0612
+        { Behavior: VersioningBehavior.Pinned, PinnedVersion.Length: > 0 } => VersionKey.Parse(o.PinnedVersion),
+#pragma warning restore CS0612
+        _ => null,
+    };
+
     public Dictionary<long, ActivityState> Activities { get; } = [];
     public Dictionary<string, TimerState> Timers { get; } = new(StringComparer.Ordinal);
     public List<QueryState> PendingQueries { get; } = [];
@@ -45,6 +87,9 @@ public sealed class WorkflowRun
 
     public HistoryEvent? CloseEvent => IsRunning ? null : Events[^1];
 }
+
+/// <summary>Where a run in transition is going; <paramref name="To"/> null: to the unversioned workers.</summary>
+public sealed record VersionTransition(VersionKey? To);
 
 /// <summary>The run's current workflow task (scheduled, then started by a poller).</summary>
 public sealed class WorkflowTaskState
