@@ -52,6 +52,8 @@ public sealed class WorkerProcess : ProcessRunner
     }
 
     /// <summary>Polls <paramref name="path"/> until it answers <paramref name="status"/>; returns the time it took.</summary>
+    /// <exception cref="InvalidOperationException">The worker exited meanwhile (the message holds its output).</exception>
+    /// <exception cref="TimeoutException">It did not answer so within <paramref name="timeout"/>.</exception>
     public async Task<TimeSpan> WaitForAsync(string path, HttpStatusCode status, TimeSpan timeout)
     {
         using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
@@ -71,6 +73,11 @@ public sealed class WorkerProcess : ProcessRunner
             }
             catch (HttpRequestException)
             {
+                // not listening yet
+            }
+            catch (TaskCanceledException)
+            {
+                // listening, but busy starting: the first health report can take longer than one poll
             }
             await Task.Delay(50);
         }

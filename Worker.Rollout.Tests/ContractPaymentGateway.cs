@@ -11,10 +11,16 @@ namespace Worker.Rollout.Tests;
 /// or by key, and a refund by a key that never charged refuses every later charge with that key; a missing token is
 /// refused (400), <c>tok_decline</c> declined (402), and the first call with <c>tok_flaky</c> fails (400, which the
 /// worker's HTTP client does not retry), so that Temporal retries the charge, on whichever build polls first.
+/// Each build calls with its own key, and <c>tok_previous_build_only</c> is refused (400) to this build: its charge
+/// attempts fail until one runs on the previous build.
 /// </summary>
 public sealed class ContractPaymentGateway : IAsyncDisposable
 {
-    public const string ApiKey = "gateway-key";
+    /// <summary>The key this build calls with.</summary>
+    public const string ThisBuildKey = "gateway-key-this-build";
+
+    /// <summary>The key the previous build calls with.</summary>
+    public const string PreviousBuildKey = "gateway-key-previous-build";
 
     private readonly WebApplication app;
     private readonly Dictionary<string, Charge> charges = new(StringComparer.Ordinal);
@@ -45,13 +51,14 @@ public sealed class ContractPaymentGateway : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var gateway = new ContractPaymentGateway(builder.Build());
-        gateway.app.MapPost("/charges", async (HttpContext http) => gateway.Charge(http, await BodyAsync(http)));
-        gateway.app.MapPost("/refunds", async (HttpContext http) => gateway.Refund(http, await BodyAsync(http)));
+        // Typed results: a lambda of HttpContext returning a plain Task would bind as a RequestDelegate, and its result be dropped.
+        gateway.app.MapPost("/charges", async Task<IResult> (HttpContext http) => gateway.AnswerCharge(http, await BodyAsync(http)));
+        gateway.app.MapPost("/refunds", async Task<IResult> (HttpContext http) => gateway.AnswerRefund(http, await BodyAsync(http)));
         await gateway.app.StartAsync();
         return gateway;
     }
 
-    private IResult Charge(HttpContext http, JsonElement body)
+    private IResult AnswerCharge(HttpContext http, JsonElement body)
     {
         if (Unauthorized(http) is { } refused)
         {
@@ -82,13 +89,17 @@ public sealed class ContractPaymentGateway : IAsyncDisposable
             {
                 return Results.StatusCode(StatusCodes.Status400BadRequest);
             }
+            if (token == "tok_previous_build_only" && http.Request.Headers.Authorization.ToString() == $"Bearer {ThisBuildKey}")
+            {
+                return Results.StatusCode(StatusCodes.Status400BadRequest);
+            }
             var charge = new Charge(body.GetProperty("orderId").GetString()!, body.GetProperty("amount").GetDecimal(), $"gw-{key}", false);
             charges[key] = charge;
             return Results.Json(new { reference = charge.Reference });
         }
     }
 
-    private IResult Refund(HttpContext http, JsonElement body)
+    private IResult AnswerRefund(HttpContext http, JsonElement body)
     {
         if (Unauthorized(http) is { } refused)
         {
@@ -108,7 +119,7 @@ public sealed class ContractPaymentGateway : IAsyncDisposable
                 return Results.NotFound();
             }
             charges[found.Key] = found.Value with { Refunded = true };
-            return Results.Ok();
+            return Results.Json(new { reference = $"refund-{found.Value.Reference}" });
         }
     }
 
@@ -116,7 +127,9 @@ public sealed class ContractPaymentGateway : IAsyncDisposable
         await JsonSerializer.DeserializeAsync<JsonElement>(http.Request.Body);
 
     private static IResult? Unauthorized(HttpContext http) =>
-        http.Request.Headers.Authorization.ToString() == $"Bearer {ApiKey}" ? null : Results.StatusCode(StatusCodes.Status401Unauthorized);
+        http.Request.Headers.Authorization.ToString() is $"Bearer {ThisBuildKey}" or $"Bearer {PreviousBuildKey}"
+            ? null
+            : Results.StatusCode(StatusCodes.Status401Unauthorized);
 
     private static string? Text(JsonElement body, string name) =>
         body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;

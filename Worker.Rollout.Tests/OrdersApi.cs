@@ -11,10 +11,16 @@ public sealed record PlannedOrder(string Id, OrderKind Kind)
     public object Request => new
     {
         orderId = Id,
-        lines = Kind is OrderKind.Approved or OrderKind.Rejected or OrderKind.CancelledAwaitingApproval
+        lines = Kind is OrderKind.Approved or OrderKind.Rejected or OrderKind.CancelledAwaitingApproval or OrderKind.ChargedByThePreviousBuild
             ? new[] { new { sku = "ESPRESSO-MACHINE", quantity = 3 } }
             : [new { sku = "GRINDER", quantity = 1 }, new { sku = "TAMPER", quantity = 2 }],
-        paymentToken = Kind switch { OrderKind.Declined => "tok_decline", OrderKind.ChargeRetried => "tok_flaky", _ => "tok_visa" },
+        paymentToken = Kind switch
+        {
+            OrderKind.Declined => "tok_decline",
+            OrderKind.ChargeRetried => "tok_flaky",
+            OrderKind.ChargedByThePreviousBuild => "tok_previous_build_only",
+            _ => "tok_visa",
+        },
     };
 
     public string ExpectedStatus => Kind switch
@@ -25,7 +31,7 @@ public sealed record PlannedOrder(string Id, OrderKind Kind)
         _ => "Completed",
     };
 
-    /// <summary>The signal the order gets once it awaits approval, if any.</summary>
+    /// <summary>The signal the order gets once it awaits approval, if any (an order charged by the previous build is approved by the test).</summary>
     public string? Decision => Kind switch
     {
         OrderKind.Approved => "approve",
@@ -44,6 +50,12 @@ public enum OrderKind
     Approved,
     Rejected,
     CancelledAwaitingApproval,
+
+    /// <summary>
+    /// Its charge is begun by this build (which records it as pending and fails at the gateway) and finished by a retry
+    /// on the previous build, which must see no settled charge in the ledger and charge for real.
+    /// </summary>
+    ChargedByThePreviousBuild,
 }
 
 /// <summary>The orders API of one running build, as a client uses it.</summary>

@@ -184,8 +184,8 @@ public sealed partial class OrderActivities(
     private static ILogger Logger => ActivityExecutionContext.Current.Logger;
 
     // One line per saga step that changed something, for operators following an order in the logs.
-    [LoggerMessage(Level = LogLevel.Information, Message = "Reserved stock for order {OrderId}: total {Total}, approval needed {ApprovalNeeded}")]
-    private static partial void LogReserved(ILogger logger, string orderId, decimal total, bool approvalNeeded);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reserved stock for order {OrderId}: total {Total}, approved before {PastApproval}")]
+    private static partial void LogReserved(ILogger logger, string orderId, decimal total, bool pastApproval);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Released the stock of order {OrderId}")]
     private static partial void LogReleased(ILogger logger, string orderId);

@@ -27,11 +27,12 @@ public sealed class OrdersOptions
     public bool SeedCatalogue { get; set; } = true;
 
     /// <summary>
-    /// Puts the payment token into new workflows' input as well as the database. Only for a rollout from a build that
-    /// reads the token from the input (the builds before the token moved to <c>payment_tokens</c>): such a build may
-    /// receive new workflows until it is drained. Off by default: the token then never enters Temporal's history.
+    /// Keeps writing what builds from before schema migration 2 read, for a rollout from (or a rollback to) such a
+    /// build while it runs beside this one: the payment token in new workflows' input as well as the database, and
+    /// each order's view in their cache entry (<c>order:&lt;id&gt;</c>) as well as this build's. Off by default: the
+    /// token then never enters Temporal's history (docs/rollouts.md, "Mixed versions").
     /// </summary>
-    public bool PaymentTokenInWorkflowInput { get; set; }
+    public bool KeepLegacyFormats { get; set; }
 
     /// <summary>Time spent in each shipping stage (picking, packing, handing to the carrier).</summary>
     public TimeSpan ShippingStageDuration { get; set; } = TimeSpan.FromSeconds(1);

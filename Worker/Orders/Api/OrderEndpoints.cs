@@ -121,8 +121,8 @@ public static class OrderEndpoints
         // workflow a no-op; AllowDuplicateFailedOnly lets a terminated (or failed) run be started again, and
         // the saga's idempotent steps then continue from what the first run did.
         // The payment token stays in the database and out of Temporal's history, unless a build that reads it from
-        // the input may still receive new workflows (Orders:PaymentTokenInWorkflowInput, docs/rollouts.md).
-        var input = new OrderInput(orderId, lines, orders.Value.PaymentTokenInWorkflowInput ? request.PaymentToken : null,
+        // the input may still receive new workflows (Orders:KeepLegacyFormats, docs/rollouts.md).
+        var input = new OrderInput(orderId, lines, orders.Value.KeepLegacyFormats ? request.PaymentToken : null,
             orders.Value.ApprovalThreshold, orders.Value.ApprovalTimeout);
         try
         {

@@ -26,6 +26,9 @@ public sealed partial class RedisOrderCache(
 
     public static string Key(string orderId) => $"order-view:{orderId}";
 
+    /// <summary>The entry builds before schema migration 2 keep an order's view in (see <see cref="OrdersOptions.KeepLegacyFormats"/>).</summary>
+    public static string LegacyKey(string orderId) => $"order:{orderId}";
+
     public async Task<OrderView?> GetAsync(string orderId)
     {
         // A disconnected multiplexer would queue the command until its timeout; skip straight to the database.
@@ -63,13 +66,20 @@ public sealed partial class RedisOrderCache(
         var ttl = order.Status.IsTerminal() || settings.InFlightCacheTtl > settings.CacheTtl ? settings.CacheTtl : settings.InFlightCacheTtl;
         try
         {
-            await SetIfNewer.EvaluateAsync(redis.GetDatabase(), new
+            var database = redis.GetDatabase();
+            await SetIfNewer.EvaluateAsync(database, new
             {
                 key = (RedisKey)Key(order.OrderId),
                 version = order.Version,
                 view = JsonSerializer.Serialize(order),
                 ttl = (long)ttl.TotalMilliseconds,
             });
+            if (settings.KeepLegacyFormats)
+            {
+                // As builds before schema migration 2 wrote it (they ignore Version), so that their API, which reads
+                // only this entry and caches what it reads for CacheTtl, sees each change this build makes.
+                await database.StringSetAsync(LegacyKey(order.OrderId), JsonSerializer.Serialize(order), settings.CacheTtl);
+            }
         }
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {

@@ -59,6 +59,10 @@ public sealed class HttpPaymentGateway(HttpClient http, Microsoft.Extensions.Opt
             throw new PaymentDeclinedException($"Payment gateway declined {idempotencyKey}");
         }
         response.EnsureSuccessStatusCode();
+        if (path != "charges")
+        {
+            return null; // the contract's 200 to a refund: its body, if any, says nothing the worker needs
+        }
         var answer = await response.Content.ReadFromJsonAsync<GatewayAnswer>(cancellationToken);
         return answer?.Reference ?? throw new InvalidDataException("Payment gateway answered without a reference.");
     }
