@@ -20,6 +20,7 @@ public class ProcessRunner : IDisposable
     private readonly string command;
     private readonly List<string> outputLines = [];
     private readonly List<string> errorLines = [];
+    private bool disposed;
     private readonly TaskCompletionSource<string?> firstOutputLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Starts <paramref name="program"/>; see <see cref="Start"/>.</summary>
@@ -158,10 +159,12 @@ public class ProcessRunner : IDisposable
     /// <summary>Kills the process tree when <paramref name="disposing"/>; a subclass adds its own clean-up.</summary>
     protected virtual void Dispose(bool disposing)
     {
-        if (!disposing)
+        // Idempotent: a test may dispose a runner that a fixture owning all its processes disposes again.
+        if (!disposing || disposed)
         {
             return;
         }
+        disposed = true;
         if (!process.HasExited)
         {
             process.Kill(entireProcessTree: true);
