@@ -12,6 +12,9 @@
 #                                               first when REGISTRY_USER and REGISTRY_PASSWORD are set)
 #   scripts/release.sh manifests OUT            OUT/assets: the production overlay rendered, the kubernetes/ and compose/ folders as tars
 #   scripts/release.sh github-release OUT       a GitHub release for TAG with OUT/assets attached (gh, GH_TOKEN)
+#   scripts/release.sh replay-histories OUT     with TEMPORAL_ADDRESS set: the cluster's recent order histories
+#                                               (scripts/export-histories.sh, into OUT/histories) replayed against this
+#                                               build beside the committed ones; without it, says so and does nothing
 #
 # Settings (environment):
 #   TAG               the git tag, vMAJOR.MINOR.PATCH[-PRERELEASE] (default: GITHUB_REF_NAME, as Actions sets it)
@@ -100,7 +103,8 @@ image() {
   namespace >/dev/null
   version="$(version)"
   command=(dotnet publish Worker/Worker.csproj -c Release -t:PublishContainer
-    "-p:ContainerRegistry=$registry" "-p:ContainerRepository=$repository" "-p:ContainerImageTags=$version")
+    "-p:ContainerRegistry=$registry" "-p:ContainerRepository=$repository" "-p:ContainerImageTags=$version"
+    "-p:Version=$version") # the worker's build id under worker versioning: VERSION+commit
   if [[ "${1:-}" == --dry-run ]]; then
     printf '%q ' "${command[@]}"
     echo
@@ -197,6 +201,28 @@ github_release() {
   gh release create "$tag" "$out"/assets/* --verify-tag --generate-notes --title "$tag" "${prerelease[@]}"
 }
 
+# The workflow code of this build against what a running cluster recorded: a change that breaks determinism for a
+# workflow now in flight fails here, before the image is published. The CLI is the model's admin-tools image (pinned
+# in deploy/) unless one is on PATH or named by TEMPORAL_CLI.
+replay_histories() {
+  local out histories
+  out="$(out_dir "${1:-}")"
+  if [[ -z "${TEMPORAL_ADDRESS:-}" ]]; then
+    echo "release.sh: no TEMPORAL_ADDRESS: no cluster to export histories from (the tests replay the committed ones)" >&2
+    return 0
+  fi
+  if [[ -z "${TEMPORAL_CLI:-}" ]] && ! command -v temporal >/dev/null; then
+    local admin_tools
+    admin_tools="$(grep -m1 -o 'temporalio/admin-tools:[0-9.]*' deploy/compose/docker-compose.yaml)" \
+      || fail "no admin-tools image in deploy/compose/docker-compose.yaml"
+    export TEMPORAL_CLI="docker run --rm -e TEMPORAL_ADDRESS -e TEMPORAL_NAMESPACE -e TEMPORAL_API_KEY -e TEMPORAL_TLS $admin_tools temporal"
+  fi
+  histories="$out/histories"
+  scripts/export-histories.sh "$histories"
+  REPLAY_HISTORIES="$histories" dotnet test Worker.Tests/Worker.Tests.csproj -c Release --nologo \
+    --filter "FullyQualifiedName~CommittedHistoryReplayTests" || fail "a history from $TEMPORAL_ADDRESS does not replay against this build"
+}
+
 case "${1:-}" in
   version) version ;;
   login) login ;;
@@ -208,5 +234,6 @@ case "${1:-}" in
   install-tools) install_tools ;;
   manifests) manifests "${@:2}" ;;
   github-release) github_release "${@:2}" ;;
-  *) fail "usage: scripts/release.sh version|login|image [--dry-run]|check-deploy|deploy OUT|chart OUT|push-chart OUT|install-tools|manifests OUT|github-release OUT (see the top of this file)" ;;
+  replay-histories) replay_histories "${@:2}" ;;
+  *) fail "usage: scripts/release.sh version|login|image [--dry-run]|check-deploy|deploy OUT|chart OUT|push-chart OUT|install-tools|manifests OUT|github-release OUT|replay-histories OUT (see the top of this file)" ;;
 esac

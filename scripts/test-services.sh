@@ -4,7 +4,7 @@
 #   source scripts/test-services.sh && start_test_services   # exports the connection strings
 #   stop_test_services
 # Installs what is missing with apt-get (root on Debian/Ubuntu), as CI machines need: the servers, dash
-# and busybox, which stand in for the container images' shell in AppHost.Tests, and curl for the README's commands.
+# and busybox, which stand in for the container images' shell in AppHost.Tests, curl for the README's commands and jq.
 
 # shellcheck source=scripts/apt-install.sh
 source "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh"
@@ -28,8 +28,10 @@ install_missing() {
   # Stand-ins for the admin-tools image's busybox sh: AppHost.Tests parse and run the container job scripts with both.
   command -v dash >/dev/null || packages+=(dash)
   command -v busybox >/dev/null || packages+=(busybox)
-  # AppHost.Tests run the README's first-order commands as written, with curl.
+  # AppHost.Tests run the README's first-order commands as written, with curl; Worker.Tests run
+  # scripts/export-histories.sh, which reads the Temporal CLI's JSON with jq.
   command -v curl >/dev/null || packages+=(curl)
+  command -v jq >/dev/null || packages+=(jq)
   ((${#packages[@]} == 0)) && return 0
   apt_install "${packages[@]}" || return 1
   # Debian's package starts a cluster on 5432 of its own; the tests use their own server, so stop that one.

@@ -39,17 +39,36 @@ public sealed class CommittedHistoryReplayTests
         Assert.DoesNotContain("tok_", decoded, StringComparison.Ordinal);
     }
 
-    [Theory]
-    [MemberData(nameof(CommittedHistories))]
-    public async Task Committed_history_replays_against_the_current_workflow(string file)
+    /// <summary>
+    /// The committed histories, and those exported from a cluster into the folder <c>REPLAY_HISTORIES</c> names, when
+    /// it is set (scripts/export-histories.sh; the release replays a cluster's recent histories this way).
+    /// </summary>
+    public static TheoryData<string> HistoriesToReplay()
     {
-        var json = await File.ReadAllTextAsync(Path.Combine(HistoryExport.CommittedFolder, file));
-        var history = WorkflowHistory.FromJson(Path.GetFileNameWithoutExtension(file), json);
+        var data = CommittedHistories();
+        if (Environment.GetEnvironmentVariable("REPLAY_HISTORIES") is { Length: > 0 } exported)
+        {
+            foreach (var file in Directory.EnumerateFiles(exported, "*.json").Order(StringComparer.Ordinal))
+            {
+                data.Add(Path.GetFullPath(file));
+            }
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(HistoriesToReplay))]
+    public async Task History_replays_against_the_current_workflow(string file)
+    {
+        Assert.Null(await ReplayFailureAsync(Path.Combine(HistoryExport.CommittedFolder, file))); // a full path stays as it is
+    }
+
+    /// <summary>Replays a history file named after its workflow; null when it replays, else why not.</summary>
+    public static async Task<Exception?> ReplayFailureAsync(string path)
+    {
+        var history = WorkflowHistory.FromJson(Path.GetFileNameWithoutExtension(path), await File.ReadAllTextAsync(path));
         var replayer = new WorkflowReplayer(new WorkflowReplayerOptions().AddWorkflow<OrderWorkflow>());
-
-        var result = await replayer.ReplayWorkflowAsync(history);
-
-        Assert.Null(result.ReplayFailure);
+        return (await replayer.ReplayWorkflowAsync(history)).ReplayFailure;
     }
 
     private static TheoryData<string> Histories(SearchOption depth)
