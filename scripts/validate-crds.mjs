@@ -196,7 +196,9 @@ function loadCrds() {
         const schema = allowUnknownFields ? structuredClone(version.schema.openAPIV3Schema) : strict(version.schema.openAPIV3Schema);
         schema.properties.metadata = allowUnknownFields ? { ...OBJECT_META, additionalProperties: true } : OBJECT_META;
         schema.required = [...new Set([...(schema.required ?? []), "apiVersion", "kind", "metadata"])];
-        crds.set(`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`, { schema, check: ajv.compile(schema) });
+        // Compiled when a document of the kind comes (the WorkerDeployment's, with a whole pod template, takes most of a second).
+        let check;
+        crds.set(`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`, { schema, check: (value) => (check ??= ajv.compile(schema))(value), errors: () => check.errors });
       }
     }
   }
@@ -231,7 +233,7 @@ function validateAgainstCrd(value) {
   const crd = loadCrds().get(`${value.apiVersion}/${value.kind}`);
   if (!crd) return `kind: ${value.apiVersion} has no kind ${value.kind} in the vendored CRDs`;
   if (!crd.check(value)) {
-    const first = crd.check.errors[0];
+    const first = crd.errors()[0];
     const field = fieldPath(first.instancePath.split("/").slice(1));
     if (first.keyword === "additionalProperties") return `${field ? `${field}.` : ""}${first.params.additionalProperty}: unknown field`;
     return `${field || "(document)"}: ${first.message}${first.params?.allowedValues ? ` (${first.params.allowedValues.join(", ")})` : ""}`;
