@@ -24,6 +24,7 @@ builder.AddProject<Projects.Worker>("worker")
     .WithExternalHttpEndpoints()
     .WithReplicas(builder.Configuration.GetValue("Worker:Replicas", 2))
     .WithWorkerDeployment(temporal)
+    .WithVersioningForCompose(temporal)
     .WithTelemetryViewerForCompose();
 
 // `dotnet run --project AppHost -- --operation publish --step deployment-artifacts --output-path ../deploy` (or `aspire publish`)

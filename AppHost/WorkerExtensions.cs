@@ -87,6 +87,41 @@ internal static class WorkerExtensions
         return worker.WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", builder.AddParameter("otel-exporter-otlp-endpoint", "", publishValueAsDefault: true));
     }
 
+    /// <summary>
+    /// A new build gets 10% of new orders for 10 minutes, then half for 10 minutes, then all. Orders are Pinned, so
+    /// a rollback leaves those already started on the build they started on: the first step keeps that share small
+    /// for as long as the alerts need to fire (their <c>for: 10m</c>); the second puts half the load on the new build
+    /// long enough for its HPA to scale it before it takes everything.
+    /// </summary>
+    private static readonly RampStep[] RolloutSteps = [new(10, TimeSpan.FromMinutes(10)), new(50, TimeSpan.FromMinutes(10))];
+
+    /// <summary>
+    /// Deployed with Compose, the worker polls as a Worker Deployment Version when <c>.env</c> names one
+    /// (<c>WORKER_DEPLOYMENT_NAME</c>, and <c>WORKER_BUILD_ID</c> or else its own build's version; both empty by default:
+    /// unversioned), and the one-shot <c>temporal-set-current-version</c> (profile <c>versioning</c>) makes the version
+    /// those settings name current. In Kubernetes Temporal's worker controller does both. Publish mode only.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithVersioningForCompose(
+        this IResourceBuilder<ProjectResource> worker, IResourceBuilder<IResourceWithConnectionString> temporal)
+    {
+        var builder = worker.ApplicationBuilder;
+        if (!builder.ExecutionContext.IsPublishMode)
+        {
+            return worker;
+        }
+        var deploymentName = builder.AddParameter("worker-deployment-name", "", publishValueAsDefault: true);
+        var buildId = builder.AddParameter("worker-build-id", "", publishValueAsDefault: true);
+        worker.WithEnvironment("Temporal__DeploymentName", deploymentName)
+            .WithEnvironment("Temporal__BuildId", buildId)
+            .WithDeployment(d => d.ComposeOnlyEnvironment("Temporal__DeploymentName", "Temporal__BuildId"));
+        if (temporal.Resource is TemporalNamespaceResource ns)
+        {
+            builder.CreateResourceBuilder(ns).AddSetCurrentVersion($"{ns.Name}-set-current-version", deploymentName, buildId)
+                .WithDeployment(d => d.ComposeOnly("versioning"));
+        }
+        return worker;
+    }
+
     /// <summary>The standalone dashboard of the Aspire version the AppHost runs.</summary>
     private const string AspireDashboardTag = "13.6.5";
 
@@ -121,6 +156,11 @@ internal static class WorkerExtensions
             if (temporal.Resource is not ParameterResource)
             {
                 d.ScaleOnTaskQueue(temporal, "orders");
+                // Optional (components/worker-versioning, workerVersioning.enabled): Temporal's worker controller keeps
+                // each build running until its pinned orders drain, which the controller waits for before any delay.
+                // The hour after that covers the server's drainage check lagging, queries on orders that just closed,
+                // and a rollback to a build whose pods still run; the scaled-down Deployment stays a day for inspection.
+                d.VersionedRollouts(temporal, RolloutSteps, scaledownDelay: TimeSpan.FromHours(1), deleteDelay: TimeSpan.FromHours(24));
                 // With an existing Temporal (Helm temporal.enabled=false), Temporal Cloud's API key from its Secret.
                 temporal.WithDeployment(t => t.Annotation.ExternalConnection = t.Annotation.ExternalConnection is { } external
                     ? external with { SecretEnvironment = new Dictionary<string, string> { ["Temporal__ApiKey"] = "apiKey" } }

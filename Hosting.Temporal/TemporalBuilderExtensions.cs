@@ -153,6 +153,36 @@ public static class TemporalBuilderExtensions
     }
 
     /// <summary>
+    /// Adds a one-shot <c>{name}</c> container that makes a Worker Deployment Version current in the namespace
+    /// (<c>temporal worker deployment set-current-version</c>, CLI 1.4 or later, as admin-tools carries): new
+    /// workflows go to that build, and pinned ones stay on theirs. The deployment name and build id come from the two
+    /// parameters; without both it exits 2 and changes nothing. Started by hand (Temporal's worker controller does
+    /// this itself in Kubernetes).
+    /// </summary>
+    /// <param name="ns">The namespace whose worker deployment is switched.</param>
+    /// <param name="name">Resource name.</param>
+    /// <param name="deploymentName">The Worker Deployment's name (what the workers poll as).</param>
+    /// <param name="buildId">The build id of the version to make current.</param>
+    public static IResourceBuilder<ContainerResource> AddSetCurrentVersion(
+        this IResourceBuilder<TemporalNamespaceResource> ns, [ResourceName] string name,
+        IResourceBuilder<ParameterResource> deploymentName, IResourceBuilder<ParameterResource> buildId)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        ArgumentNullException.ThrowIfNull(deploymentName);
+        ArgumentNullException.ThrowIfNull(buildId);
+        return ns.ApplicationBuilder.AddContainer(name, TemporalImages.AdminTools, TemporalImages.ServerTag)
+            .WithEntrypoint("/bin/sh")
+            .WithArgs("-c", TemporalScripts.SetCurrentVersion)
+            .WithEnvironment("TEMPORAL_ADDRESS", ns.Resource.Parent.ConnectionStringExpression)
+            .WithEnvironment("TEMPORAL_NAMESPACE", ns.Resource.NamespaceName)
+            .WithEnvironment("DEPLOYMENT_NAME", deploymentName)
+            .WithEnvironment("BUILD_ID", buildId)
+            .WaitFor(ns)
+            .WithExplicitStart()
+            .WithDeployment(d => d.Group(DeploymentGroup).RunAs(TemporalImages.User).Environment("HOME", "/tmp").RunsToCompletion());
+    }
+
+    /// <summary>
     /// Adds the Temporal CLI's development server (<c>temporal server start-dev</c>) as a local process: frontend,
     /// Web UI (endpoint <c>temporal-ui</c>) and a SQLite file in <paramref name="stateDirectory"/>, kept between runs.
     /// It creates the namespaces added to it. Healthy once the frontend serves.

@@ -2,8 +2,8 @@ namespace Aspire.Hosting.Temporal;
 
 /// <summary>
 /// The one-shot jobs of the Temporal stack, as shell scripts run by <c>temporalio/admin-tools</c> (Alpine,
-/// so busybox sh). Both are idempotent: a restart against an existing database or namespace succeeds without
-/// changes. Credentials come from the environment, never from the command line.
+/// so busybox sh). All are idempotent: a restart against an existing database or namespace, or a version already
+/// current, succeeds without changes. Credentials come from the environment, never from the command line.
 /// </summary>
 internal static class TemporalScripts
 {
@@ -48,6 +48,23 @@ internal static class TemporalScripts
           sleep 2
         done
         echo "Namespace $TEMPORAL_NAMESPACE is ready"
+        """);
+
+    /// <summary>Makes a Worker Deployment Version current, refusing to guess either half of it.</summary>
+    /// <remarks>
+    /// Both values come from settings that are empty by default (an unversioned worker has neither), so an empty one
+    /// is a forgotten setting: exit 2 before any call, naming both. The CLI asks for confirmation unless told
+    /// <c>--yes</c>, and a one-shot container has no one to answer.
+    /// </remarks>
+    public static string SetCurrentVersion { get; } = ForContainerShell("""
+        set -eu
+        if [ -z "${DEPLOYMENT_NAME:-}" ] || [ -z "${BUILD_ID:-}" ]; then
+          echo "Name the version to make current: DEPLOYMENT_NAME and BUILD_ID must both be set (deployment '${DEPLOYMENT_NAME:-}', build '${BUILD_ID:-}')" >&2
+          exit 2
+        fi
+        temporal worker deployment set-current-version --deployment-name "$DEPLOYMENT_NAME" --build-id "$BUILD_ID" \
+          --address "$TEMPORAL_ADDRESS" --namespace "$TEMPORAL_NAMESPACE" --yes
+        echo "Build $BUILD_ID of worker deployment $DEPLOYMENT_NAME is current in namespace $TEMPORAL_NAMESPACE"
         """);
 
     /// <summary>

@@ -25,7 +25,8 @@ public static class Validators
 
     /// <summary>
     /// scripts/validate-crds.mjs, an executable beside its packages (<c>VALIDATE_CRDS</c>): checks the
-    /// <c>keda.sh/v1alpha1</c> and <c>monitoring.coreos.com/v1</c> documents of the YAML files given as arguments
+    /// <c>keda.sh/v1alpha1</c>, <c>monitoring.coreos.com/v1</c> and <c>temporal.io/v1alpha1</c> (the
+    /// temporal-worker-controller's CRDs, with their CEL rules) documents of the YAML files given as arguments
     /// (or standard input), unknown fields included; exit code 0 and "N of M documents checked", or 1 and the
     /// first invalid document's kind, name and field.
     /// </summary>

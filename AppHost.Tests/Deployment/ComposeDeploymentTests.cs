@@ -155,6 +155,101 @@ public sealed partial class ComposeDeploymentTests(GeneratedDeployment generated
     private static partial Regex FirstHealthCheck();
 
     [Fact]
+    public async Task The_worker_is_unversioned_unless_env_names_its_version_and_its_image_tag_moves_in_env()
+    {
+        var plain = Services((await ConfigAsync()).StandardOutput);
+        var worker = (Dictionary<object, object>)plain["worker"];
+        var environment = (Dictionary<object, object>)worker["environment"];
+        Assert.Equal(("", ""), ((string)environment["Temporal__DeploymentName"], (string)environment["Temporal__BuildId"]));
+        Assert.Equal("ghcr.io/example/temporal-orders-worker:1.0.0", worker["image"]);
+
+        var result = await ComposeWithEnvAsync(env => env + "WORKER_DEPLOYMENT_NAME=orders\nWORKER_BUILD_ID=1.4.0\nWORKER_IMAGE_TAG=1.4.0\n", "config");
+        Assert.True(result.ExitCode == 0, result.Output);
+        worker = (Dictionary<object, object>)Services(result.StandardOutput)["worker"];
+        environment = (Dictionary<object, object>)worker["environment"];
+        Assert.Equal(("orders", "1.4.0"), ((string)environment["Temporal__DeploymentName"], (string)environment["Temporal__BuildId"]));
+        Assert.Equal("ghcr.io/example/temporal-orders-worker:1.4.0", worker["image"]);
+        // In a cluster the worker controller says which version a pod is: the settings are Compose's alone.
+        Assert.DoesNotContain(Directory.EnumerateFiles(generated.Root, "*.yaml", SearchOption.AllDirectories).Where(f => !f.StartsWith(generated.Compose, StringComparison.Ordinal)),
+            f => File.ReadAllText(f).Contains("Temporal__DeploymentName", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("dash")]
+    [InlineData("busybox")]
+    public async Task The_set_current_version_service_makes_the_version_env_names_current(string shell)
+    {
+        var result = await ComposeWithEnvAsync(env => env + "WORKER_DEPLOYMENT_NAME=orders\nWORKER_BUILD_ID=1.4.0\n", "--profile", "versioning", "config");
+        Assert.True(result.ExitCode == 0, result.Output);
+        var service = (Dictionary<object, object>)Services(result.StandardOutput)["temporal-set-current-version"];
+        Assert.Equal(["versioning"], ((List<object>)service["profiles"]).Cast<string>());
+        Assert.Equal("no", service["restart"]); // run by hand: its exit is the answer, never a restart loop
+        Assert.Matches(@"^temporalio/admin-tools:\d+\.\d+\.\d+$", (string)service["image"]);
+
+        using var cli = new RecordingCli();
+        var (exitCode, output) = await RunServiceScriptAsync(shell, service, cli);
+
+        Assert.True(exitCode == 0, output);
+        Assert.Equal(["worker deployment set-current-version --deployment-name orders --build-id 1.4.0 --address temporal-server:7233 --namespace orders --yes"], cli.Calls);
+    }
+
+    [Theory]
+    [InlineData("dash")]
+    [InlineData("busybox")]
+    public async Task The_set_current_version_service_refuses_to_guess_a_version(string shell)
+    {
+        var result = await ComposeWithEnvAsync(env => env + "WORKER_DEPLOYMENT_NAME=orders\n", "--profile", "versioning", "config");
+        Assert.True(result.ExitCode == 0, result.Output);
+        var service = (Dictionary<object, object>)Services(result.StandardOutput)["temporal-set-current-version"];
+
+        using var cli = new RecordingCli();
+        var (exitCode, output) = await RunServiceScriptAsync(shell, service, cli);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("DEPLOYMENT_NAME and BUILD_ID must both be set", output, StringComparison.Ordinal);
+        Assert.Empty(cli.Calls);
+    }
+
+    private static Dictionary<object, object> Services(string config) =>
+        (Dictionary<object, object>)new YamlDotNet.Serialization.Deserializer().Deserialize<Dictionary<object, object>>(config)["services"];
+
+    /// <summary>
+    /// A service's <c>sh -c</c> script as its container gets it (Compose's <c>$$</c> is a <c>$</c> there), run by
+    /// dash or busybox (stand-ins for the admin-tools image's shell) with its environment and a stub CLI.
+    /// </summary>
+    private static Task<ProcessResult> RunServiceScriptAsync(string shell, Dictionary<object, object> service, RecordingCli cli)
+    {
+        Assert.Equal(["/bin/sh"], ((List<object>)service["entrypoint"]).Cast<string>());
+        var command = ((List<object>)service["command"]).Cast<string>().ToList();
+        Assert.Equal("-c", command[0]);
+        var environment = ((Dictionary<object, object>)service["environment"]).ToDictionary(e => (string)e.Key, e => (string?)e.Value);
+        environment["PATH"] = $"{cli.Directory}{Path.PathSeparator}{Environment.GetEnvironmentVariable("PATH")}";
+        string[] arguments = ["-c", command[1].Replace("$$", "$", StringComparison.Ordinal)];
+        return ProcessRunner.RunAsync(shell, shell == "busybox" ? ["sh", .. arguments] : arguments, TimeSpan.FromSeconds(30), environment);
+    }
+
+    /// <summary>A <c>temporal</c> stand-in, first on PATH, that records each call's arguments and succeeds.</summary>
+    private sealed class RecordingCli : IDisposable
+    {
+        public RecordingCli()
+        {
+            Directory = System.IO.Directory.CreateTempSubdirectory("temporal-cli-stub-").FullName;
+            var program = Path.Combine(Directory, "temporal");
+            File.WriteAllText(program, "#!/bin/sh\necho \"$*\" >> \"$(dirname \"$0\")/calls\"\n");
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(program, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+        }
+
+        public string Directory { get; }
+
+        public string[] Calls => File.Exists(Path.Combine(Directory, "calls")) ? File.ReadAllLines(Path.Combine(Directory, "calls")) : [];
+
+        public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
+    }
+
+    [Fact]
     public async Task The_dashboard_is_an_optional_telemetry_target_for_compose_only()
     {
         var result = await ComposeWithEnvAsync(env => env + "OTEL_EXPORTER_OTLP_ENDPOINT=http://aspire-dashboard:18889\n", "--profile", "telemetry", "config");

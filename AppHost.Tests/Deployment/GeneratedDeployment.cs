@@ -55,7 +55,8 @@ public sealed partial class GeneratedDeployment : IAsyncLifetime
 
     /// <summary>
     /// Every document of a Kubernetes API group, parsed with the client's models in strict mode (an unknown or
-    /// misplaced field fails); custom resources (KEDA, Prometheus Operator) are left to their own schema check.
+    /// misplaced field fails); custom resources (KEDA, Prometheus Operator, the Temporal worker controller) are left
+    /// to their own schema check (<see cref="WorkerControllerObjects"/> parses the Kubernetes types inside the last).
     /// </summary>
     public static List<IKubernetesObject> ParseStrict(string yaml)
     {
@@ -74,8 +75,11 @@ public sealed partial class GeneratedDeployment : IAsyncLifetime
         return objects;
     }
 
-    /// <summary>The KEDA and Prometheus Operator documents, against their own schemas (scripts/validate-crds.mjs).</summary>
-    public static async Task ValidateCustomResourcesAsync(string rendered, string kind = "ScaledObject")
+    /// <summary>
+    /// The KEDA, Prometheus Operator and worker-controller documents, against their own schemas
+    /// (scripts/validate-crds.mjs); returns its summary, which counts each kind checked.
+    /// </summary>
+    public static async Task<string> ValidateCustomResourcesAsync(string rendered, string kind = "ScaledObject")
     {
         var file = Path.Combine(Path.GetTempPath(), $"rendered-{Guid.NewGuid():N}.yaml");
         await File.WriteAllTextAsync(file, rendered);
@@ -84,6 +88,7 @@ public sealed partial class GeneratedDeployment : IAsyncLifetime
             var check = await ProcessRunner.RunAsync(Validators.ValidateCrds, [file], TimeSpan.FromSeconds(60));
             Assert.True(check.ExitCode == 0, check.Output);
             Assert.Contains(kind, check.Output, StringComparison.Ordinal);
+            return check.StandardOutput;
         }
         finally
         {
@@ -102,7 +107,8 @@ public sealed partial class GeneratedDeployment : IAsyncLifetime
     }
 
     public static bool IsCustomResource(string document) =>
-        document.Contains("apiVersion: keda.sh/", StringComparison.Ordinal) || document.Contains("apiVersion: monitoring.coreos.com/", StringComparison.Ordinal);
+        document.Contains("apiVersion: keda.sh/", StringComparison.Ordinal) || document.Contains("apiVersion: monitoring.coreos.com/", StringComparison.Ordinal)
+        || document.Contains("apiVersion: temporal.io/", StringComparison.Ordinal);
 
     [GeneratedRegex(@"^([A-Z0-9_]+)=$", RegexOptions.Multiline)]
     private static partial Regex ExampleLine();

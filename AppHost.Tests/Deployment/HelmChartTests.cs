@@ -164,11 +164,140 @@ public sealed class HelmChartTests(GeneratedDeployment generated)
         Assert.Contains("release: prometheus", rendered, StringComparison.Ordinal); // what the operator's ruleSelector matches
     }
 
+    /// <summary>The ways docs/deployment.md installs the versioned form (<c>workerVersioning.enabled=true</c> added to each).</summary>
+    public static TheoryData<string, string> VersionedInstalls()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var helm in new[] { "3", "4" })
+        {
+            data.Add(helm, "default");
+            data.Add(helm, "production");
+            data.Add(helm, "temporal-cloud");
+            data.Add(helm, "fixed-replicas");
+        }
+        return data;
+    }
+
+    private static string[] VersionedValuesFor(string install) => install switch
+    {
+        "production" => ["-f", "values-production.yaml"],
+        "temporal-cloud" =>
+        [
+            "--set", "temporal.enabled=false", "--set", "temporal.frontendAddress=acme.a1b2c.tmprl.cloud:7233",
+            "--set", "temporal.namespace=acme.a1b2c", "--set", "temporal.existingSecret=temporal-cloud",
+        ],
+        "fixed-replicas" => ["--set", "autoscaling.enabled=false", "--set", "replicaCount=4"],
+        _ => [],
+    };
+
+    [Theory]
+    [MemberData(nameof(VersionedInstalls))]
+    public async Task Worker_versioning_renders_the_controllers_objects_with_the_deployments_pod_template(string helm, string install)
+    {
+        var unversioned = GeneratedDeployment.ParseStrict(await TemplateAsync(helm, VersionedValuesFor(install)));
+        var rendered = await TemplateAsync(helm, [.. VersionedValuesFor(install), "--set", "workerVersioning.enabled=true"]);
+        var objects = GeneratedDeployment.ParseStrict(rendered);
+        KubernetesPolicy.Check(rendered, objects);
+        await GeneratedDeployment.ValidateCustomResourcesAsync(rendered, "WorkerDeployment");
+
+        Assert.DoesNotContain(objects, o => o is V1Deployment d && d.Name() == "worker");
+        Assert.DoesNotContain(objects, o => o is V2HorizontalPodAutoscaler h && h.Name() == "worker");
+        var deployment = unversioned.OfType<V1Deployment>().Single(d => d.Name() == "worker");
+        var versioned = Assert.Single(WorkerControllerObjects.WorkerDeployments(rendered));
+        // One pod template for both forms: the switch cannot make the versioned pods differ from the plain ones.
+        Assert.Equal(WorkerControllerObjects.Canonical(deployment.Spec.Template), WorkerControllerObjects.Canonical(versioned.Template));
+        Assert.Equal("Progressive", ((Dictionary<object, object>)versioned.Spec["rollout"])["strategy"]);
+        var options = (Dictionary<object, object>)versioned.Spec["workerOptions"];
+        Assert.False(options.ContainsKey("unsafeCustomBuildID")); // the controller's build ids, by default
+        var connection = WorkerControllerObjects.Connections(rendered)[(string)((Dictionary<object, object>)options["connectionRef"])["name"]];
+        var templates = WorkerControllerObjects.ResourceTemplates(rendered);
+        var door = objects.OfType<V1NetworkPolicy>().SingleOrDefault(p => p.Name() == "temporal-server-from-worker-controller");
+        switch (install)
+        {
+            case "temporal-cloud":
+                // The controller and the pods it makes reach Temporal Cloud with the worker's API key.
+                Assert.Equal("acme.a1b2c.tmprl.cloud:7233", connection["hostPort"]);
+                Assert.Equal("acme.a1b2c", options["temporalNamespace"]);
+                var apiKey = (Dictionary<object, object>)connection["apiKeySecretRef"];
+                Assert.Equal(("temporal-cloud", "apiKey"), ((string)apiKey["name"], (string)apiKey["key"]));
+                Assert.Null(door);
+                break;
+            case "fixed-replicas":
+                Assert.Equal("4", versioned.Spec["replicas"]);
+                Assert.Empty(templates);
+                break;
+            default:
+                Assert.Equal("temporal-server.orders.svc:7233", connection["hostPort"]);
+                Assert.Equal("orders", options["temporalNamespace"]);
+                Assert.False(connection.ContainsKey("apiKeySecretRef"));
+                Assert.Equal("temporal-system", door!.Spec.Ingress.Single().FromProperty.Single().NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"]);
+                Assert.False(versioned.Spec.ContainsKey("replicas")); // the per-build HPAs own the count
+                var hpa = unversioned.OfType<V2HorizontalPodAutoscaler>().Single(h => h.Name() == "worker");
+                var template = Assert.Single(templates).Autoscaler;
+                Assert.Equal(install == "production" ? 3 : 2, template.Spec.MinReplicas);
+                Assert.Equal(WorkerControllerObjects.Canonical(hpa.Spec.Metrics), WorkerControllerObjects.Canonical(template.Spec.Metrics));
+                Assert.Equal(WorkerControllerObjects.Canonical(hpa.Spec.Behavior), WorkerControllerObjects.Canonical(template.Spec.Behavior));
+                Assert.Equal(hpa.Spec.MaxReplicas, template.Spec.MaxReplicas);
+                break;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Helms))]
+    public async Task Worker_versioning_and_keda_cannot_be_combined(string helm)
+    {
+        var result = await TryTemplateAsync(helm, ["--set", "workerVersioning.enabled=true", "--set", "keda.enabled=true"]);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("workerVersioning.enabled and keda.enabled cannot be combined", result.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Helms))]
+    public async Task Worker_versioning_values_are_held_to_what_the_controller_accepts(string helm)
+    {
+        Assert.NotEqual(0, (await TryTemplateAsync(helm, ["--set", "workerVersioning.rollout.strategy=Canary"])).ExitCode);
+        Assert.NotEqual(0, (await TryTemplateAsync(helm, ["--set", "workerVersioning.rollout.maxSurge=1"])).ExitCode);
+        Assert.NotEqual(0, (await TryTemplateAsync(helm, ["--set", "workerVersioning.sunset.deleteDelay=tomorrow"])).ExitCode);
+        Assert.NotEqual(0, (await TryTemplateAsync(helm, ["--set", "workerVersioning.buildId=-not-a-build-id"])).ExitCode);
+        foreach (var steps in new[] { "[{rampPercentage: 100, pauseDuration: 5m}]", "[{rampPercentage: 10}]", "[]" })
+        {
+            var refused = await TryTemplateWithValuesAsync(helm, $"workerVersioning: {{rollout: {{strategy: Progressive, steps: {steps}}}}}\n");
+            Assert.True(refused.ExitCode != 0, $"steps {steps} were accepted");
+            Assert.Contains("workerVersioning", refused.Output, StringComparison.Ordinal);
+        }
+
+        // What the schema lets through, the controller's CRD accepts too: a manual rollout, a build id of the user's.
+        var manual = await TemplateAsync(helm, ["--set", "workerVersioning.enabled=true", "--set", "workerVersioning.rollout.strategy=Manual",
+            "--set", "workerVersioning.rollout.steps=null", "--set", "workerVersioning.buildId=1.4.0"]);
+        await GeneratedDeployment.ValidateCustomResourcesAsync(manual, "WorkerDeployment");
+        var options = (Dictionary<object, object>)Assert.Single(WorkerControllerObjects.WorkerDeployments(manual)).Spec["workerOptions"];
+        Assert.Equal("1.4.0", options["unsafeCustomBuildID"]);
+    }
+
     private async Task<string> TemplateAsync(string helm, string[] values)
     {
-        var result = await ProcessRunner.RunAsync(Helm(helm), ["template", "orders", ".", "--namespace", "orders", .. values],
-            TimeSpan.FromSeconds(60), workingDirectory: generated.Chart);
+        var result = await TryTemplateAsync(helm, values);
         Assert.True(result.ExitCode == 0, result.Output);
         return result.StandardOutput;
+    }
+
+    private Task<ProcessResult> TryTemplateAsync(string helm, string[] values) =>
+        ProcessRunner.RunAsync(Helm(helm), ["template", "orders", ".", "--namespace", "orders", .. values],
+            TimeSpan.FromSeconds(60), workingDirectory: generated.Chart);
+
+    /// <summary><c>helm template</c> with a values file of these contents (a list cannot be given by <c>--set</c> whole).</summary>
+    private async Task<ProcessResult> TryTemplateWithValuesAsync(string helm, string values)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"values-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(file, values);
+        try
+        {
+            return await TryTemplateAsync(helm, ["-f", file]);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 }

@@ -7,13 +7,15 @@ namespace AppHost.Tests.Deployment;
 /// <summary>
 /// What every rendered Kubernetes output must meet, checked on the objects the real tools rendered: probes,
 /// securityContext, compute, pinned images, secrets only in Secrets, selectors and targets that exist, network
-/// policies, and a worker grace period that covers its shutdown window.
+/// policies, and a worker grace period that covers its shutdown window. A WorkerDeployment's pod template (the
+/// temporal-worker-controller's pods) is held to the same as a Deployment's.
 /// </summary>
 internal static class KubernetesPolicy
 {
     public static void Check(string rendered, List<IKubernetesObject> objects)
     {
-        var pods = PodTemplates(objects).ToList();
+        var workerDeployments = WorkerControllerObjects.WorkerDeployments(rendered);
+        var pods = PodTemplates(objects).Concat(workerDeployments.Select(d => (Owner: $"WorkerDeployment/{d.Name}", d.Template, LongRunning: true))).ToList();
         Assert.NotEmpty(pods);
         foreach (var (owner, template, longRunning) in pods)
         {
@@ -67,6 +69,14 @@ internal static class KubernetesPolicy
             Assert.DoesNotContain(objects.OfType<V2HorizontalPodAutoscaler>(), h => h.Spec.ScaleTargetRef.Name == target); // KEDA owns the HPA
         }
 
+        // The worker controller makes one HPA per build from a template: its target is left empty for the controller
+        // to fill in, and the WorkerDeployment it names exists.
+        foreach (var template in WorkerControllerObjects.ResourceTemplates(rendered))
+        {
+            Assert.Contains(template.WorkerDeployment, workerDeployments.Select(d => d.Name));
+            Assert.Empty((Dictionary<object, object>)((Dictionary<object, object>)template.Template["spec"])["scaleTargetRef"]);
+        }
+
         var policies = objects.OfType<V1NetworkPolicy>().ToList();
         // Default deny over every pod of the system (and no one else's, in a shared namespace).
         var defaultDeny = Assert.Single(policies, p => p.Name().EndsWith("-default-deny", StringComparison.Ordinal));
@@ -85,10 +95,12 @@ internal static class KubernetesPolicy
             Assert.DoesNotContain(sentinel, rendered, StringComparison.Ordinal);
         }
 
-        var worker = objects.OfType<V1Deployment>().Single(d => d.Name() == "worker");
+        // The worker is a Deployment, or in the versioned form the controller's WorkerDeployment.
+        var worker = objects.OfType<V1Deployment>().SingleOrDefault(d => d.Name() == "worker")?.Spec.Template
+            ?? workerDeployments.Single(d => d.Name == "worker").Template;
         var window = new TemporalSettings().GracefulShutdownTimeout + TemporalHostingExtensions.HostShutdownMargin;
-        Assert.True(worker.Spec.Template.Spec.TerminationGracePeriodSeconds > window.TotalSeconds,
-            $"the worker's grace period ({worker.Spec.Template.Spec.TerminationGracePeriodSeconds} s) must exceed its shutdown window ({window.TotalSeconds} s)");
+        Assert.True(worker.Spec.TerminationGracePeriodSeconds > window.TotalSeconds,
+            $"the worker's grace period ({worker.Spec.TerminationGracePeriodSeconds} s) must exceed its shutdown window ({window.TotalSeconds} s)");
     }
 
     private static IEnumerable<(string Owner, V1PodTemplateSpec Template, bool LongRunning)> PodTemplates(List<IKubernetesObject> objects)

@@ -37,6 +37,64 @@ public sealed class KustomizeDeploymentTests(GeneratedDeployment generated)
         await GeneratedDeployment.ValidatePrometheusRuleAsync(rendered);
     }
 
+    [Theory]
+    [InlineData("overlays/development")]
+    [InlineData("overlays/production")]
+    public async Task The_worker_versioning_component_turns_the_worker_into_the_controllers_objects_with_the_same_pod_template(string overlay)
+    {
+        var unversioned = GeneratedDeployment.ParseStrict(await RenderAsync(overlay, keda: false));
+        var rendered = await RenderWithComponentAsync(overlay, "worker-versioning");
+        var objects = GeneratedDeployment.ParseStrict(rendered);
+        KubernetesPolicy.Check(rendered, objects);
+        var summary = await GeneratedDeployment.ValidateCustomResourcesAsync(rendered, "WorkerDeployment");
+        Assert.All(["1 Connection", "1 WorkerDeployment", "1 WorkerResourceTemplate"], kind => Assert.Contains(kind, summary, StringComparison.Ordinal));
+
+        // No Deployment or HPA of the worker is left for the controller's to fight with.
+        Assert.DoesNotContain(objects, o => o is V1Deployment d && d.Name() == "worker");
+        Assert.DoesNotContain(objects, o => o is V2HorizontalPodAutoscaler h && h.Name() == "worker");
+        var deployment = unversioned.OfType<V1Deployment>().Single(d => d.Name() == "worker");
+        var versioned = Assert.Single(WorkerControllerObjects.WorkerDeployments(rendered));
+        // The same pods, whatever the overlay changed in them (production's spread, development's CPU request): the
+        // two forms cannot drift apart.
+        Assert.Equal(WorkerControllerObjects.Canonical(deployment.Spec.Template), WorkerControllerObjects.Canonical(versioned.Template));
+        Assert.DoesNotContain("replicas", versioned.Spec.Keys); // the per-build HPAs own the count
+        var rollout = (Dictionary<object, object>)versioned.Spec["rollout"];
+        Assert.Equal("Progressive", rollout["strategy"]);
+        Assert.Equal([("10", "10m"), ("50", "10m")], ((List<object>)rollout["steps"]).Cast<Dictionary<object, object>>()
+            .Select(s => ((string)s["rampPercentage"], (string)s["pauseDuration"])));
+        var sunset = (Dictionary<object, object>)versioned.Spec["sunset"];
+        Assert.Equal(("1h", "24h"), ((string)sunset["scaledownDelay"], (string)sunset["deleteDelay"]));
+        var options = (Dictionary<object, object>)versioned.Spec["workerOptions"];
+        Assert.Equal("orders", options["temporalNamespace"]);
+
+        // The HPA as a template, the overlay's bounds kept; the controller fills in each build's Deployment.
+        var hpa = unversioned.OfType<V2HorizontalPodAutoscaler>().Single(h => h.Name() == "worker");
+        var template = Assert.Single(WorkerControllerObjects.ResourceTemplates(rendered)).Autoscaler;
+        Assert.Equal((hpa.Spec.MinReplicas, hpa.Spec.MaxReplicas), (template.Spec.MinReplicas, template.Spec.MaxReplicas));
+        Assert.Equal(WorkerControllerObjects.Canonical(hpa.Spec.Metrics), WorkerControllerObjects.Canonical(template.Spec.Metrics));
+
+        // The controller reaches the frontend from its own namespace, by name and through the default deny.
+        var connection = WorkerControllerObjects.Connections(rendered)[(string)((Dictionary<object, object>)options["connectionRef"])["name"]];
+        Assert.Equal("temporal-server.temporal-orders.svc:7233", connection["hostPort"]);
+        var door = objects.OfType<V1NetworkPolicy>().Single(p => p.Name() == "temporal-server-from-worker-controller");
+        Assert.Equal("temporal-system", door.Spec.Ingress.Single().FromProperty.Single().NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"]);
+        // The PDB and the Service still find the worker's pods, which carry the template's labels.
+        Assert.Contains(objects, o => o is V1PodDisruptionBudget b && b.Name() == "worker");
+    }
+
+    [Theory]
+    [InlineData("keda", "worker-versioning")]
+    [InlineData("worker-versioning", "keda")]
+    public async Task Keda_and_worker_versioning_cannot_be_combined_in_either_order(string first, string second)
+    {
+        // KEDA's ScaledObject would scale a Deployment the controller replaced: kustomize refuses, naming the HPA
+        // that one component removed and the other needs.
+        var result = await TryRenderWithComponentsAsync("overlays/production", first, second);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("HorizontalPodAutoscaler.v2.autoscaling/worker", result.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Development_runs_one_replica_and_production_spreads_the_worker_over_nodes()
     {
@@ -68,22 +126,29 @@ public sealed class KustomizeDeploymentTests(GeneratedDeployment generated)
     private async Task<string> RenderAsync(string overlay, bool keda) =>
         keda ? await RenderWithComponentAsync(overlay, "keda") : await KustomizeAsync(Path.Combine(generated.Kubernetes, overlay));
 
-    private async Task<string> RenderWithComponentAsync(string overlay, string component)
+    private async Task<string> RenderWithComponentAsync(string overlay, params string[] components)
+    {
+        var result = await TryRenderWithComponentsAsync(overlay, components);
+        Assert.True(result.ExitCode == 0, result.Output);
+        return result.StandardOutput;
+    }
+
+    private async Task<ProcessResult> TryRenderWithComponentsAsync(string overlay, params string[] components)
     {
         // What a user writes to add a component: an overlay of the overlay (in a copy: the generation is shared).
         var copy = Directory.CreateTempSubdirectory("kustomize-").FullName;
         try
         {
             CopyTree(generated.Kubernetes, copy);
-            var directory = Path.Combine(copy, "overlays", "with-keda");
+            var directory = Path.Combine(copy, "overlays", "with-components");
             Directory.CreateDirectory(directory);
             await File.WriteAllTextAsync(Path.Combine(directory, "kustomization.yaml"), $"""
                 apiVersion: kustomize.config.k8s.io/v1beta1
                 kind: Kustomization
                 resources: [../{Path.GetFileName(overlay)}]
-                components: [../../components/{component}]
+                components: [{string.Join(", ", components.Select(c => $"../../components/{c}"))}]
                 """);
-            return await KustomizeAsync(directory);
+            return await ProcessRunner.RunAsync(Validators.Kubectl, ["kustomize", directory], TimeSpan.FromSeconds(60));
         }
         finally
         {

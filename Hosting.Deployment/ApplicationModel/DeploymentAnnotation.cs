@@ -24,6 +24,24 @@ public sealed class DeploymentAnnotation : IResourceAnnotation
     /// <summary>Task-queue-driven autoscaling through KEDA's <c>temporal</c> scaler, as an optional alternative to the HPA.</summary>
     public QueueScalingSettings? QueueScaling { get; set; }
 
+    /// <summary>
+    /// Versioned rollouts through Temporal's worker controller, as an optional alternative to the Deployment and its
+    /// HPA: each build polls as a Worker Deployment Version and keeps running until its pinned workflows drain.
+    /// </summary>
+    public WorkerVersioningSettings? Versioning { get; set; }
+
+    /// <summary>
+    /// Environment variables (names) only Compose gets: settings that a cluster decides another way (for example
+    /// the worker controller injects the worker's version).
+    /// </summary>
+    public HashSet<string> ComposeOnlyEnvironment { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Runs to completion when started, though nothing waits for it (a command run by hand under a Compose profile):
+    /// a job, never restarted once it has succeeded or failed.
+    /// </summary>
+    public bool RunsToCompletion { get; set; }
+
     /// <summary>At most this many replicas down at once in voluntary disruptions (a PodDisruptionBudget); null for none.</summary>
     public int? MaxUnavailable { get; set; }
 
@@ -93,6 +111,18 @@ public sealed record AutoscaleSettings(int MinReplicas, int MaxReplicas, int Cpu
 /// <param name="TaskQueue">The task queue.</param>
 /// <param name="TargetQueueSize">Backlog per replica KEDA aims for.</param>
 public sealed record QueueScalingSettings(IResourceWithConnectionString Namespace, string TaskQueue, int TargetQueueSize);
+
+/// <summary>Temporal Worker Deployment Versioning through the temporal-worker-controller (a <c>WorkerDeployment</c>).</summary>
+/// <param name="Namespace">The Temporal namespace resource the workers poll: its frontend is the controller's <c>Connection</c>.</param>
+/// <param name="Steps">The Progressive rollout: the share of new workflows each step sends to the new build, held for its pause; then the build is current.</param>
+/// <param name="ScaledownDelay">How long a drained version (no open pinned workflow left) keeps its pods.</param>
+/// <param name="DeleteDelay">How long after that its Deployment, scaled to zero, is kept before the controller deletes it.</param>
+public sealed record WorkerVersioningSettings(IResourceWithConnectionString Namespace, IReadOnlyList<RampStep> Steps, TimeSpan ScaledownDelay, TimeSpan DeleteDelay);
+
+/// <summary>One step of a Progressive rollout.</summary>
+/// <param name="Percentage">Share of new workflows sent to the new build (1 to 99).</param>
+/// <param name="Pause">How long the step holds before the next (at least 30 s, whole seconds).</param>
+public sealed record RampStep(int Percentage, TimeSpan Pause);
 
 /// <summary>A connection string built from Helm values when the resource's group is external (see <see cref="DeploymentAnnotation.ExternalConnection"/>).</summary>
 /// <param name="Format">The connection string with <c>{value}</c> placeholders.</param>

@@ -45,6 +45,54 @@ public sealed class DeploymentBuilder
         return this;
     }
 
+    /// <summary>
+    /// Versioned rollouts of a Temporal worker through the temporal-worker-controller (optional in the outputs): a
+    /// new build ramps up through <paramref name="steps"/> while each earlier build keeps running until its pinned
+    /// workflows drain, then for <paramref name="scaledownDelay"/>, and its scaled-down Deployment for <paramref name="deleteDelay"/>.
+    /// </summary>
+    public DeploymentBuilder VersionedRollouts(IResourceBuilder<IResourceWithConnectionString> ns, IReadOnlyList<RampStep> steps, TimeSpan scaledownDelay, TimeSpan deleteDelay)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        ArgumentNullException.ThrowIfNull(steps);
+        // The controller's own limits (its CRD): at most 20 steps, ramps of 1-99%, pauses of 30 s at least.
+        if (steps.Count is 0 or > 20)
+        {
+            throw new ArgumentException("A Progressive rollout has 1 to 20 steps.", nameof(steps));
+        }
+        for (var i = 0; i < steps.Count; i++)
+        {
+            var step = steps[i];
+            if (step.Percentage is < 1 or > 99 || (i > 0 && step.Percentage <= steps[i - 1].Percentage))
+            {
+                throw new ArgumentException("Ramp percentages rise strictly from 1 to 99; after the last step the build is current.", nameof(steps));
+            }
+            if (step.Pause < TimeSpan.FromSeconds(30) || step.Pause.Ticks % TimeSpan.TicksPerSecond != 0)
+            {
+                throw new ArgumentException("A step pauses 30 s at least, in whole seconds.", nameof(steps));
+            }
+        }
+        if (scaledownDelay < TimeSpan.Zero || deleteDelay < TimeSpan.Zero || scaledownDelay.Ticks % TimeSpan.TicksPerSecond != 0 || deleteDelay.Ticks % TimeSpan.TicksPerSecond != 0)
+        {
+            throw new ArgumentException("The sunset delays are whole seconds, not negative.");
+        }
+        Annotation.Versioning = new WorkerVersioningSettings(ns.Resource, [.. steps], scaledownDelay, deleteDelay);
+        return this;
+    }
+
+    /// <summary>Environment variables of the resource that only Docker Compose gets.</summary>
+    public DeploymentBuilder ComposeOnlyEnvironment(params string[] names)
+    {
+        Annotation.ComposeOnlyEnvironment.UnionWith(names);
+        return this;
+    }
+
+    /// <summary>The resource runs to completion when started, by hand: a job nothing waits for.</summary>
+    public DeploymentBuilder RunsToCompletion()
+    {
+        Annotation.RunsToCompletion = true;
+        return this;
+    }
+
     /// <summary>Deploys the resource with Docker Compose only, under <paramref name="profile"/> (off unless asked for).</summary>
     public DeploymentBuilder ComposeOnly(string profile)
     {

@@ -46,7 +46,7 @@ internal static class ComposeWriter
 
     private static Map Service(Plan plan, Workload w, HashSet<int> hostPorts)
     {
-        var service = new Map { { "image", w.Image } };
+        var service = new Map { { "image", Image(w) } };
         if (w.Entrypoint is { } entrypoint)
         {
             service.Add("entrypoint", Seq.Of(entrypoint.Select(Escape)));
@@ -104,7 +104,8 @@ internal static class ComposeWriter
             // Compose has no scheduler: `docker compose run --rm <name>`, from the host's cron at the model's schedule.
             service.Add("profiles", Seq.Of(["scheduled"]));
         }
-        service.Add("restart", w.IsLongRunning ? "unless-stopped" : w.Kind == WorkloadKind.ScheduledJob ? "no" : "on-failure");
+        // A job run by hand (scheduled, or under a profile) is not retried: whoever ran it reads its exit.
+        service.Add("restart", w.IsLongRunning ? "unless-stopped" : w.Kind == WorkloadKind.ScheduledJob || w.Settings.ComposeProfile is not null ? "no" : "on-failure");
         service.Add("stop_grace_period", $"{WorkloadPolicy.GracePeriodSeconds(w)}s");
         // The same hardening as the Kubernetes securityContext.
         service.Add("user", WorkloadPolicy.User(w).ToString(CultureInfo.InvariantCulture));
@@ -147,6 +148,22 @@ internal static class ComposeWriter
         return dependsOn;
     }
 
+    /// <summary>
+    /// An image built from a project gets its tag from <c>.env</c> (<c>WORKER_IMAGE_TAG</c>, default the generated
+    /// one): a release moves it there, and a second build can run beside the first (a versioned rollout).
+    /// </summary>
+    private static string Image(Workload w)
+    {
+        if (!w.IsProject)
+        {
+            return w.Image;
+        }
+        var at = w.Image.LastIndexOf(':');
+        return $"{w.Image[..at]}:${{{ImageTagKey(w)}:-{w.Image[(at + 1)..]}}}";
+    }
+
+    private static string ImageTagKey(Workload w) => $"{w.Name}_IMAGE_TAG".ToUpperInvariant().Replace('-', '_');
+
     /// <summary>Secrets as <c>${KEY:?…}</c> read from <c>.env</c>; a literal <c>$</c> doubled so Compose leaves it to the container.</summary>
     private static string Render(Value value) =>
         value.Render(s => $"${{{s.Key}:?set {s.Key} in .env (see .env.example)}}", Escape, s => $"${{{s.Key}:-{Escape(s.Default)}}}");
@@ -156,13 +173,15 @@ internal static class ComposeWriter
     private static string EnvExample(Plan plan)
     {
         var text = Generated.SecretsExample(plan, "# Copy to .env (never commit it) and give every secret a value, for example: openssl rand -hex 24\n");
-        var settings = plan.Workloads.SelectMany(w => w.Values).SelectMany(v => v.Settings).DistinctBy(s => s.Key).ToList();
+        var settings = plan.Workloads.SelectMany(w => w.Values).SelectMany(v => v.Settings).Select(s => (s.Key, s.Default))
+            .Concat(plan.Workloads.Where(w => w.IsProject).Select(w => (Key: ImageTagKey(w), Default: w.Image[(w.Image.LastIndexOf(':') + 1)..])))
+            .DistinctBy(s => s.Key).ToList();
         if (settings.Count > 0)
         {
             text.Append("\n# Settings: optional, each shown with its default.\n");
-            foreach (var setting in settings)
+            foreach (var (key, value) in settings)
             {
-                text.Append(CultureInfo.InvariantCulture, $"# {setting.Key}={setting.Default}\n");
+                text.Append(CultureInfo.InvariantCulture, $"# {key}={value}\n");
             }
         }
         return text.ToString();

@@ -40,6 +40,12 @@ internal sealed class HelmValues : ManifestValues
     /// <summary>The chart's <c>values.yaml</c>, in the order the templates asked for each value.</summary>
     public Map Values { get; } = new();
 
+    /// <summary>
+    /// Schemas of values sections (by dotted path) stricter than the one their defaults imply: what a part of the
+    /// chart refuses that a type alone does not say (an enum, a range, a duration).
+    /// </summary>
+    public Dictionary<string, System.Text.Json.Nodes.JsonObject> Schemas { get; } = new(StringComparer.Ordinal);
+
     public string Chart => Options.Name;
 
     public override YamlNode Instance => new Template(".Release.Name");
@@ -64,7 +70,11 @@ internal sealed class HelmValues : ManifestValues
         return Camel(w.Name);
     }
 
-    private Map Section(Workload w) => SectionAt(PathOf(w));
+    /// <summary>The workload's values section (the application's is the top level).</summary>
+    public Map Section(Workload w) => SectionAt(PathOf(w));
+
+    /// <summary>The dotted path of a key in the workload's values section.</summary>
+    public string PathTo(Workload w, string key) => PathOf(w) is { Length: > 0 } path ? $"{path}.{key}" : key;
 
     private Map SectionAt(string path)
     {
@@ -82,7 +92,8 @@ internal sealed class HelmValues : ManifestValues
 
     private Map GroupValues(string group) => SectionAt(group);
 
-    private string Ref(Workload w, string key) => PathOf(w) is { Length: > 0 } path ? $".Values.{path}.{key}" : $".Values.{key}";
+    /// <summary>A template reference to a key of the workload's values section.</summary>
+    public string Ref(Workload w, string key) => $".Values.{PathTo(w, key)}";
 
     public override YamlNode Replicas(Workload w)
     {
@@ -221,8 +232,21 @@ internal sealed class HelmValues : ManifestValues
             return null;
         }
         Autoscaling(w);
-        return w.Queue is null ? Ref(w, "autoscaling.enabled") : $"and {Ref(w, "autoscaling.enabled")} (not {Ref(w, "keda.enabled")})";
+        // Each other owner of the replica count (KEDA's HPA, the worker controller's per-version HPAs) turns it off.
+        var others = new List<string>();
+        if (w.Queue is not null)
+        {
+            others.Add(Ref(w, "keda.enabled"));
+        }
+        if (w.Versioning is not null)
+        {
+            others.Add(Ref(w, "workerVersioning.enabled"));
+        }
+        return others.Count == 0 ? Ref(w, "autoscaling.enabled")
+            : $"and {Ref(w, "autoscaling.enabled")} {string.Join(" ", others.Select(o => $"(not {o})"))}";
     }
+
+    public override string? DeploymentCondition(Workload w) => w.Versioning is null ? null : $"not {Ref(w, "workerVersioning.enabled")}";
 
     /// <summary>
     /// A new Job per release revision: a Job's pod template is immutable, so an upgrade that changes it (an image,

@@ -11,7 +11,8 @@ namespace Aspire.Hosting.Deployment.Helm;
 /// <summary>
 /// <c>helm/{name}/</c>: the same objects as Kustomize (<see cref="KubernetesObjects"/>) over <c>values.yaml</c>, a
 /// schema that rejects wrong types and unknown top-level keys, production values, a Secret that keeps generated
-/// values across upgrades, KEDA behind <c>keda.enabled</c>, and NOTES.
+/// values across upgrades, KEDA behind <c>keda.enabled</c>, Temporal's worker controller behind
+/// <c>workerVersioning.enabled</c> (<see cref="WorkerController"/>), and NOTES.
 /// </summary>
 internal static class HelmWriter
 {
@@ -30,6 +31,10 @@ internal static class HelmWriter
         {
             templates.Add(($"{root}/templates/{workload.Name}-keda.yaml", Yaml(KedaDocuments(values, workload))));
         }
+        foreach (var workload in plan.Workloads.Where(w => w.Versioning is not null))
+        {
+            templates.Add(($"{root}/templates/{workload.Name}-versioning.yaml", WorkerController.HelmTemplate(values, objects, workload)));
+        }
         templates.Add(($"{root}/templates/secret.yaml", Secret(plan, values)));
         if (options.AlertRules is { } rules)
         {
@@ -46,7 +51,7 @@ internal static class HelmWriter
         yield return ($"{root}/Chart.yaml", Generated.Header + YamlWriter.Write(Chart(plan, options)));
         yield return ($"{root}/values.yaml", ValuesHeader(plan) + YamlWriter.Write(values.Values));
         yield return ($"{root}/values-production.yaml", Generated.Header + YamlWriter.Write(Production(plan, values)));
-        yield return ($"{root}/values.schema.json", Schema(values.Values));
+        yield return ($"{root}/values.schema.json", Schema(values));
         yield return ($"{root}/templates/_helpers.tpl", Helpers(values));
         yield return ($"{root}/templates/NOTES.txt", Notes(plan, values));
         yield return ($"{root}/.helmignore", "*.orig\n*.tmp\n.git/\n");
@@ -179,7 +184,7 @@ internal static class HelmWriter
         var text = new StringBuilder(Generated.Header);
         text.Append("""
             #
-            # The application's settings are at the top (replicaCount, image, resources, autoscaling, keda).
+            # The application's settings are at the top (replicaCount, image, resources, autoscaling, keda, workerVersioning).
             # Each part of the infrastructure has a switch; switched off, the chart uses an existing one:
             #   <group>.enabled: false  and  <group>.existingSecret: a Secret holding, under their variable names, the values
             #   the application reads from that part (for example ConnectionStrings__appdb), unless the group takes them
@@ -214,10 +219,23 @@ internal static class HelmWriter
         return production;
     }
 
-    /// <summary>Types from the defaults; unknown keys refused at the top level (a typo there would otherwise be ignored).</summary>
-    private static string Schema(Map values)
+    /// <summary>
+    /// Types from the defaults, and the stricter schemas some sections bring; unknown keys refused at the top level (a
+    /// typo there would otherwise be ignored).
+    /// </summary>
+    private static string Schema(HelmValues values)
     {
-        var schema = SchemaOf(values);
+        var schema = SchemaOf(values.Values);
+        foreach (var (path, section) in values.Schemas)
+        {
+            var parent = schema;
+            var keys = path.Split('.');
+            foreach (var key in keys[..^1])
+            {
+                parent = (JsonObject)parent["properties"]![key]!;
+            }
+            parent["properties"]![keys[^1]] = section.DeepClone();
+        }
         schema["$schema"] = "https://json-schema.org/draft-07/schema#";
         schema["additionalProperties"] = false;
         var ordered = new JsonObject { ["$schema"] = schema["$schema"]!.DeepClone() };
@@ -225,7 +243,12 @@ internal static class HelmWriter
         {
             ordered[key] = value!.DeepClone();
         }
-        return ordered.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n";
+        // Relaxed escaping: a pattern's "+" stays "+" (valid JSON either way, readable only this way).
+        return ordered.ToJsonString(new System.Text.Json.JsonSerializerOptions
+        {
+            WriteIndented = true,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        }) + "\n";
     }
 
     private static JsonObject SchemaOf(YamlNode node) => node switch

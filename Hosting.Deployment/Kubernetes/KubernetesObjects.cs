@@ -17,6 +17,7 @@ internal sealed class KubernetesObjects(ManifestValues values)
     /// <summary>The workload's documents, in apply order; under Helm each wrapped in its group's condition.</summary>
     public IEnumerable<YamlNode> For(Workload w)
     {
+        Map workload;
         List<YamlNode?> documents =
         [
             ServiceAccount(w),
@@ -25,7 +26,7 @@ internal sealed class KubernetesObjects(ManifestValues values)
             ConfigMap(w),
             FilesConfigMap(w),
             .. w.Kind == WorkloadKind.StatefulService ? [] : w.Volumes.Select(v => VolumeClaim(w, v)),
-            w.Kind switch
+            workload = w.Kind switch
             {
                 WorkloadKind.Job => Job(w),
                 WorkloadKind.ScheduledJob => CronJob(w),
@@ -45,7 +46,11 @@ internal sealed class KubernetesObjects(ManifestValues values)
                 ((Map)document["metadata"]!).If(hook, HookAnnotations(weight: -5));
             }
         }
-        return documents.OfType<YamlNode>().Select(d => values.Condition(w) is { } condition ? new Conditional(condition, d) : d);
+        // Helm: a Deployment another form of the workload can replace (the worker controller's) exists only without it.
+        var deployment = w.Kind == WorkloadKind.Service ? values.DeploymentCondition(w) : null;
+        return documents.OfType<YamlNode>()
+            .Select(d => d == workload && deployment is not null ? new Conditional(deployment, d) : d)
+            .Select(d => values.Condition(w) is { } condition ? new Conditional(condition, d) : d);
     }
 
     public Map Labels(Workload w) => new()
@@ -65,7 +70,10 @@ internal sealed class KubernetesObjects(ManifestValues values)
         { "app.kubernetes.io/instance", values.Instance },
     };
 
-    private Map Metadata(Workload w, string? name = null) => new() { { "name", name ?? w.Name }, { "labels", Labels(w) } };
+    /// <summary>The pod template of the workload's Deployment, StatefulSet or Job (also what a WorkerDeployment is given).</summary>
+    public Map PodTemplate(Workload w) => Pods.For(w);
+
+    public Map Metadata(Workload w, string? name = null) => new() { { "name", name ?? w.Name }, { "labels", Labels(w) } };
 
     private static Map Document(string apiVersion, string kind, Map metadata, params (string Key, YamlNode? Value)[] body)
     {
@@ -284,20 +292,23 @@ internal sealed class KubernetesObjects(ManifestValues values)
 
     private YamlNode Autoscaler(Workload w)
     {
-        var hpa = Document("autoscaling/v2", "HorizontalPodAutoscaler", Metadata(w),
-            ("spec", new Map
-            {
-                { "scaleTargetRef", new Map { { "apiVersion", "apps/v1" }, { "kind", w.Kind == WorkloadKind.StatefulService ? "StatefulSet" : "Deployment" }, { "name", w.Name } } },
-                { "minReplicas", values.AutoscaleMin(w) },
-                { "maxReplicas", values.AutoscaleMax(w) },
-                { "metrics", new Seq { Utilization("cpu", values.AutoscaleCpu(w)), Utilization("memory", values.AutoscaleMemory(w)) } },
-                {
-                    // Scale in slowly: a backlog comes in waves, and a worker removed mid-activity costs a retry.
-                    "behavior", new Map { { "scaleDown", new Map { { "stabilizationWindowSeconds", 300 } } } }
-                },
-            }));
+        var target = new Map { { "apiVersion", "apps/v1" }, { "kind", w.Kind == WorkloadKind.StatefulService ? "StatefulSet" : "Deployment" }, { "name", w.Name } };
+        var hpa = Document("autoscaling/v2", "HorizontalPodAutoscaler", Metadata(w), ("spec", AutoscalerSpec(w, target)));
         return values.AutoscaleCondition(w) is { } condition ? new Conditional(condition, hpa) : hpa;
     }
+
+    /// <summary>The HPA's spec, scaling <paramref name="scaleTargetRef"/> (an empty map where the worker controller fills it in).</summary>
+    public Map AutoscalerSpec(Workload w, Map scaleTargetRef) => new()
+    {
+        { "scaleTargetRef", scaleTargetRef },
+        { "minReplicas", values.AutoscaleMin(w) },
+        { "maxReplicas", values.AutoscaleMax(w) },
+        { "metrics", new Seq { Utilization("cpu", values.AutoscaleCpu(w)), Utilization("memory", values.AutoscaleMemory(w)) } },
+        {
+            // Scale in slowly: a backlog comes in waves, and a worker removed mid-activity costs a retry.
+            "behavior", new Map { { "scaleDown", new Map { { "stabilizationWindowSeconds", 300 } } } }
+        },
+    };
 
     private static Map Utilization(string resource, YamlNode percent) => new()
     {

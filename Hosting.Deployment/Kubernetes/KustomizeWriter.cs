@@ -6,8 +6,9 @@ namespace Aspire.Hosting.Deployment.Kubernetes;
 
 /// <summary>
 /// <c>kubernetes/</c>: a <c>base/</c> with the model's values (one file per workload), <c>overlays/development</c>
-/// (one replica, small) and <c>overlays/production</c> (the model's scale, spread over nodes), and a
-/// <c>components/keda</c> component that swaps the HPA for task-queue scaling.
+/// (one replica, small) and <c>overlays/production</c> (the model's scale, spread over nodes), a
+/// <c>components/keda</c> component that swaps the HPA for task-queue scaling, and a <c>components/worker-versioning</c>
+/// component for Temporal's worker controller (<see cref="WorkerController"/>).
 /// </summary>
 internal static class KustomizeWriter
 {
@@ -56,6 +57,15 @@ internal static class KustomizeWriter
         {
             yield return ($"{Root}/components/keda/kustomization.yaml", Yaml(KedaComponent(scaled)));
             yield return ($"{Root}/components/keda/scaledobjects.yaml", Yaml([.. scaled.SelectMany(w => ScaledObject(values, w))]));
+        }
+
+        var versioned = plan.Workloads.Where(w => w.Versioning is not null).ToList();
+        if (versioned.Count > 0)
+        {
+            foreach (var (file, documents) in WorkerController.KustomizeComponent(values, versioned))
+            {
+                yield return ($"{Root}/components/{WorkerController.Component}/{file}", Yaml(documents));
+            }
         }
     }
 

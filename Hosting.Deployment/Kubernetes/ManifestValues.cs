@@ -91,6 +91,9 @@ internal class ManifestValues(Plan plan, DeploymentOptions options)
     /// <summary>The namespace KEDA's operator runs in (its polls of the frontend come from there).</summary>
     public virtual YamlNode KedaNamespace => new Scalar("keda");
 
+    /// <summary>Helm's condition for a workload's Deployment (the worker controller's versioned form off); null: always.</summary>
+    public virtual string? DeploymentCondition(Workload w) => null;
+
     /// <summary>Helm's condition for the HPA (autoscaling on, KEDA off); null: always.</summary>
     public virtual string? AutoscaleCondition(Workload w) => null;
 

@@ -78,27 +78,43 @@ internal sealed partial class PlanReader
             Dependencies(resource),
             settings,
             isProject,
-            settings.QueueScaling is { } queue ? await QueueTriggerAsync(resource, queue, cancellationToken) : null);
+            settings.QueueScaling is { } queue ? await QueueTriggerAsync(resource, queue, cancellationToken) : null,
+            settings.Versioning is { } versioning ? await VersionedRolloutAsync(resource, versioning, cancellationToken) : null);
     }
 
-    /// <summary>The trigger's frontend and namespace, read from the namespace resource's connection string (<c>Endpoint=…;Namespace=…</c>).</summary>
     private async Task<QueueTrigger> QueueTriggerAsync(IResource resource, QueueScalingSettings queue, CancellationToken cancellationToken)
     {
-        var value = await ResourceAsync(queue.Namespace, $"{resource.Name}: task-queue scaling", cancellationToken);
+        var target = await TemporalTargetAsync(resource, queue.Namespace, "scales on a task queue of", cancellationToken);
+        return new QueueTrigger(target.Endpoint, target.Namespace, queue.TaskQueue, queue.TargetQueueSize, target.Group, target.Frontend);
+    }
+
+    private async Task<VersionedRollout> VersionedRolloutAsync(IResource resource, WorkerVersioningSettings versioning, CancellationToken cancellationToken) =>
+        new(versioning.Namespace.Name, await TemporalTargetAsync(resource, versioning.Namespace, "is versioned on", cancellationToken),
+            versioning.Steps, versioning.ScaledownDelay, versioning.DeleteDelay);
+
+    /// <summary>The frontend and namespace, read from the namespace resource's connection string (<c>Endpoint=…;Namespace=…</c>).</summary>
+    private async Task<TemporalTarget> TemporalTargetAsync(IResource resource, IResourceWithConnectionString ns, string relation, CancellationToken cancellationToken)
+    {
+        var value = await ResourceAsync(ns, $"{resource.Name}: {relation} {ns.Name}", cancellationToken);
         var connection = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = value.LiteralText ?? "" };
-        if (!connection.TryGetValue("Endpoint", out var endpoint) || !connection.TryGetValue("Namespace", out var ns))
+        if (!connection.TryGetValue("Endpoint", out var endpoint) || !connection.TryGetValue("Namespace", out var name))
         {
             throw new DeploymentModelException(
-                $"'{resource.Name}' scales on a task queue of '{queue.Namespace.Name}', whose connection string is not Endpoint=host:port;Namespace=name.");
+                $"'{resource.Name}' {relation} '{ns.Name}', whose connection string is not Endpoint=host:port;Namespace=name.");
         }
-        return new QueueTrigger((string)endpoint, (string)ns, queue.TaskQueue, queue.TargetQueueSize, value.WholeResource?.Group, value.Connections.FirstOrDefault());
+        return new TemporalTarget((string)endpoint, (string)name, value.WholeResource?.Group, value.Connections.FirstOrDefault());
     }
 
     private WorkloadKind Kind(IResource resource)
     {
-        if (resource.Annotations.OfType<DeploymentAnnotation>().LastOrDefault()?.Schedule is not null)
+        var settings = resource.Annotations.OfType<DeploymentAnnotation>().LastOrDefault();
+        if (settings?.Schedule is not null)
         {
             return WorkloadKind.ScheduledJob;
+        }
+        if (settings?.RunsToCompletion == true)
+        {
+            return WorkloadKind.Job;
         }
         var awaitedToComplete = model.Resources.Any(r => r.Annotations.OfType<WaitAnnotation>()
             .Any(w => w.WaitType == WaitType.WaitForCompletion && w.Resource == resource));

@@ -19,7 +19,8 @@ internal sealed record Workload(
     IReadOnlyList<Dependency> Dependencies,
     DeploymentAnnotation Settings,
     bool IsProject,
-    QueueTrigger? Queue = null)
+    QueueTrigger? Queue = null,
+    VersionedRollout? Versioning = null)
 {
     /// <summary>Ports other workloads reach this one on, from the references in their environment and arguments.</summary>
     public IEnumerable<Connection> Connections => Values.SelectMany(v => v.Connections).Distinct();
@@ -77,6 +78,21 @@ internal sealed record EnvironmentVariable(string Name, Value Value);
 /// <param name="Frontend">The frontend workload and port, when the model runs it (KEDA reaches it by its cluster DNS name).</param>
 internal sealed record QueueTrigger(string Endpoint, string Namespace, string TaskQueue, int TargetQueueSize, string? Group, Connection? Frontend);
 
+/// <summary>The Temporal frontend and namespace a workload polls, as a cluster reaches them.</summary>
+/// <param name="Endpoint">The frontend's address as the worker reaches it.</param>
+/// <param name="Namespace">The Temporal namespace.</param>
+/// <param name="Group">The deployment group of the Temporal the worker reaches.</param>
+/// <param name="Frontend">The frontend workload and port, when the model runs it (reached from other namespaces by its cluster DNS name).</param>
+internal sealed record TemporalTarget(string Endpoint, string Namespace, string? Group, Connection? Frontend);
+
+/// <summary>Versioned rollouts through the temporal-worker-controller (see <see cref="WorkerVersioningSettings"/>).</summary>
+/// <param name="ConnectionName">The model's name for the Temporal reference: the controller's <c>Connection</c> is named after it.</param>
+/// <param name="Temporal">The frontend and namespace the versions poll.</param>
+/// <param name="Steps">The Progressive rollout's steps.</param>
+/// <param name="ScaledownDelay">How long a drained version keeps its pods.</param>
+/// <param name="DeleteDelay">How long its scaled-down Deployment is kept after that.</param>
+internal sealed record VersionedRollout(string ConnectionName, TemporalTarget Temporal, IReadOnlyList<RampStep> Steps, TimeSpan ScaledownDelay, TimeSpan DeleteDelay);
+
 /// <summary>An input the model takes at deploy time: a secret parameter (never written into an output).</summary>
 /// <param name="Name">The parameter's name in the model (for example <c>postgres-password</c>).</param>
 internal sealed record SecretInput(string Name)
@@ -90,10 +106,16 @@ internal sealed record Plan(IReadOnlyList<Workload> Workloads, IReadOnlyList<Sec
 {
     public Workload this[string name] => Workloads.First(w => w.Name == name);
 
-    /// <summary>The plan a cluster gets: without what only Compose runs (<see cref="DeploymentAnnotation.ComposeProfile"/>).</summary>
+    /// <summary>
+    /// The plan a cluster gets: without what only Compose runs (<see cref="DeploymentAnnotation.ComposeProfile"/>) or
+    /// sets (<see cref="DeploymentAnnotation.ComposeOnlyEnvironment"/>).
+    /// </summary>
     public Plan ForKubernetes()
     {
-        var workloads = Workloads.Where(w => w.Settings.ComposeProfile is null).ToList();
+        var workloads = Workloads.Where(w => w.Settings.ComposeProfile is null)
+            .Select(w => w.Settings.ComposeOnlyEnvironment.Count == 0 ? w
+                : w with { Environment = [.. w.Environment.Where(e => !w.Settings.ComposeOnlyEnvironment.Contains(e.Name))] })
+            .ToList();
         var secrets = Secrets.Where(s => workloads.Any(w => w.Environment.Any(e => e.Value.Secrets.Contains(s)))).ToList();
         return new Plan(workloads, secrets);
     }

@@ -26,6 +26,14 @@ internal static partial class YamlWriter
         return text.ToString();
     }
 
+    /// <summary>A list as a whole document (a JSON patch's operations, say).</summary>
+    public static string WriteList(Seq items)
+    {
+        var text = new StringBuilder();
+        WriteSeq(text, items, 0);
+        return text.ToString();
+    }
+
     private static void WriteDocument(StringBuilder text, YamlNode document)
     {
         switch (document)
