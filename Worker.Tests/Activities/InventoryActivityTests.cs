@@ -39,6 +39,25 @@ public sealed class InventoryActivityTests(OrdersDatabase db) : IClassFixture<Or
     }
 
     [Fact]
+    public async Task Reserve_after_a_release_takes_the_stock_again()
+    {
+        // A saga run again over an order whose stock an earlier run released (a terminated run that had compensated
+        // before the patch recorded Compensating, re-POSTed) must hold stock again before it charges and ships.
+        await using var harness = await ActivityHarness.CreateAsync(db, null);
+        var sku = await db.AddProductAsync(2m, 10);
+        var order = await db.AddOrderAsync([new(sku, 4)]);
+        await env.RunAsync(() => harness.Activities.ReserveInventoryAsync(new(order, [new(sku, 4)])));
+        await env.RunAsync(() => harness.Activities.ReleaseInventoryAsync(order));
+        Assert.Equal(10, await db.StockAsync(sku));
+
+        var again = await env.RunAsync(() => harness.Activities.ReserveInventoryAsync(new(order, [new(sku, 4)])));
+
+        Assert.Equal(8m, again.Total);
+        Assert.Equal(6, await db.StockAsync(sku));
+        Assert.Equal(1L, await db.ScalarAsync<long>("SELECT count(*) FROM reservations WHERE order_id = @p0 AND released_at IS NULL", order));
+    }
+
+    [Fact]
     public async Task Reserve_out_of_stock_is_non_retryable_and_reserves_nothing()
     {
         await using var harness = await ActivityHarness.CreateAsync(db, null);

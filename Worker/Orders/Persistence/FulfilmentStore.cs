@@ -29,7 +29,8 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource, OrderMetrics me
         {
             // Locks the order, proves it exists, and finds its status and an earlier reservation, in one round trip.
             await using var locked = Command(connection, transaction, """
-                SELECT status, ARRAY(SELECT sum(quantity * unit_price) FROM reservations r WHERE r.order_id = orders.id HAVING count(*) > 0)
+                SELECT status, ARRAY(SELECT sum(quantity * unit_price) FROM reservations r
+                                     WHERE r.order_id = orders.id AND r.released_at IS NULL HAVING count(*) > 0)
                 FROM orders WHERE id = @id FOR UPDATE
                 """, ("id", orderId));
             string status;
@@ -48,7 +49,8 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource, OrderMetrics me
             }
             if (existing.Length > 0)
             {
-                // A retry (or a restarted workflow): the stock was taken by the first attempt.
+                // A retry (or a restarted workflow): the stock was taken by the first attempt and is still held. A
+                // reservation an earlier run released counts for nothing: the stock is taken again below.
                 return (existing[0], IsPastApproval(current), await ReadViewAsync(connection, transaction,
                     $"UPDATE orders SET {Touch} WHERE id = @id RETURNING {OrderStore.ViewColumns}", cancellationToken, ("id", orderId)));
             }
@@ -63,6 +65,9 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource, OrderMetrics me
                         UPDATE products SET stock = stock - @qty WHERE sku = @sku AND stock >= @qty RETURNING price)
                     INSERT INTO reservations (order_id, sku, quantity, unit_price)
                     SELECT @id, @sku, @qty, price FROM taken
+                    -- A line an earlier run released is held again (the unreleased ones were returned above).
+                    ON CONFLICT (order_id, sku) DO UPDATE
+                        SET quantity = EXCLUDED.quantity, unit_price = EXCLUDED.unit_price, reserved_at = now(), released_at = NULL
                     RETURNING unit_price
                     """, cancellationToken, ("id", orderId), ("qty", line.Quantity), ("sku", line.Sku));
                 if (price is null)
@@ -172,29 +177,39 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource, OrderMetrics me
     /// allows, and otherwise returns the order unchanged: a compensation's final record is retried until it
     /// succeeds, so it must not fail on an order that has already finished. The caller reads the status the
     /// order has afterwards. A final status also deletes the order's payment token.
-    /// The status before the change is read under the row lock the update takes anyway (FOR UPDATE waits for a
-    /// concurrent change and then reads its result), so a change is seen, and counted, by one statement only.
+    /// The row is read under the lock the update takes anyway: FOR UPDATE waits for a concurrent change and then
+    /// reads its result, so a change is seen, and counted, by one statement only, and an order that another
+    /// transaction finished meanwhile is reported finished (the statement's own snapshot would still show it as it
+    /// was when the statement began, and the saga would undo steps of a completed order).
     /// </summary>
     public async Task<OrderView> RecordStatusAsync(string orderId, OrderStatus status, string? reason, CancellationToken cancellationToken)
     {
         var (order, previous) = await OrderRows.StatementAsync(dataSource, orderId, $"""
             WITH locked AS (
-                SELECT status AS previous FROM orders WHERE id = @id FOR UPDATE),
+                SELECT {Renamed("locked_")} FROM orders WHERE id = @id FOR UPDATE),
             changed AS (
                 UPDATE orders SET {SetStatus(status)}, failure_reason = COALESCE(@reason, failure_reason), {Touch}
                 FROM locked
                 WHERE id = @id AND {Into(status)}
-                RETURNING {OrderStore.ViewColumns}, previous),
+                RETURNING {OrderStore.ViewColumns}, locked_status),
             token AS (
                 DELETE FROM payment_tokens WHERE order_id IN (SELECT id FROM changed) AND @final)
             SELECT * FROM changed
             UNION ALL
-            SELECT {OrderStore.ViewColumns}, NULL FROM orders WHERE id = @id AND NOT EXISTS (SELECT 1 FROM changed)
+            SELECT {Prefixed("locked_")}, NULL FROM locked WHERE NOT EXISTS (SELECT 1 FROM changed)
             """, reader => (OrderStore.ReadView(reader), reader.IsDBNull(8) ? (OrderStatus?)null : Enum.Parse<OrderStatus>(reader.GetString(8))),
             cancellationToken, ("id", orderId), ("reason", (object?)reason ?? DBNull.Value), ("final", status.IsTerminal()));
         metrics.StatusChanged(previous, order);
         return order;
     }
+
+    /// <summary>The view's columns renamed with <paramref name="prefix"/>, so that a joined copy of the row is never ambiguous.</summary>
+    private static string Renamed(string prefix) =>
+        string.Join(", ", OrderStore.ViewColumns.Split(", ").Select(column => $"{column} AS {prefix}{column}"));
+
+    /// <summary>The view's columns under the names <see cref="Renamed"/> gave them.</summary>
+    private static string Prefixed(string prefix) =>
+        string.Join(", ", OrderStore.ViewColumns.Split(", ").Select(column => prefix + column));
 
     private async Task<T> InTransactionAsync<T>(
         Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken)
