@@ -147,7 +147,6 @@ public sealed class PaymentActivityTests(OrdersDatabase db) : IClassFixture<Orde
 
         var refund = Assert.Single(gateway.CallsTo("/refunds"));
         Assert.Equal($"charge-{order}", refund.Body.GetProperty("chargeIdempotencyKey").GetString());
-        Assert.Equal(System.Text.Json.JsonValueKind.Null, refund.Body.GetProperty("chargeReference").ValueKind);
         Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM payments WHERE order_id = @p0", order));
         Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM pending_charges WHERE order_id = @p0", order));
     }
@@ -180,6 +179,91 @@ public sealed class PaymentActivityTests(OrdersDatabase db) : IClassFixture<Orde
         await Assert.ThrowsAsync<HttpRequestException>(() => env.RunAsync(() => harness.Activities.RefundPaymentAsync(order)));
 
         Assert.Equal(10m, await db.ScalarAsync<decimal>("SELECT sum(amount) FROM payments WHERE order_id = @p0", order));
+    }
+
+    [Fact]
+    public async Task A_late_charge_attempt_on_an_order_completed_meanwhile_keeps_the_charge_that_paid_for_it()
+    {
+        // Attempt 1 outlives its timeout at the gateway; attempt 2 (same idempotency key: the same charge) settles and the
+        // order ships. Attempt 1's answer then meets a completed order: its charge is the one that was paid.
+        await using var gateway = await FakePaymentGateway.StartAsync(delay: TimeSpan.FromSeconds(1));
+        await using var harness = await ActivityHarness.CreateAsync(db, null, payments: new PaymentsOptions { Endpoint = gateway.Address });
+        var order = await db.AddOrderAsync([new("TAMPER", 1)], OrderStatus.Reserved);
+
+        var late = env.RunAsync(() => harness.Activities.ChargePaymentAsync(new(order, null, 10m)));
+        await Task.Delay(300);
+        await db.ExecuteAsync("""
+            DELETE FROM pending_charges WHERE order_id = @p0;
+            INSERT INTO payments (order_id, kind, amount, reference) VALUES (@p0, 'charge', 10, 'gw-ref-paid');
+            UPDATE orders SET status = 'Completed' WHERE id = @p0;
+            """, order);
+
+        var failure = await Assert.ThrowsAsync<ApplicationFailureException>(() => late);
+        Assert.Equal(OrderErrors.OrderClosed, failure.ErrorType);
+        Assert.Empty(gateway.CallsTo("/refunds"));
+        Assert.Equal(10m, await db.ScalarAsync<decimal>("SELECT sum(amount) FROM payments WHERE order_id = @p0", order));
+    }
+
+    [Fact]
+    public async Task A_late_charge_attempt_on_an_order_compensated_meanwhile_is_refunded_at_the_gateway()
+    {
+        await using var gateway = await FakePaymentGateway.StartAsync(delay: TimeSpan.FromSeconds(1));
+        await using var harness = await ActivityHarness.CreateAsync(db, null, payments: new PaymentsOptions { Endpoint = gateway.Address });
+        var order = await db.AddOrderAsync([new("TAMPER", 1)], OrderStatus.Reserved);
+
+        var late = env.RunAsync(() => harness.Activities.ChargePaymentAsync(new(order, null, 10m)));
+        await Task.Delay(300);
+        await db.ExecuteAsync("UPDATE orders SET status = 'Cancelled' WHERE id = @p0", order);
+
+        var failure = await Assert.ThrowsAsync<ApplicationFailureException>(() => late);
+        Assert.Equal(OrderErrors.OrderClosed, failure.ErrorType);
+        Assert.Single(gateway.CallsTo("/refunds"));
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM payments WHERE order_id = @p0", order));
+    }
+
+    [Fact]
+    public async Task A_decline_that_arrives_after_the_compensation_refunded_the_pending_charge_leaves_the_ledger_at_zero()
+    {
+        await using var gateway = await FakePaymentGateway.StartAsync(HttpStatusCode.PaymentRequired, delay: TimeSpan.FromSeconds(1.5));
+        gateway.RefundDelay = TimeSpan.Zero;
+        await using var harness = await ActivityHarness.CreateAsync(db, null, payments: new PaymentsOptions { Endpoint = gateway.Address });
+        var order = await db.AddOrderAsync([new("TAMPER", 1)], OrderStatus.Reserved);
+
+        var charging = env.RunAsync(() => harness.Activities.ChargePaymentAsync(new(order, null, 10m)));
+        await Task.Delay(300);                                                      // the charge is pending at the gateway
+        await db.ExecuteAsync("UPDATE orders SET status = 'Compensating' WHERE id = @p0", order);
+        await env.RunAsync(() => harness.Activities.RefundPaymentAsync(order));    // the compensation refunds it by key
+
+        var declined = await Assert.ThrowsAsync<ApplicationFailureException>(() => charging);
+        Assert.Equal(OrderErrors.PaymentDeclined, declined.ErrorType);
+        Assert.Equal(0m, await db.ScalarAsync<decimal>("SELECT COALESCE(sum(amount), 0) FROM payments WHERE order_id = @p0", order));
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM pending_charges WHERE order_id = @p0", order));
+    }
+
+    [Fact]
+    public async Task Every_attempt_of_a_refund_sends_the_same_request_under_its_idempotency_key()
+    {
+        // A refund tried while the charge was pending, and again after the charge settled, is one refund to the gateway:
+        // a gateway refuses a second request under the same key with another body.
+        await using var gateway = await FakePaymentGateway.StartAsync(HttpStatusCode.InternalServerError);
+        gateway.RefundStatus = HttpStatusCode.InternalServerError;
+        await using var harness = await ActivityHarness.CreateAsync(db, null, payments: new PaymentsOptions { Endpoint = gateway.Address });
+        var order = await db.AddOrderAsync([new("TAMPER", 1)], OrderStatus.Reserved);
+        await Assert.ThrowsAsync<HttpRequestException>(() => env.RunAsync(() => harness.Activities.ChargePaymentAsync(new(order, null, 10m))));
+        await db.ExecuteAsync("UPDATE orders SET status = 'Compensating' WHERE id = @p0", order);
+        await Assert.ThrowsAsync<HttpRequestException>(() => env.RunAsync(() => harness.Activities.RefundPaymentAsync(order)));
+        await db.ExecuteAsync("""
+            DELETE FROM pending_charges WHERE order_id = @p0;
+            INSERT INTO payments (order_id, kind, amount, reference) VALUES (@p0, 'charge', 10, 'gw-ref-late');
+            """, order);                                                           // a late attempt settled meanwhile
+        gateway.RefundStatus = HttpStatusCode.OK;
+
+        await env.RunAsync(() => harness.Activities.RefundPaymentAsync(order));
+
+        var refunds = gateway.CallsTo("/refunds");
+        Assert.True(refunds.Length >= 2, $"{refunds.Length} refund calls");
+        Assert.All(refunds, r => Assert.Equal($"refund-{order}", r.IdempotencyKey));
+        Assert.Single(refunds.Select(r => r.Body.GetRawText()).Distinct());
     }
 
     [Fact]

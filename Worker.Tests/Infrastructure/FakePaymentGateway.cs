@@ -24,6 +24,9 @@ public sealed class FakePaymentGateway : IAsyncDisposable
     /// <summary>How long each call takes to answer.</summary>
     public TimeSpan Delay { get; set; }
 
+    /// <summary>How long a refund takes to answer, when it differs from <see cref="Delay"/>.</summary>
+    public TimeSpan? RefundDelay { get; set; }
+
     /// <summary>The answer to charges: 200 with a reference, or any other status.</summary>
     public HttpStatusCode ChargeStatus { get; set; } = HttpStatusCode.OK;
 
@@ -53,7 +56,7 @@ public sealed class FakePaymentGateway : IAsyncDisposable
                 gateway.Calls.Add(new(http.Request.Path, http.Request.Headers.Authorization, http.Request.Headers["Idempotency-Key"], body));
                 count = gateway.Calls.Count;
             }
-            await Task.Delay(gateway.Delay);
+            await Task.Delay(kind == "refunds" ? gateway.RefundDelay ?? gateway.Delay : gateway.Delay);
             var status = kind == "charges" ? gateway.ChargeStatus : gateway.RefundStatus;
             return status == HttpStatusCode.OK
                 ? Results.Json(new { reference = $"gw-ref-{count}" })

@@ -94,10 +94,12 @@ public sealed partial class OrderActivities(
         {
             (receipt, order) = await ledger.SettleChargeAsync(input.OrderId, input.Amount, reference, CancellationToken);
         }
-        catch (FulfilmentRefusedException e) when (e.ErrorType == OrderErrors.OrderClosed && payments.IsExternal)
+        catch (FulfilmentRefusedException e) when (
+            e.ErrorType == OrderErrors.OrderClosed && payments.IsExternal && e.OrderStatus != OrderStatus.Completed)
         {
             // The order was closed while the gateway charged: an attempt that outlived its timeout, whose workflow
-            // has compensated already and may have found nothing to refund. Undo this charge here.
+            // has compensated, or is compensating, and may have found nothing to refund. Undo this charge here. (A
+            // completed order was paid by another attempt under the same idempotency key: this is that charge.)
             await payments.RefundAsync(input.OrderId, new ChargeRecord(input.Amount, reference, Settled: true), CancellationToken);
             throw new ApplicationFailureException(e.Message, e.ErrorType, nonRetryable: true);
         }

@@ -21,15 +21,15 @@ public sealed class HttpPaymentGateway(HttpClient http, Microsoft.Extensions.Opt
                 cancellationToken)!;
 
     /// <summary>
-    /// Refunds the order's charge. A settled charge is named by the gateway's reference; a pending one (the
-    /// gateway may or may not have charged) by the charge's idempotency key, and the gateway's 404 for it
-    /// means it never charged, so there is nothing to refund.
+    /// Refunds the order's charge, named by the charge's idempotency key, the one name it has whether it settled or
+    /// not: every attempt of the refund sends the same request under the refund's own key (a gateway refuses a second
+    /// body under one key, and the charge may settle between two attempts). For a charge still pending (the gateway
+    /// may or may not have charged), the gateway's 404 means it never charged, so there is nothing to refund.
     /// </summary>
     public Task RefundAsync(string orderId, ChargeRecord charge, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(charge);
-        return SendAsync("refunds", $"refund-{orderId}",
-            new { orderId, chargeReference = charge.Settled ? charge.Reference : null, chargeIdempotencyKey = ChargeIdempotencyKey(orderId) },
+        return SendAsync("refunds", $"refund-{orderId}", new { orderId, chargeIdempotencyKey = ChargeIdempotencyKey(orderId) },
             unknownChargeIsDone: !charge.Settled, cancellationToken);
     }
 

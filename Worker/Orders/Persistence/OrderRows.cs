@@ -55,7 +55,7 @@ internal static class OrderRows
         new(OrderErrors.UnknownOrder, $"Unknown order {orderId}");
 
     public static FulfilmentRefusedException Closed(string orderId, string status) =>
-        new(OrderErrors.OrderClosed, $"Order {orderId} is {status}; this step no longer applies");
+        new(OrderErrors.OrderClosed, $"Order {orderId} is {status}; this step no longer applies", Enum.Parse<OrderStatus>(status));
 
     public static NpgsqlCommand Command(NpgsqlCommand command, (string Name, object Value)[] parameters)
     {
