@@ -148,6 +148,37 @@ public sealed class OrderWorkflowReplayTests
     }
 
     [Fact]
+    public async Task A_technical_failure_shows_the_step_that_failed_never_the_infrastructure_error()
+    {
+        // What the workflow records is what GET /api/orders/{id} shows as the order's failure reason.
+        var b = Start("raw-error", total: 100m);
+        b.FailActivity("ChargePayment", "PostgresException", "28P01: password authentication failed for user \"orders\"", nonRetryable: false);
+        Compensation(b, refund: true);
+
+        var result = await ReplayAsync(b.Complete(null));
+
+        Assert.Equal(OrderStatus.Failed, result.Status);
+        Assert.Equal("ChargePayment failed: a technical error after every retry (the worker's log has it for this order)", result.FailureReason);
+    }
+
+    [Fact]
+    public async Task A_run_that_finishes_a_compensation_an_earlier_run_began_ends_with_the_outcome_it_recorded()
+    {
+        // The order was Compensating for a declined payment when its run was terminated; a repeated POST starts this run.
+        var b = new HistoryBuilder("OrderWorkflow", "order-recovered", Input("recovered")).Patch(OrderWorkflow.CancelSafeSagaPatch);
+        b.FailActivity("ReserveInventory", OrderErrors.OrderClosed, "Order recovered is Compensating; this step no longer applies");
+        b.Patch(OrderWorkflow.CompensationOutcomePatch);
+        b.Activity("RecordOrderStatus", OrderStatus.Compensating);
+        b.Activity("RefundPayment");
+        b.Activity("ReleaseInventory");
+        b.Activity("RecordOrderStatus", OrderStatus.Failed);
+
+        var result = await ReplayAsync(b.Complete(null));
+
+        Assert.Equal(OrderStatus.Failed, result.Status);
+    }
+
+    [Fact]
     public async Task A_history_from_before_the_patch_replays_through_the_saga_of_that_time()
     {
         // No patch marker: the workflow takes the path it had then, where a rejection released stock without

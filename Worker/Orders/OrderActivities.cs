@@ -175,7 +175,7 @@ public sealed partial class OrderActivities(
     public async Task<OrderStatus> RecordOrderStatusAsync(OrderStatusUpdate update)
     {
         ArgumentNullException.ThrowIfNull(update);
-        var order = await Refusable(() => store.RecordStatusAsync(update.OrderId, update.Status, update.Reason, CancellationToken));
+        var order = await Refusable(() => store.RecordStatusAsync(update, CancellationToken));
         await cache.SetAsync(order);
         return order.Status;
     }

@@ -69,8 +69,14 @@ public sealed record PaymentReceipt(string OrderId, decimal Amount, string Refer
 /// <summary>Result of <c>ShipOrder</c>.</summary>
 public sealed record Shipment(string OrderId, string TrackingNumber);
 
-/// <summary>Input of <c>RecordOrderStatus</c>.</summary>
-public sealed record OrderStatusUpdate(string OrderId, OrderStatus Status, string? Reason);
+/// <summary>
+/// Input of <c>RecordOrderStatus</c>. With <see cref="OrderStatus.Compensating"/>, <paramref name="Outcome"/> is the final
+/// status the compensation will record, kept with the order; <paramref name="EndsRecordedCompensation"/> records that
+/// kept outcome instead of <paramref name="Status"/>, when there is one, so that a run finishing a compensation an
+/// earlier run began ends it as that run would have. (Both added later: histories from before carry neither.)
+/// </summary>
+public sealed record OrderStatusUpdate(
+    string OrderId, OrderStatus Status, string? Reason, OrderStatus? Outcome = null, bool EndsRecordedCompensation = false);
 
 /// <summary>Error types raised as non-retryable application failures.</summary>
 public static class OrderErrors
@@ -82,4 +88,8 @@ public static class OrderErrors
 
     /// <summary>A forward step met an order that is being compensated or has finished.</summary>
     public const string OrderClosed = "OrderClosed";
+
+    /// <summary>The refusals the business makes, whose messages are written for customers and operators alike.</summary>
+    public static bool IsBusinessRefusal(string? errorType) =>
+        errorType is OutOfStock or UnknownSku or PaymentDeclined or UnknownOrder or OrderClosed;
 }

@@ -25,6 +25,12 @@ public sealed partial class OrderWorkflow
     /// </summary>
     public const string CancelSafeSagaPatch = "cancel-safe-saga";
 
+    /// <summary>
+    /// Temporal patch marking a run that finishes a compensation an earlier run began by the outcome that run recorded
+    /// (and reads the final status back): before it, such a run always ended Cancelled. Recorded only on that path.
+    /// </summary>
+    public const string CompensationOutcomePatch = "compensation-outcome";
+
     // Reservation and payment are short database transactions: retry transient failures (a database restart,
     // a network blip) for a few minutes, never a business refusal.
     internal static readonly ActivityOptions ReserveOptions = new()
@@ -151,8 +157,10 @@ public sealed partial class OrderWorkflow
             {
                 // The order was being compensated when this run started (an earlier run was terminated mid-way and
                 // the order re-POSTed): finish that compensation. Refund and release act on what is recorded, so
-                // undoing everything is right whatever the earlier run got to; the order keeps its recorded reason.
-                return await CompensateAsync(input.OrderId, reserved: true, charged: true, OrderStatus.Cancelled, null);
+                // undoing everything is right whatever the earlier run got to; the order keeps its recorded reason,
+                // and ends with the outcome the earlier run recorded (Cancelled when it recorded none).
+                return await CompensateAsync(input.OrderId, reserved: true, charged: true, OrderStatus.Cancelled, null,
+                    endsRecordedCompensation: Workflow.Patched(CompensationOutcomePatch));
             }
             // A step refused by the business (out of stock, declined) changed nothing; a step that failed any
             // other way (retries exhausted, timed out) may have taken effect, so it is undone too.
@@ -162,7 +170,7 @@ public sealed partial class OrderWorkflow
                 charged |= stepInFlight == OrderActivities.Names.ChargePayment;
             }
             var final = CancelRequested || TemporalException.IsCanceledException(e) ? OrderStatus.Cancelled : OrderStatus.Failed;
-            var reason = final == OrderStatus.Cancelled ? CancelledReason : RootMessage(e);
+            var reason = final == OrderStatus.Cancelled ? CancelledReason : FailureReason(e);
             return await CompensateAsync(input.OrderId, reserved, charged, final, reason);
         }
     }
@@ -224,7 +232,7 @@ public sealed partial class OrderWorkflow
     /// A null <paramref name="reason"/> keeps the reason the database holds.
     /// </summary>
     private async Task<OrderResult> CompensateAsync(
-        string orderId, bool reserved, bool charged, OrderStatus final, string? reason)
+        string orderId, bool reserved, bool charged, OrderStatus final, string? reason, bool endsRecordedCompensation = false)
     {
         failureReason = reason;
         // A fresh token: these must run even when the workflow itself is being cancelled.
@@ -233,7 +241,8 @@ public sealed partial class OrderWorkflow
         if (reserved || charged)
         {
             Enter("Compensating", OrderStatus.Compensating);
-            var now = await OrderActivityCalls.RecordOrderStatusAsync(new OrderStatusUpdate(orderId, OrderStatus.Compensating, reason), options);
+            var now = await OrderActivityCalls.RecordOrderStatusAsync(
+                new OrderStatusUpdate(orderId, OrderStatus.Compensating, reason, Outcome: endsRecordedCompensation ? null : final), options);
             if (now.IsTerminal())
             {
                 failureReason = null;
@@ -242,7 +251,15 @@ public sealed partial class OrderWorkflow
             }
             await UndoAsync(orderId, reserved, charged, options);
         }
-        await RecordStatusAsync(orderId, final, reason, detached.Token);
+        if (endsRecordedCompensation)
+        {
+            final = await OrderActivityCalls.RecordOrderStatusAsync(
+                new OrderStatusUpdate(orderId, final, reason, EndsRecordedCompensation: true), options);
+        }
+        else
+        {
+            await RecordStatusAsync(orderId, final, reason, detached.Token);
+        }
         Enter(final.ToString(), final);
         return new OrderResult(orderId, final, reason);
     }
@@ -281,6 +298,16 @@ public sealed partial class OrderWorkflow
         status = newStatus;
         stepStartedAt[newStep] = Workflow.UtcNow;
     }
+
+    /// <summary>
+    /// What the order shows as the reason it failed: a business refusal's own message (written for whoever reads the
+    /// order); for anything else only the step, never the error itself, which names hosts, users or SQL states and
+    /// which the worker has logged with the activity.
+    /// </summary>
+    private string FailureReason(Exception e) =>
+        e is ActivityFailureException { InnerException: ApplicationFailureException failure } && OrderErrors.IsBusinessRefusal(failure.ErrorType)
+            ? RootMessage(e)
+            : $"{step} failed: a technical error after every retry (the worker's log has it for this order)";
 
     private static string RootMessage(Exception e)
     {

@@ -98,6 +98,13 @@ public static class DatabaseSchema
                 WHERE r.order_id = c.order_id AND r.kind = 'refund' AND c.kind = 'charge' AND c.state = 'pending';
             DELETE FROM payments WHERE state = 'pending';
             """),
+        new("the outcome a compensation is for", """
+            -- Recorded with Compensating: the final status the compensation will set (Cancelled, Failed or Rejected), so
+            -- that a run finishing a compensation an earlier run began (terminated mid-way, the order POSTed again)
+            -- ends it the same way. Builds before this one neither write nor read it.
+            ALTER TABLE orders ADD COLUMN compensation_outcome text
+                CHECK (compensation_outcome IN ('Cancelled', 'Failed', 'Rejected'));
+            """),
     ];
 
     /// <summary>The version this code expects: the number of migrations.</summary>

@@ -176,19 +176,30 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource, OrderMetrics me
     /// Sets the order's status, and its reason when one is given, as far as <see cref="OrderTransitions"/>
     /// allows, and otherwise returns the order unchanged: a compensation's final record is retried until it
     /// succeeds, so it must not fail on an order that has already finished. The caller reads the status the
-    /// order has afterwards. A final status also deletes the order's payment token.
+    /// order has afterwards. A final status also deletes the order's payment token. Compensating keeps the outcome
+    /// the compensation is for (the first one recorded); a record that ends a recorded compensation sets that
+    /// outcome instead of its own status, when there is one.
     /// The row is read under the lock the update takes anyway: FOR UPDATE waits for a concurrent change and then
     /// reads its result, so a change is seen, and counted, by one statement only, and an order that another
     /// transaction finished meanwhile is reported finished (the statement's own snapshot would still show it as it
     /// was when the statement began, and the saga would undo steps of a completed order).
     /// </summary>
-    public async Task<OrderView> RecordStatusAsync(string orderId, OrderStatus status, string? reason, CancellationToken cancellationToken)
+    public async Task<OrderView> RecordStatusAsync(OrderStatusUpdate update, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(update);
+        var (orderId, status, reason) = (update.OrderId, update.Status, update.Reason);
+        var set = update.EndsRecordedCompensation && status.IsTerminal()
+            ? $"status = COALESCE(compensation_outcome, '{status}')"
+            : SetStatus(status);
+        if (status == OrderStatus.Compensating && update.Outcome is { } outcome && outcome.IsTerminal())
+        {
+            set += $", compensation_outcome = COALESCE(compensation_outcome, '{outcome}')";
+        }
         var (order, previous) = await OrderRows.StatementAsync(dataSource, orderId, $"""
             WITH locked AS (
                 SELECT {Renamed("locked_")} FROM orders WHERE id = @id FOR UPDATE),
             changed AS (
-                UPDATE orders SET {SetStatus(status)}, failure_reason = COALESCE(@reason, failure_reason), {Touch}
+                UPDATE orders SET {set}, failure_reason = COALESCE(@reason, failure_reason), {Touch}
                 FROM locked
                 WHERE id = @id AND {Into(status)}
                 RETURNING {OrderStore.ViewColumns}, locked_status),
