@@ -27,6 +27,7 @@ public sealed partial class FirstRunTests
         string[] settings =
         [
             "--Stack:Mode=processes", $"--Stack:StateDirectory={state.FullName}", $"--Parameters:api-key={key}",
+            $"--Parameters:approver-api-key={Guid.NewGuid():N}",
             $"--Parameters:postgres-password={Guid.NewGuid():N}", $"--Parameters:redis-password={Guid.NewGuid():N}",
         ];
 

@@ -111,6 +111,7 @@ public sealed class ModelTests
         Assert.Equal("{appdb.connectionString}", env["ConnectionStrings__appdb"]);
         Assert.Equal("{redis.connectionString}", env["ConnectionStrings__redis"]);
         Assert.Equal("{api-key.value}", env["Api__Keys"]);
+        Assert.Equal("{approver-api-key.value}", env["Api__ApproverKeys"]);
         Assert.Equal(2, app.Model().Resources.Single(r => r.Name == "worker").Annotations.OfType<ReplicaAnnotation>().Single().Replicas);
     }
 

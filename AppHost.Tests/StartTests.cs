@@ -26,6 +26,7 @@ public sealed class StartTests
             $"ConnectionStrings:redis={TestSettings.RedisConnection}",
             $"ConnectionStrings:temporal={string.Format(System.Globalization.CultureInfo.InvariantCulture, temporalConnection, temporal.Address)}",
             "Parameters:api-key=apphost-test-key",
+            "Parameters:approver-api-key=apphost-test-approver-key",
             .. settings,
         ]);
         await using var app = await builder.BuildAsync();
@@ -66,6 +67,7 @@ public sealed class StartTests
             "Stack:Mode=processes",
             $"Stack:StateDirectory={state.FullName}",
             "Parameters:api-key=apphost-test-key",
+            "Parameters:approver-api-key=apphost-test-approver-key",
             "Parameters:postgres-password=apphost-test-password",
         ]);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));

@@ -46,14 +46,15 @@ internal static class WorkerExtensions
     }
 
     /// <summary>
-    /// The API key (generated once and kept in user secrets when not given) and, when a payment gateway is
-    /// configured, its key: both secret parameters, never plain configuration.
+    /// The API's keys, one to order and one to approve (each generated once and kept in user secrets when not given)
+    /// and, when a payment gateway is configured, its key: all secret parameters, never plain configuration.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithApiSecrets(this IResourceBuilder<ProjectResource> worker)
     {
         var builder = worker.ApplicationBuilder;
-        var apiKey = builder.AddParameter("api-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
-        worker.WithEnvironment("Api__Keys", apiKey);
+        var generated = new GenerateParameterDefault { MinLength = 32, Special = false };
+        worker.WithEnvironment("Api__Keys", builder.AddParameter("api-key", generated, secret: true, persist: true))
+            .WithEnvironment("Api__ApproverKeys", builder.AddParameter("approver-api-key", generated, secret: true, persist: true));
         if (builder.Configuration["Payments:Endpoint"] is { Length: > 0 } endpoint)
         {
             worker.WithEnvironment("Payments__Endpoint", endpoint)

@@ -23,6 +23,8 @@ public sealed class RolloutRun : IAsyncDisposable
             ["ConnectionStrings__redis"] = TestSettings.RedisConnection,
             ["Temporal__Address"] = temporal.Address,
             ["Api__Keys"] = OrdersApi.Key,
+            ["Api__ApproverKeys"] = OrdersApi.Key, // the test's one client places orders and decides them
+
             ["Payments__Endpoint"] = gateway.Address.ToString(),
             ["Orders__ShippingStageDuration"] = "00:00:00.300",
         };

@@ -15,6 +15,7 @@ public sealed partial class GeneratedDeployment : IAsyncLifetime
         ["POSTGRES_PASSWORD"] = "sentinel-postgres-7f3a9c",
         ["REDIS_PASSWORD"] = "sentinel-redis-41be0d",
         ["API_KEY"] = "sentinel-api-key-c2d8e6",
+        ["APPROVER_API_KEY"] = "sentinel-approver-key-9e51a0",
     };
 
     public string Root { get; } = Path.Combine(Path.GetTempPath(), $"deploy-{Guid.NewGuid():N}");

@@ -48,6 +48,19 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public void A_key_has_the_roles_of_the_lists_it_is_in()
+    {
+        var keys = ApiKeys.From(Config(("Api:Keys", "customer, both"), ("Api:ApproverKeys", "approver, both")));
+
+        Assert.Equal(ApiRoles.Ordering, keys.RolesOf("customer"));
+        Assert.Equal(ApiRoles.Approving, keys.RolesOf("approver"));
+        Assert.Equal(ApiRoles.Ordering | ApiRoles.Approving, keys.RolesOf("both"));
+        Assert.Equal(ApiRoles.None, keys.RolesOf("approve"));
+        Assert.True(keys.HasApprovers);
+        Assert.False(ApiKeys.From(Config(("Api:Keys", "customer"))).HasApprovers);
+    }
+
+    [Fact]
     public void No_api_keys_is_refused_naming_the_key()
     {
         var error = Assert.Throws<InvalidOperationException>(() => ApiKeys.From(Config()));

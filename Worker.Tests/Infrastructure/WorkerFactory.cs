@@ -16,6 +16,9 @@ public sealed class WorkerFactory(IReadOnlyDictionary<string, string?> settings,
     : WebApplicationFactory<Program>
 {
     public const string ApiKey = "test-api-key";
+
+    /// <summary>An approver's key; <see cref="ApiKey"/> is an approver's key too, so that one client drives a whole saga.</summary>
+    public const string ApproverKey = "test-approver-key";
     public const string UnreachableTemporal = "127.0.0.1:1";
 
     /// <summary>A Redis endpoint where nothing listens: "Redis configured but down".</summary>
@@ -27,6 +30,7 @@ public sealed class WorkerFactory(IReadOnlyDictionary<string, string?> settings,
         ["ConnectionStrings:redis"] = redisConnection,
         ["Temporal:Address"] = UnreachableTemporal,
         ["Api:Keys"] = ApiKey,
+        ["Api:ApproverKeys"] = $"{ApproverKey},{ApiKey}",
     };
 
     /// <summary>The environment of a worker process that can start: real database, unreachable Temporal (see <see cref="WorkerProcess"/>).</summary>

@@ -39,6 +39,7 @@ internal static class EntryPoint
             if (Environment.GetEnvironmentVariable("BENCH_NO_REDIS") != "1") { web.UseSetting("ConnectionStrings:redis", TestSettings.RedisConnection); }
             web.UseSetting("Temporal:Address", temporal.Address);
             web.UseSetting("Api:Keys", "bench");
+            web.UseSetting("Api:ApproverKeys", "bench");
             web.UseSetting("Orders:ShippingStageDuration", "00:00:00");
             web.UseSetting("Logging:LogLevel:Default", "Warning");
             web.ConfigureServices(s => s.Configure<TemporalWorkerOptions>(o => o.AddWorkflow<NullWorkflow>()));

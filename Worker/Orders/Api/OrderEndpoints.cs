@@ -30,7 +30,9 @@ public static class OrderEndpoints
         app.UseStatusCodePages();
         app.MapOpenApi();
         var api = app.MapGroup("/api").AddEndpointFilter<ApiKeyFilter>().WithTags("Orders");
+        var anyRole = new RequiredRole(ApiRoles.Ordering | ApiRoles.Approving);
         api.MapGet("/products", async (OrderStore store, CancellationToken ct) => Results.Ok(await store.ListProductsAsync(ct)))
+            .WithMetadata(anyRole)
             .Produces<IReadOnlyList<Product>>();
         api.MapPost("/orders", PlaceOrderAsync)
             .Accepts<OrderRequest>("application/json")
@@ -39,11 +41,13 @@ public static class OrderEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
-        api.MapGet("/orders/{id}", GetOrderAsync).Produces<OrderView>().ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/orders/{id}", GetOrderAsync).WithMetadata(anyRole).Produces<OrderView>().ProducesProblem(StatusCodes.Status404NotFound);
+        // Approving is an approver's decision, not the customer's: these need an approver's key.
+        var approving = new RequiredRole(ApiRoles.Approving);
         api.MapPost("/orders/{id}/approve", (string id, HttpContext http) =>
-            SignalAsync(http, id, s => s == OrderStatus.AwaitingApproval, wf => wf.ApproveAsync()));
+            SignalAsync(http, id, s => s == OrderStatus.AwaitingApproval, wf => wf.ApproveAsync())).WithMetadata(approving);
         api.MapPost("/orders/{id}/reject", (string id, HttpContext http) =>
-            SignalAsync(http, id, s => s == OrderStatus.AwaitingApproval, wf => wf.RejectAsync()));
+            SignalAsync(http, id, s => s == OrderStatus.AwaitingApproval, wf => wf.RejectAsync())).WithMetadata(approving);
         api.MapPost("/orders/{id}/cancel", (string id, HttpContext http) =>
             SignalAsync(http, id, s => !s.IsTerminal() && s != OrderStatus.Compensating, wf => wf.CancelAsync()));
         return app;
