@@ -34,6 +34,12 @@ public sealed class OrdersOptions
     /// </summary>
     public bool KeepLegacyFormats { get; set; }
 
+    /// <summary>How often the stuck-order sweep looks for Pending orders no workflow moves.</summary>
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long an order may stay Pending before the sweep looks at it (a start is under way meanwhile).</summary>
+    public TimeSpan ReconcileAfter { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Time spent in each shipping stage (picking, packing, handing to the carrier).</summary>
     public TimeSpan ShippingStageDuration { get; set; } = TimeSpan.FromSeconds(1);
 

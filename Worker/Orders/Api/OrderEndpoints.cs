@@ -5,13 +5,14 @@ using Temporalio.Client;
 using Temporalio.Exceptions;
 using Worker.Orders.Cache;
 using Worker.Orders.Persistence;
+using Worker.Orders.Reconciliation;
 using Worker.Orders.Telemetry;
 using Worker.Temporal;
 
 namespace Worker.Orders.Api;
 
 /// <summary>The HTTP API (role <c>api</c>): start orders, read them, and signal their workflows.</summary>
-public static class OrderEndpoints
+public static partial class OrderEndpoints
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -19,6 +20,9 @@ public static class OrderEndpoints
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddSingleton(ApiKeys.From(builder.Configuration));
+        // The API starts orders' workflows, and so finds the orders whose start never happened (docs/operations.md).
+        builder.Services.AddSingleton<OrderWorkflowStarter>();
+        builder.Services.AddHostedService<StuckOrderReconciler>();
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         return builder;
@@ -54,11 +58,10 @@ public static class OrderEndpoints
     }
 
     /// <summary>Workflow id of an order: one workflow per order id, which is what makes POST idempotent.</summary>
-    public static string WorkflowId(string orderId) => $"order-{orderId}";
+    public static string WorkflowId(string orderId) => OrderWorkflowStarter.WorkflowId(orderId);
 
     private static async Task<IResult> PlaceOrderAsync(
-        HttpRequest http, OrderStore store, ITemporalClient temporal, IOptions<OrdersOptions> orders,
-        IOptions<TemporalSettings> temporalSettings, OrderMetrics metrics, CancellationToken ct)
+        HttpRequest http, OrderStore store, OrderWorkflowStarter starter, OrderMetrics metrics, CancellationToken ct)
     {
         if (!http.HasJsonContentType())
         {
@@ -121,31 +124,21 @@ public static class OrderEndpoints
         }
 
         // Also on a retry of an unfinished order: the first attempt may have stored the order and failed before
-        // starting the workflow, or its workflow was terminated. UseExisting makes a second start of a running
-        // workflow a no-op; AllowDuplicateFailedOnly lets a terminated (or failed) run be started again, and
-        // the saga's idempotent steps then continue from what the first run did.
-        // The payment token stays in the database and out of Temporal's history, unless a build that reads it from
-        // the input may still receive new workflows (Orders:KeepLegacyFormats, docs/rollouts.md).
-        var input = new OrderInput(orderId, lines, orders.Value.KeepLegacyFormats ? request.PaymentToken : null,
-            orders.Value.ApprovalThreshold, orders.Value.ApprovalTimeout);
+        // starting the workflow, or its workflow was terminated; the start is idempotent (OrderWorkflowStarter). Not
+        // on the request's token: a client that goes away must not leave its recorded order without a workflow.
         try
         {
-            // By name: a lambda with an argument would be compiled by the SDK on every request.
-            await temporal.StartWorkflowAsync(
-                nameof(OrderWorkflow), [input],
-                new WorkflowOptions(WorkflowId(orderId), temporalSettings.Value.TaskQueue)
-                {
-                    IdConflictPolicy = WorkflowIdConflictPolicy.UseExisting,
-                    IdReusePolicy = WorkflowIdReusePolicy.AllowDuplicateFailedOnly,
-                    Rpc = new RpcOptions { CancellationToken = ct },
-                });
-        }
-        catch (WorkflowAlreadyStartedException)
-        {
-            // Its run completed between the database read and the start: nothing to start.
+            if (!await starter.StartAsync(orderId, lines, request.PaymentToken, CancellationToken.None)
+                && await store.FindAsync(orderId, ct) is { Status: var now } && !now.IsTerminal())
+            {
+                // A run of this order completed (or was cancelled) while the database shows it unfinished: the database
+                // lost that run's progress. Only an operator can tell what moved; the sweep fails the order for one.
+                LogProgressLost(http.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(OrderEndpoints)), orderId);
+            }
         }
         catch (Exception e) when (e is RpcException or InvalidOperationException)
         {
+            // The order is recorded: the sweep starts its workflow if the client never retries (docs/api.md).
             return ApiProblems.TemporalUnavailable(http.HttpContext, e);
         }
         return accepted;
@@ -223,4 +216,8 @@ public static class OrderEndpoints
 
     private static IResult Problem(int status, string title, string detail) =>
         Results.Problem(statusCode: status, title: title, detail: detail);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Order {OrderId}: its workflow has finished but the database shows it unfinished (restored from a backup?): left to the stuck-order sweep")]
+    private static partial void LogProgressLost(ILogger logger, string orderId);
 }

@@ -17,7 +17,8 @@ namespace Worker.Orders.Telemetry;
 /// Prometheus names: <c>orders_started_total</c>, <c>orders_compensated_total</c>,
 /// <c>orders_finished_total{order_status}</c>, <c>orders_duration_seconds</c> (histogram),
 /// <c>orders_activity_failures_total{activity_type,error_type,order_refusal}</c>, <c>orders_awaiting_approval</c>,
-/// <c>orders_awaiting_approval_oldest_seconds</c>.
+/// <c>orders_awaiting_approval_oldest_seconds</c>, <c>orders_reconciled_total{action}</c> (by the stuck-order sweep,
+/// <see cref="Reconciliation.StuckOrderReconciler"/>).
 /// </summary>
 public sealed class OrderMetrics
 {
@@ -36,6 +37,7 @@ public sealed class OrderMetrics
     private readonly Counter<long> finished;
     private readonly Histogram<double> duration;
     private readonly Counter<long> activityFailures;
+    private readonly Counter<long> reconciled;
 
     public OrderMetrics(IMeterFactory meterFactory)
     {
@@ -52,12 +54,16 @@ public sealed class OrderMetrics
         activityFailures = Meter.CreateCounter<long>("orders.activity.failures", "{failure}",
             "Failed activity attempts by activity.type and error.type; order.refusal is true for a business refusal "
             + "(out of stock, declined: non-retryable), false for an error Temporal retries.");
+        reconciled = Meter.CreateCounter<long>("orders.reconciled", "{order}",
+            "Orders the stuck-order sweep acted on (action: started, its workflow started; failed, its progress lost).");
     }
 
     /// <summary>The meter, for instruments that read their value (<see cref="ApprovalBacklog"/>).</summary>
     public Meter Meter { get; }
 
     internal void OrderStarted() => started.Add(1);
+
+    internal void OrderReconciled(string action) => reconciled.Add(1, new KeyValuePair<string, object?>("action", action));
 
     /// <summary>Records an order's status change, given the status it had before (null: the write changed nothing).</summary>
     internal void StatusChanged(OrderStatus? previous, OrderView order)

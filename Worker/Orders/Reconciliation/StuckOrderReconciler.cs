@@ -1,0 +1,176 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Temporalio.Api.Enums.V1;
+using Temporalio.Client;
+using Temporalio.Exceptions;
+using Worker.Orders.Persistence;
+using Worker.Orders.Telemetry;
+using Worker.Temporal;
+
+namespace Worker.Orders.Reconciliation;
+
+/// <summary>
+/// Finds orders that stay Pending with no workflow to move them, and acts on each: the POST whose start failed (Temporal
+/// unavailable, the client gone), and the order a database-only restore put back while Temporal kept its history. Every
+/// <see cref="OrdersOptions.ReconcileInterval"/>, orders Pending for longer than <see cref="OrdersOptions.ReconcileAfter"/>:
+/// - no workflow, or its run was terminated, failed or timed out: the workflow is started (the API's own start, whose
+///   steps are idempotent);
+/// - a running workflow: nothing (it moves the order; reserving may be retrying);
+/// - its run completed or was cancelled, yet the database shows the order Pending: the database lost what that run did
+///   (restored from a backup), which no start may repeat: the order is failed, for an operator to reconcile.
+/// One replica sweeps at a time (a PostgreSQL advisory lock); each action is logged and counted
+/// (<c>orders_reconciled_total{action}</c>).
+/// </summary>
+public sealed partial class StuckOrderReconciler(
+    NpgsqlDataSource dataSource,
+    ITemporalClient temporal,
+    OrderWorkflowStarter starter,
+    FulfilmentStore store,
+    OrderMetrics metrics,
+    TemporalConnectionKeeper connection,
+    IOptions<OrdersOptions> options,
+    ILogger<StuckOrderReconciler> logger) : BackgroundService
+{
+    // Arbitrary but fixed: identifies "the stuck-order sweep" among advisory locks.
+    private const long SweepLockKey = 0x4F52444552530002;
+    private const int BatchSize = 100;
+
+    /// <summary>The reason a failed order shows: what happened, and what an operator does (docs/operations.md).</summary>
+    public const string LostProgressReason =
+        "Its workflow had finished, but the database had lost its progress (restored from a backup?): an operator must reconcile it";
+
+    /// <summary>What the sweep did to an order.</summary>
+    public enum Action
+    {
+        Started,
+        Failed,
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await connection.WaitConnectedAsync(stoppingToken);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await SweepAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or RpcException or TimeoutException or InvalidOperationException)
+            {
+                LogSweepFailed(logger, e);
+            }
+            await Task.Delay(options.Value.ReconcileInterval, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>One sweep; returns what it did to which order (nothing when another replica holds the sweep).</summary>
+    public async Task<List<(string OrderId, Action Action)>> SweepAsync(CancellationToken cancellationToken)
+    {
+        var actions = new List<(string, Action)>();
+        await using var session = await dataSource.OpenConnectionAsync(cancellationToken);
+        if (!await ScalarAsync<bool>(session, "SELECT pg_try_advisory_lock(@key)", cancellationToken, ("key", SweepLockKey)))
+        {
+            return actions;
+        }
+        try
+        {
+            foreach (var (orderId, lines, token) in await StuckAsync(session, cancellationToken))
+            {
+                if (await ReconcileAsync(orderId, lines, token, cancellationToken) is { } action)
+                {
+                    actions.Add((orderId, action));
+                    metrics.OrderReconciled(action.ToString().ToLowerInvariant());
+                }
+            }
+        }
+        finally
+        {
+            await ScalarAsync<bool>(session, "SELECT pg_advisory_unlock(@key)", CancellationToken.None, ("key", SweepLockKey));
+        }
+        return actions;
+    }
+
+    private async Task<Action?> ReconcileAsync(string orderId, IReadOnlyList<OrderLine> lines, string? token, CancellationToken cancellationToken)
+    {
+        var status = await WorkflowStatusAsync(orderId, cancellationToken);
+        if (status == WorkflowExecutionStatus.Running)
+        {
+            return null;
+        }
+        var lastRun = status?.ToString() ?? "none";
+        var restartable = status is null or WorkflowExecutionStatus.Terminated or WorkflowExecutionStatus.Failed or WorkflowExecutionStatus.TimedOut;
+        if (restartable && await starter.StartAsync(orderId, lines, token, cancellationToken))
+        {
+            LogStarted(logger, orderId, lastRun);
+            return Action.Started;
+        }
+        var order = await store.RecordStatusAsync(new OrderStatusUpdate(orderId, OrderStatus.Failed, LostProgressReason), cancellationToken);
+        if (order.Status != OrderStatus.Failed)
+        {
+            return null; // it moved meanwhile: a workflow is at work after all
+        }
+        LogFailed(logger, orderId, lastRun);
+        return Action.Failed;
+    }
+
+    /// <summary>The status of the order's workflow's latest run; null when there is none.</summary>
+    private async Task<WorkflowExecutionStatus?> WorkflowStatusAsync(string orderId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var description = await temporal.GetWorkflowHandle(OrderWorkflowStarter.WorkflowId(orderId))
+                .DescribeAsync(new() { Rpc = new RpcOptions { CancellationToken = cancellationToken } });
+            return description.Status;
+        }
+        catch (RpcException e) when (e.Code == RpcException.StatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    private async Task<List<(string OrderId, IReadOnlyList<OrderLine> Lines, string? Token)>> StuckAsync(
+        NpgsqlConnection session, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT o.id, o.request, t.token FROM orders o LEFT JOIN payment_tokens t ON t.order_id = o.id
+            WHERE o.status = 'Pending' AND o.created_at < now() - @after
+            ORDER BY o.created_at LIMIT @limit
+            """, session);
+        command.Parameters.AddWithValue("after", options.Value.ReconcileAfter);
+        command.Parameters.AddWithValue("limit", BatchSize);
+        var stuck = new List<(string, IReadOnlyList<OrderLine>, string?)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var request = JsonSerializer.Deserialize<OrderRequestRecord>(reader.GetString(1))
+                ?? throw new InvalidDataException($"Order {reader.GetString(0)} has an empty request.");
+            stuck.Add((reader.GetString(0), request.Lines, reader.IsDBNull(2) ? null : reader.GetString(2)));
+        }
+        return stuck;
+    }
+
+    private static async Task<T> ScalarAsync<T>(
+        NpgsqlConnection session, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, session);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        return (T)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Order {OrderId} was Pending with no workflow at work (last run: {RunStatus}): started its workflow")]
+    private static partial void LogStarted(ILogger logger, string orderId, string runStatus);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Order {OrderId} was Pending but its workflow had finished ({RunStatus}): the database lost its progress; failed the order for an operator to reconcile")]
+    private static partial void LogFailed(ILogger logger, string orderId, string runStatus);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stuck-order sweep failed; trying again at the next interval")]
+    private static partial void LogSweepFailed(ILogger logger, Exception exception);
+}
