@@ -11,6 +11,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh"
 
 TEST_PG_PORT="${TEST_PG_PORT:-55432}"
 TEST_REDIS_PORT="${TEST_REDIS_PORT:-56379}"
+# Many test hosts share the server, each with a connection pool; bench/load.sh sets PostgreSQL's own default (100).
+TEST_PG_MAX_CONNECTIONS="${TEST_PG_MAX_CONNECTIONS:-500}"
 
 find_pg_bin() {
   local dir
@@ -53,9 +55,8 @@ start_test_services() {
   mkdir -p "$TEST_PG_DATA" && [[ $(id -u) -eq 0 ]] && chown postgres "$TEST_PG_DATA"
 
   as_pg_user "$pg_bin/initdb" -D "$TEST_PG_DATA" -U postgres --auth=trust -E UTF8 >/dev/null || return 1
-  # Many test hosts share the server, each with a connection pool.
   as_pg_user "$pg_bin/pg_ctl" -D "$TEST_PG_DATA" -l "$TEST_PG_DATA/server.log" -w -t 30 \
-    -o "-p $TEST_PG_PORT -k $TEST_PG_DATA -c listen_addresses=127.0.0.1 -c max_connections=500 -c fsync=off" start >/dev/null || {
+    -o "-p $TEST_PG_PORT -k $TEST_PG_DATA -c listen_addresses=127.0.0.1 -c max_connections=$TEST_PG_MAX_CONNECTIONS -c fsync=off" start >/dev/null || {
       cat "$TEST_PG_DATA/server.log" >&2; return 1; }
   "$pg_bin/psql" -h 127.0.0.1 -p "$TEST_PG_PORT" -U postgres -qc "CREATE DATABASE appdb" >/dev/null || return 1
 

@@ -20,6 +20,10 @@ internal static class EntryPoint
         {
             return await LoadOnly.RunAsync(args);
         }
+        if (args.Length > 0 && args[0] == "--burst")
+        {
+            return await Burst.RunAsync(args);
+        }
         if (args.Length > 0 && args[0] == "--otlp-sink")
         {
             return await OtlpSink.RunAsync(args);
