@@ -31,7 +31,7 @@ public class EndToEndEnvironment : IAsyncLifetime
     public string RedisConnection { get; init; } = TestSettings.RedisConnection;
 
     /// <summary>PostgreSQL server the database is created on; the shared test server unless a test brings its own.</summary>
-    public string? PostgresServerConnection { get; init; }
+    public string? PostgresServerConnection { get; set; }
 
     public virtual async Task InitializeAsync()
     {

@@ -14,10 +14,13 @@ public sealed class PrivatePostgres : IAsyncDisposable
     private readonly string dataDir;
     private readonly string bin;
 
-    private PrivatePostgres(string dataDir, string bin, int port)
+    private readonly int maxConnections;
+
+    private PrivatePostgres(string dataDir, string bin, int port, int maxConnections)
     {
         this.dataDir = dataDir;
         this.bin = bin;
+        this.maxConnections = maxConnections;
         Port = port;
     }
 
@@ -25,21 +28,22 @@ public sealed class PrivatePostgres : IAsyncDisposable
 
     public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Timeout=3";
 
-    public static async Task<PrivatePostgres> StartAsync()
+    /// <summary>Starts a server of its own; <paramref name="maxConnections"/> as PostgreSQL's own default unless given.</summary>
+    public static async Task<PrivatePostgres> StartAsync(int maxConnections = 100)
     {
         var bin = TestSettings.PostgresBinaries;
         var root = Environment.GetEnvironmentVariable("TEST_SERVICES_DIR") ?? Path.GetTempPath();
         var dataDir = Path.Combine(root, $"pg-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dataDir);
         await ProcessRunner.RunAsync("chown", ["postgres", dataDir], CommandTimeout); // only as root; otherwise the folder is ours already
-        var server = new PrivatePostgres(dataDir, bin, Loopback.FreePort());
+        var server = new PrivatePostgres(dataDir, bin, Loopback.FreePort(), maxConnections);
         (await AsPostgresAsync(Path.Combine(bin, "initdb"), "-D", dataDir, "-U", "postgres", "--auth=trust")).EnsureSuccess();
         await server.StartServerAsync();
         return server;
     }
 
     public async Task StartServerAsync() => (await AsPostgresAsync(Path.Combine(bin, "pg_ctl"), "-D", dataDir, "-l", Path.Combine(dataDir, "log"), "-w",
-        "-o", $"-p {Port} -k {dataDir} -c listen_addresses=127.0.0.1 -c fsync=off", "start")).EnsureSuccess();
+        "-o", $"-p {Port} -k {dataDir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections={maxConnections}", "start")).EnsureSuccess();
 
     public async Task StopServerAsync() => (await AsPostgresAsync(Path.Combine(bin, "pg_ctl"), "-D", dataDir, "-m", "fast", "-w", "stop")).EnsureSuccess();
 

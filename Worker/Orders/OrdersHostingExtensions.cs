@@ -35,6 +35,12 @@ public static class OrdersHostingExtensions
             throw new InvalidOperationException(
                 $"ConnectionStrings:{DatabaseConnectionName} is required (environment variable ConnectionStrings__{DatabaseConnectionName}).");
         }
+        var budget = builder.Configuration.GetSection(DatabaseBudget.Section).Get<DatabaseBudget>() ?? new DatabaseBudget();
+        if (budget.Validate().ToList() is { Count: > 0 } problems)
+        {
+            throw new InvalidOperationException(string.Join(" ", problems));
+        }
+        var poolSize = budget.PoolSize(ExplicitPoolSize(builder.Configuration.GetConnectionString(DatabaseConnectionName)!));
         // Aspire's client integration: pooled NpgsqlDataSource, tracing and metrics. Its health check is
         // replaced by one with a stable name, so probes and dashboards can name the dependency.
         var tracing = builder.IsOtlpExporterEnabled();
@@ -50,6 +56,9 @@ public static class OrdersHostingExtensions
             {
                 dataSource.ConnectionStringBuilder.MaxAutoPrepare = 32;
             }
+            // Npgsql's default of 100 per process, times the replicas, is more than PostgreSQL's default max_connections.
+            dataSource.ConnectionStringBuilder.MaxPoolSize = poolSize;
+            dataSource.ConnectionStringBuilder.MinPoolSize = Math.Min(dataSource.ConnectionStringBuilder.MinPoolSize, poolSize);
         });
         services.AddHealthChecks().AddNpgSql(sp => sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), name: DatabaseConnectionName);
         // Business metrics (Telemetry/OrderMetrics.cs). The approval-backlog gauges exist once the meter provider
@@ -71,6 +80,8 @@ public static class OrdersHostingExtensions
         services.AddSingleton<IWorkerReadinessGate>(sp => sp.GetRequiredService<DatabaseInitializer>());
         services.AddOptions<TemporalWorkerOptions>().Configure<IServiceProvider>((options, provider) =>
         {
+            // A burst of activities waits for a slot here, not for a connection in the pool they share with the API.
+            options.MaxConcurrentActivities = budget.ActivitySlots(poolSize);
             options.AddWorkflow<OrderWorkflow>();
             options.Interceptors = [.. options.Interceptors ?? [], new OrderActivityMetricsInterceptor(provider.GetRequiredService<OrderMetrics>())];
             foreach (var activity in provider.CreateTemporalActivityDefinitions<OrderActivities>())
@@ -112,5 +123,20 @@ public static class OrdersHostingExtensions
             services.AddHttpClient<IPaymentGateway, HttpPaymentGateway>();
         }
         return builder;
+    }
+
+    /// <summary>The pool size a connection string names, if it names one (Npgsql's own default is not a decision).</summary>
+    private static int? ExplicitPoolSize(string connectionString)
+    {
+        var parsed = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        foreach (var key in (string[])["Maximum Pool Size", "Max Pool Size", "MaxPoolSize"])
+        {
+            if (parsed.TryGetValue(key, out var value) && int.TryParse(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture),
+                    System.Globalization.CultureInfo.InvariantCulture, out var size))
+            {
+                return size;
+            }
+        }
+        return null;
     }
 }

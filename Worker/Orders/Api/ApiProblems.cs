@@ -15,6 +15,7 @@ internal static partial class ApiProblems
     public static IResult TemporalUnavailable(HttpContext http, Exception cause)
     {
         LogTemporalUnavailable(Logger(http), cause, http.Request.Path);
+        http.Response.Headers.RetryAfter = Backpressure.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Temporal unavailable",
             detail: TemporalUnavailableDetail);
     }

@@ -24,6 +24,7 @@ public static partial class OrderEndpoints
         builder.Services.AddSingleton<OrderWorkflowStarter>();
         builder.Services.AddHostedService<StuckOrderReconciler>();
         builder.Services.AddProblemDetails();
+        builder.Services.AddBackpressure(builder.Configuration);
         builder.Services.AddOpenApi();
         return builder;
     }
@@ -31,7 +32,9 @@ public static partial class OrderEndpoints
     public static WebApplication MapOrdersApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRateLimiter();
         app.MapOpenApi();
         var api = app.MapGroup("/api").AddEndpointFilter<ApiKeyFilter>().WithTags("Orders");
         var anyRole = new RequiredRole(ApiRoles.Ordering | ApiRoles.Approving);
@@ -39,6 +42,7 @@ public static partial class OrderEndpoints
             .WithMetadata(anyRole)
             .Produces<IReadOnlyList<Product>>();
         api.MapPost("/orders", PlaceOrderAsync)
+            .RequireRateLimiting(Backpressure.OrderStarts)
             .Accepts<OrderRequest>("application/json")
             .Produces<OrderAccepted>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()
