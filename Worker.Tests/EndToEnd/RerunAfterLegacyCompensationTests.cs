@@ -6,17 +6,17 @@ using Worker.Orders.Persistence;
 namespace Worker.Tests.EndToEnd;
 
 /// <summary>
-/// Review: an order whose compensation was begun by a saga that does not record Compensating (the previous release
+/// An order whose compensation was begun by a saga that does not record Compensating (the previous release
 /// 7d18e1e, or this build's own pre-"cancel-safe-saga" path, OrderWorkflow.BeforeCancelSafeSaga.workflow.cs: refund, then
 /// release, then the final status) and whose run was then terminated, is POSTed again, as docs/saga.md prescribes
 /// ("an order the first run was compensating is compensated to the end").
 /// </summary>
-public sealed class Review_RerunAfterLegacyCompensationTests(Review_GatewayEnvironment env) : IClassFixture<Review_GatewayEnvironment>
+public sealed class RerunAfterLegacyCompensationTests(GatewayEnvironment env) : IClassFixture<GatewayEnvironment>
 {
     [Theory]
-    [InlineData(true)]  // terminated after refund and release (today's re-reserve change takes the stock again)
+    [InlineData(true)]  // terminated after refund and release
     [InlineData(false)] // terminated after the refund, before the release
-    public async Task Review_a_rerun_over_a_compensation_begun_without_Compensating_ships_an_order_whose_charge_was_refunded(bool released)
+    public async Task A_rerun_over_a_compensation_begun_without_Compensating_finishes_it_and_ships_nothing(bool released)
     {
         var id = $"legacy-comp-{Guid.NewGuid():N}"[..30];
         var lines = new[] { new OrderLine("GRINDER", 1) };
@@ -56,22 +56,4 @@ public sealed class Review_RerunAfterLegacyCompensationTests(Review_GatewayEnvir
 
     private FakePaymentGateway.GatewayCall[] Calls(string path, string orderId) =>
         [.. env.Gateway.CallsTo(path).Where(c => c.Body.GetProperty("orderId").GetString() == orderId)];
-}
-
-/// <summary>The end-to-end worker with an external payment gateway that answers at once.</summary>
-public sealed class Review_GatewayEnvironment : EndToEndEnvironment
-{
-    public FakePaymentGateway Gateway { get; private set; } = null!;
-
-    protected override async Task ConfigureAsync(Dictionary<string, string?> settings)
-    {
-        Gateway = await FakePaymentGateway.StartAsync();
-        settings["Payments:Endpoint"] = Gateway.Address.ToString();
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        await Gateway.DisposeAsync();
-    }
 }
