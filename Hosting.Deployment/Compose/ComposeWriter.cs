@@ -182,11 +182,14 @@ internal static class ComposeWriter
     private static string Render(Value value) =>
         value.Render(s => $"${{{s.Key}:?set {s.Key} in .env (see .env.example)}}", Escape, s => $"${{{s.Key}:-{Default(s)}}}");
 
-    /// <summary>A setting's default inside <c>${KEY:-default}</c>, which ends at the first <c>}</c>: one there cannot be written.</summary>
-    private static string Default(SettingPart setting) => setting.Default.Contains('}', StringComparison.Ordinal)
+    /// <summary>
+    /// A setting's default inside <c>${KEY:-default}</c>, which ends at the first <c>}</c>, and where a <c>$</c> is read
+    /// differently by docker-compose 1.29 (as it is, <c>$$</c> included) and Compose v2 (interpolated): neither can be written.
+    /// </summary>
+    private static string Default(SettingPart setting) => setting.Default.IndexOfAny(['}', '$']) >= 0
         ? throw new DeploymentModelException(
-            $"Parameter '{setting.Name}' has a default with '}}', which Docker Compose cannot hold in ${{{setting.Key}:-...}}: give it another default.")
-        : Escape(setting.Default);
+            $"Parameter '{setting.Name}' has a default with '}}' or '$', which Docker Compose cannot hold in ${{{setting.Key}:-...}}: give it another default.")
+        : setting.Default;
 
     private static string Escape(string literal) => literal.Replace("$", "$$", StringComparison.Ordinal);
 

@@ -16,6 +16,10 @@ public sealed partial class YamlWriter
     private readonly StringBuilder text = new();
     private readonly bool helm;
 
+    // Where a literal block that ends with a line break was last written: Helm trims the end of every document it
+    // renders, which would take that line break with it unless something follows.
+    private int keptLineBreakAt = -1;
+
     private YamlWriter(bool helm) => this.helm = helm;
 
     /// <summary>Plain YAML documents, separated by <c>---</c>.</summary>
@@ -65,6 +69,10 @@ public sealed partial class YamlWriter
                 break;
             case Map map:
                 WriteMap(map, 0);
+                if (helm && keptLineBreakAt == text.Length)
+                {
+                    text.Append("# (ends the block above, whose last line break Helm would trim with the document's end)\n");
+                }
                 break;
             default:
                 throw new InvalidOperationException("A document is a map.");
@@ -174,6 +182,7 @@ public sealed partial class YamlWriter
                 var nested = new YamlWriter(helm);
                 nested.WriteMap(map, indent + 2);
                 var lines = nested.text.ToString();
+                var keptAt = nested.keptLineBreakAt == nested.text.Length;
                 if (lines.TrimStart().StartsWith("{{", StringComparison.Ordinal))
                 {
                     text.Append(pad).Append("-\n").Append(lines);
@@ -182,6 +191,7 @@ public sealed partial class YamlWriter
                 {
                     text.Append(pad).Append("- ").Append(lines.AsSpan(indent + 2));
                 }
+                keptLineBreakAt = keptAt ? text.Length : keptLineBreakAt;
                 continue;
             }
             text.Append(pad).Append('-');
@@ -206,6 +216,7 @@ public sealed partial class YamlWriter
                 {
                     text.Append(line.Length == 0 ? "" : new string(' ', indent + 2) + Literal(line)).Append('\n');
                 }
+                keptLineBreakAt = s.EndsWith('\n') ? text.Length : -1;
                 return;
             case string s:
                 text.Append(' ').Append(Literal(Quote(s))).Append('\n');
