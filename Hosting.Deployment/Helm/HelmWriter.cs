@@ -49,7 +49,7 @@ internal static class HelmWriter
         }
 
         yield return ($"{root}/Chart.yaml", Generated.Header + YamlWriter.Write(Chart(plan, options)));
-        yield return ($"{root}/values.yaml", ValuesHeader(plan) + YamlWriter.Write(chart.Root));
+        yield return ($"{root}/values.yaml", ValuesHeader(plan, chart) + YamlWriter.Write(chart.Root));
         yield return ($"{root}/values-production.yaml", Generated.Header + YamlWriter.Write(Production(plan, chart)));
         yield return ($"{root}/values.schema.json", SchemaGenerator.Write(schema));
         yield return ($"{root}/templates/_helpers.tpl", Helpers(values));
@@ -166,19 +166,26 @@ internal static class HelmWriter
         return text.ToString();
     }
 
-    private static string ValuesHeader(Plan plan)
+    private static string ValuesHeader(Plan plan, ChartValues chart)
     {
+        var app = chart.Root.Select(e => e.Key).Where(k => !plan.Groups.Contains(k) && k is not ("settings" or "hooks" or "secrets" or "prometheusRule"));
+        var external = plan.Workloads.SelectMany(w => w.Environment).SelectMany(e => e.Value.Resources)
+            .Where(r => r.Group is not null && r.WhenExternal is not null).DistinctBy(r => r.Group)
+            .SelectMany(r => r.WhenExternal!.Defaults.Keys.Select(k => $"{r.Group}.{k}")).ToList();
         var text = new StringBuilder(Generated.Header);
-        text.Append("""
+        text.Append(CultureInfo.InvariantCulture, $"""
             #
-            # The application's settings are at the top (replicaCount, image, resources, autoscaling, keda, workerVersioning).
+            # The application's settings are at the top ({string.Join(", ", app)}).
             # Each part of the infrastructure has a switch; switched off, the chart uses an existing one:
             #   <group>.enabled: false  and  <group>.existingSecret: a Secret holding, under their variable names, the values
-            #   the application reads from that part (for example ConnectionStrings__appdb), unless the group takes them
-            #   from values (temporal.frontendAddress, temporal.namespace).
-            # secrets.*: left empty, a value is generated at install and kept across upgrades; or secrets.existingSecret.
+            #   the application reads from that part (for example ConnectionStrings__appdb){(external.Count > 0 ? ", unless the group takes them" : ".")}
 
             """);
+        if (external.Count > 0)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"#   from values ({string.Join(", ", external)}).\n");
+        }
+        text.Append("# secrets.*: left empty, a value is generated at install and kept across upgrades; or secrets.existingSecret.\n");
         foreach (var group in plan.Groups)
         {
             var parts = string.Join(", ", plan.Workloads.Where(w => w.Group == group).Select(w => w.Name));
