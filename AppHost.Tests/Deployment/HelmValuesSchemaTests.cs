@@ -8,7 +8,7 @@ namespace AppHost.Tests.Deployment;
 [Collection(SharedDeployment.Name)]
 public sealed class HelmValuesSchemaTests(GeneratedDeployment generated)
 {
-    /// <summary>Why each is refused, then the <c>--set</c> (or <c>--set-string</c>) and the value the refusal names.</summary>
+    /// <summary>Why each is refused, then <c>--set</c>, <c>--set-string</c> or <c>-f</c> (a values file of these contents), and the value the refusal names.</summary>
     private static readonly (string Why, string Flag, string Value, string Names)[] BadValues =
     [
         ("a negative replica count", "--set", "replicaCount=-1", "replicaCount"),
@@ -16,6 +16,7 @@ public sealed class HelmValuesSchemaTests(GeneratedDeployment generated)
         ("capitals in an image path, which no runtime pulls", "--set", "image.repository=ghcr.io/Acme/Worker", "image.repository"),
         ("no image at all", "--set-string", "image.repository=", "image.repository"),
         ("a space in a tag", "--set-string", "image.tag=1.4 beta", "image.tag"),
+        ("a tag Helm reads as the number 1", "-f", "image:\n  tag: 1.0\n", "image.tag"),
         ("an unknown pull policy", "--set", "image.pullPolicy=Sometimes", "image.pullPolicy"),
         ("a CPU that is not a quantity", "--set", "resources.requests.cpu=lots", "resources.requests.cpu"),
         ("megabytes as Docker writes them", "--set", "resources.limits.memory=512MB", "resources.limits.memory"),
@@ -59,8 +60,21 @@ public sealed class HelmValuesSchemaTests(GeneratedDeployment generated)
     public async Task A_value_that_cannot_deploy_is_refused_naming_it(string helm, int row)
     {
         var (why, flag, value, names) = BadValues[row];
-        var result = await ProcessRunner.RunAsync(helm == "3" ? Validators.Helm3 : Validators.Helm4,
-            ["template", "orders", ".", "--namespace", "orders", flag, value], TimeSpan.FromSeconds(60), workingDirectory: generated.Chart);
+        var file = Path.Combine(Path.GetTempPath(), $"values-{Guid.NewGuid():N}.yaml");
+        if (flag == "-f")
+        {
+            await File.WriteAllTextAsync(file, value);
+        }
+        ProcessResult result;
+        try
+        {
+            result = await ProcessRunner.RunAsync(helm == "3" ? Validators.Helm3 : Validators.Helm4,
+                ["template", "orders", ".", "--namespace", "orders", flag, flag == "-f" ? file : value], TimeSpan.FromSeconds(60), workingDirectory: generated.Chart);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
 
         Assert.True(result.ExitCode != 0, $"{why} ({value}) was accepted");
         Assert.True(result.Output.Contains($"- {names}", StringComparison.Ordinal) || result.Output.Contains($"'/{names.Replace('.', '/')}'", StringComparison.Ordinal),
@@ -72,11 +86,11 @@ public sealed class HelmValuesSchemaTests(GeneratedDeployment generated)
     [InlineData("4")]
     public async Task The_values_that_can_deploy_pass(string helm)
     {
-        // What a user sets and must keep working: numbers for quantities and tags, a registry with a port, a digest-free
-        // pinned tag, a Secret name with dots, a macro schedule, Temporal Cloud's address.
+        // What a user sets and must keep working: numbers for quantities, a tag of digits given as a string, a registry
+        // with a port, a Secret name with dots, a macro schedule, Temporal Cloud's address.
         string[] good =
         [
-            "--set", "replicaCount=0", "--set", "image.tag=17", "--set", "image.repository=registry.local:5000/acme/worker",
+            "--set", "replicaCount=0", "--set-string", "image.tag=17", "--set", "image.repository=registry.local:5000/acme/worker",
             "--set", "resources.requests.cpu=2", "--set", "resources.limits.memory=1.5Gi", "--set", "postgresql.existingSecret=orders.db",
             "--set", "backup.schedule=@daily", "--set", "temporal.frontendAddress=acme.a1b2c.tmprl.cloud:7233",
         ];

@@ -48,15 +48,10 @@ public static class ValueSchemas
     };
 
     /// <summary>
-    /// An image tag (<c>1.4.0</c>); a whole number from <c>--set image.tag=17</c> too, but not <c>1.0</c>, which Helm
-    /// reads as a number and renders as <c>1</c>.
+    /// An image tag (<c>1.4.0</c>), as a string: <c>tag: 1.0</c> in a values file is the number 1 to Helm, which would
+    /// pull <c>:1</c>, and JSON Schema cannot tell 1.0 from 1 (<c>--set-string image.tag=17</c> for a number).
     /// </summary>
-    public static JsonObject ImageTag() => new()
-    {
-        ["type"] = new JsonArray("string", "integer"),
-        ["minimum"] = 0,
-        ["pattern"] = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
-    };
+    public static JsonObject ImageTag() => new() { ["type"] = "string", ["pattern"] = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$" };
 
     /// <summary>A Kubernetes object name (DNS subdomain, a Secret's say), or empty for none when <paramref name="optional"/>.</summary>
     public static JsonObject ObjectName(bool optional) => new()
