@@ -33,7 +33,12 @@ internal static class KustomizeWriter
             {
                 // A component added by an overlay does not get the base's namespace: its objects name it themselves.
                 ((Map)((Map)document)["metadata"]!).Add("namespace", options.Name);
-                components[option.Component].Documents.Add(document);
+                // Workloads that share an object (one Connection to one frontend) contribute it once.
+                var written = components[option.Component].Documents;
+                if (!written.Any(d => YamlWriter.Write(d) == YamlWriter.Write(document)))
+                {
+                    written.Add(document);
+                }
             }
             foreach (var (option, patch) in contributed.Patches)
             {
