@@ -32,6 +32,7 @@ builder.AddProject<Projects.Worker>("worker")
 builder.AddDeploymentArtifacts(o =>
 {
     o.Name = "temporal-orders";
+    o.ChartKeywords = ["temporal", "aspire", "dotnet"];
     o.AlertRules = Stack.EmbeddedText("alerts.yaml");
 });
 

@@ -130,8 +130,12 @@ internal sealed class Stack
                 + $"on the AppHost's PostgreSQL: also set ConnectionStrings:{Temporal} (host:port of an existing Temporal).");
         }
         return builder.AddTemporalServer("temporal-server", PostgresContainer())
+            // Deployed: a frontend's start (schema cache, membership) and its history shards' memory.
+            .WithDeployment(d => d.Resources(cpu: "500m/2", memory: "512Mi/1Gi"))
             .WithTemporalUi("temporal-ui")
-            .AddNamespace(Temporal, ns, retention);
+            .AddNamespace(Temporal, ns, retention)
+            // Helm's temporal.enabled=false: Temporal's own chart's frontend by default, Temporal Cloud's API key from the Secret.
+            .WithExistingTemporalWhenDeployed("temporal-frontend.temporal.svc:7233", apiKeySecretKey: "apiKey");
     }
 
     /// <summary>Redis as the optional cache: of the mode, the configured connection string, or nothing when <c>Redis:Enabled</c> is false.</summary>

@@ -1,5 +1,6 @@
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Deployment;
+using Aspire.Hosting.Temporal.Deployment;
 using Microsoft.Extensions.Configuration;
 
 namespace AppHost;
@@ -162,10 +163,6 @@ internal static class WorkerExtensions
                 // The hour after that covers the server's drainage check lagging, queries on orders that just closed,
                 // and a rollback to a build whose pods still run; the scaled-down Deployment stays a day for inspection.
                 d.VersionedRollouts(temporal, RolloutSteps, scaledownDelay: TimeSpan.FromHours(1), deleteDelay: TimeSpan.FromHours(24));
-                // With an existing Temporal (Helm temporal.enabled=false), Temporal Cloud's API key from its Secret.
-                temporal.WithDeployment(t => t.Annotation.ExternalConnection = t.Annotation.ExternalConnection is { } external
-                    ? external with { SecretEnvironment = new Dictionary<string, string> { ["Temporal__ApiKey"] = "apiKey" } }
-                    : null);
             }
         });
 }

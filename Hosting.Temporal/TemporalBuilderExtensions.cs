@@ -89,7 +89,6 @@ public static class TemporalBuilderExtensions
                 .RunAs(TemporalImages.User)
                 // The frontend listens on all interfaces, so it must be told the pod's own address to advertise.
                 .PodAddressIn("TEMPORAL_BROADCAST_ADDRESS")
-                .Resources(cpu: "500m/2", memory: "512Mi/1Gi")
                 .Metrics(TemporalServerResource.MetricsEndpointName)
                 .ShutdownWindow(TimeSpan.FromSeconds(30)));
     }
@@ -138,9 +137,7 @@ public static class TemporalBuilderExtensions
             existsCheck, _ => new TemporalNamespaceHealthCheck(TemporalFrontendConnection.For(server.Resource), ns.NamespaceName, createdBy),
             failureStatus: null, tags: null));
         var namespaceBuilder = builder.AddResource(ns).WithHealthCheck(existsCheck)
-            // With temporal.enabled=false (an existing Temporal, or Temporal Cloud) dependants get this instead.
-            .WithDeployment(d => d.Group(DeploymentGroup).WhenExternal("Endpoint={frontendAddress};Namespace={namespace}",
-                new Dictionary<string, string> { ["frontendAddress"] = "temporal-frontend.temporal.svc:7233", ["namespace"] = ns.NamespaceName }));
+            .WithDeployment(d => d.Group(DeploymentGroup));
         job?.WithParentRelationship(namespaceBuilder);
         // Aspire gives a container's children its state; a process's children get it here, once the server is ready.
         builder.Eventing.Subscribe<ResourceReadyEvent>(server.Resource, (e, ct) =>

@@ -37,45 +37,14 @@ public sealed class DeploymentBuilder
         return this;
     }
 
-    /// <summary>Scaling on the backlog of <paramref name="taskQueue"/> in <paramref name="ns"/>, through KEDA (optional in the outputs).</summary>
-    public DeploymentBuilder ScaleOnTaskQueue(IResourceBuilder<IResourceWithConnectionString> ns, string taskQueue, int targetQueueSize = 10)
-    {
-        ArgumentNullException.ThrowIfNull(ns);
-        Annotation.QueueScaling = new QueueScalingSettings(ns.Resource, taskQueue, targetQueueSize);
-        return this;
-    }
-
     /// <summary>
-    /// Versioned rollouts of a Temporal worker through the temporal-worker-controller (optional in the outputs): a
-    /// new build ramps up through <paramref name="steps"/> while each earlier build keeps running until its pinned
-    /// workflows drain, then for <paramref name="scaledownDelay"/>, and its scaled-down Deployment for <paramref name="deleteDelay"/>.
+    /// Adds what an integration deploys with the resource besides its workload (objects, values, optional forms): the
+    /// hook through which Temporal's KEDA scaler and worker controller reach the outputs, and any other integration's.
     /// </summary>
-    public DeploymentBuilder VersionedRollouts(IResourceBuilder<IResourceWithConnectionString> ns, IReadOnlyList<RampStep> steps, TimeSpan scaledownDelay, TimeSpan deleteDelay)
+    public DeploymentBuilder Contribute(DeploymentContribution contribution)
     {
-        ArgumentNullException.ThrowIfNull(ns);
-        ArgumentNullException.ThrowIfNull(steps);
-        // The controller's own limits (its CRD): at most 20 steps, ramps of 1-99%, pauses of 30 s at least.
-        if (steps.Count is 0 or > 20)
-        {
-            throw new ArgumentException("A Progressive rollout has 1 to 20 steps.", nameof(steps));
-        }
-        for (var i = 0; i < steps.Count; i++)
-        {
-            var step = steps[i];
-            if (step.Percentage is < 1 or > 99 || (i > 0 && step.Percentage <= steps[i - 1].Percentage))
-            {
-                throw new ArgumentException("Ramp percentages rise strictly from 1 to 99; after the last step the build is current.", nameof(steps));
-            }
-            if (step.Pause < TimeSpan.FromSeconds(30) || step.Pause.Ticks % TimeSpan.TicksPerSecond != 0)
-            {
-                throw new ArgumentException("A step pauses 30 s at least, in whole seconds.", nameof(steps));
-            }
-        }
-        if (scaledownDelay < TimeSpan.Zero || deleteDelay < TimeSpan.Zero || scaledownDelay.Ticks % TimeSpan.TicksPerSecond != 0 || deleteDelay.Ticks % TimeSpan.TicksPerSecond != 0)
-        {
-            throw new ArgumentException("The sunset delays are whole seconds, not negative.");
-        }
-        Annotation.Versioning = new WorkerVersioningSettings(ns.Resource, [.. steps], scaledownDelay, deleteDelay);
+        ArgumentNullException.ThrowIfNull(contribution);
+        Annotation.Contributions.Add(contribution);
         return this;
     }
 
@@ -165,9 +134,11 @@ public sealed class DeploymentBuilder
     }
 
     /// <summary>The connection string dependants get when the group is external, from Helm values with these defaults.</summary>
-    public DeploymentBuilder WhenExternal(string format, IReadOnlyDictionary<string, string> defaults, IReadOnlyDictionary<string, string>? secretEnvironment = null)
+    public DeploymentBuilder WhenExternal(
+        string format, IReadOnlyDictionary<string, string> defaults, IReadOnlyDictionary<string, string>? secretEnvironment = null,
+        IReadOnlyDictionary<string, System.Text.Json.Nodes.JsonObject>? schemas = null)
     {
-        Annotation.ExternalConnection = new ExternalConnection(format, defaults, secretEnvironment);
+        Annotation.ExternalConnection = new ExternalConnection(format, defaults, secretEnvironment, schemas);
         return this;
     }
 
