@@ -23,7 +23,7 @@ builder.AddProject<Projects.Worker>("worker")
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints()
     .WithReplicas(builder.Configuration.GetValue("Worker:Replicas", 2))
-    .WithWorkerDeployment(temporal)
+    .WithWorkerDeployment(appDb, temporal)
     .WithVersioningForCompose(temporal)
     .WithTelemetryViewerForCompose();
 

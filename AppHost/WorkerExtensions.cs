@@ -135,9 +135,12 @@ internal static class WorkerExtensions
     /// CPU and memory or (optionally, KEDA) on the task-queue backlog, and compute measured under load (docs/deployment.md).
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithWorkerDeployment(
-        this IResourceBuilder<ProjectResource> worker, IResourceBuilder<IResourceWithConnectionString> temporal) =>
-        worker.WithDeployment(d =>
+        this IResourceBuilder<ProjectResource> worker, IResourceBuilder<IResourceWithConnectionString> appDb,
+        IResourceBuilder<IResourceWithConnectionString> temporal) =>
+        worker.WithEnvironment("Database__MaxPoolSize", Stack.WorkerPoolSize.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        .WithDeployment(d =>
         {
+            d.Connects(appDb.Resource, Stack.WorkerPoolSize);
             d.Image("temporal-orders-worker")
                 .Replicas(2)
                 .Probes(readiness: DeploymentProbe.Http("http", "/health"), liveness: DeploymentProbe.Http("http", "/alive"), startup: DeploymentProbe.Http("http", "/alive"))

@@ -98,7 +98,31 @@ public sealed class DeploymentAnnotation : IResourceAnnotation
 
     /// <summary>Environment set only when deployed (for example the runtime's container tuning).</summary>
     public Dictionary<string, string> Environment { get; } = [];
+
+    /// <summary>
+    /// The connections the resource accepts at most (a database server's <c>max_connections</c>), of which
+    /// <see cref="ConnectionLimit.Reserved"/> are kept for administration; null when it has no such limit.
+    /// </summary>
+    public ConnectionLimit? ConnectionLimit { get; set; }
+
+    /// <summary>
+    /// The connections each replica opens at most to another resource (its pool size): the generator refuses a model
+    /// whose replicas, at their most, could open more than a server accepts (<see cref="ConnectionLimit"/>).
+    /// </summary>
+    public List<ConnectionUse> ConnectionUses { get; } = [];
+
+    /// <summary>
+    /// How many copies of the workload may run side by side, each with its own replicas and autoscaler (a versioned
+    /// rollout runs the current build beside the one it ramps to); counted in the connection budget.
+    /// </summary>
+    public int CopiesSideBySide { get; set; } = 1;
 }
+
+/// <summary>A server's connection limit and the part of it kept for administration (superuser sessions, a psql by hand).</summary>
+public sealed record ConnectionLimit(int Limit, int Reserved);
+
+/// <summary>Up to <paramref name="PerReplica"/> connections from each replica to <paramref name="Server"/> (or a database of it).</summary>
+public sealed record ConnectionUse(IResource Server, int PerReplica);
 
 /// <summary>CPU and memory autoscaling bounds and targets (percent of requests).</summary>
 public sealed record AutoscaleSettings(int MinReplicas, int MaxReplicas, int CpuPercent, int MemoryPercent);

@@ -163,6 +163,35 @@ public sealed class DeploymentBuilder
         return this;
     }
 
+    /// <summary>
+    /// The resource accepts at most <paramref name="limit"/> connections, <paramref name="reserved"/> of them kept for
+    /// administration: the generator checks every workload's declared pool against it (<see cref="Connects"/>).
+    /// </summary>
+    public DeploymentBuilder AcceptsConnections(int limit, int reserved)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(reserved, 0);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(limit, reserved);
+        Annotation.ConnectionLimit = new ConnectionLimit(limit, reserved);
+        return this;
+    }
+
+    /// <summary>Each replica opens at most <paramref name="perReplica"/> connections to <paramref name="server"/> (or a database of it).</summary>
+    public DeploymentBuilder Connects(IResource server, int perReplica)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        ArgumentOutOfRangeException.ThrowIfLessThan(perReplica, 1);
+        Annotation.ConnectionUses.Add(new ConnectionUse(server, perReplica));
+        return this;
+    }
+
+    /// <summary>Up to <paramref name="copies"/> copies of the workload run side by side, each with its own replicas (a versioned rollout).</summary>
+    public DeploymentBuilder CopiesSideBySide(int copies)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(copies, 1);
+        Annotation.CopiesSideBySide = Math.Max(Annotation.CopiesSideBySide, copies);
+        return this;
+    }
+
     private static (string Request, string? Limit) Split(string value) =>
         value.Split('/') switch
         {

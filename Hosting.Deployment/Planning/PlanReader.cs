@@ -34,12 +34,12 @@ internal sealed partial class PlanReader
         DistributedApplicationModel model, DeploymentOptions options, DistributedApplicationExecutionContext publish, CancellationToken cancellationToken)
     {
         var reader = new PlanReader(model, options, publish);
-        List<Workload> workloads = [];
+        Dictionary<IResource, Workload> workloads = [];
         foreach (var resource in model.Resources)
         {
             if (IsWorkload(resource))
             {
-                workloads.Add(await reader.ReadWorkloadAsync(resource, cancellationToken));
+                workloads.Add(resource, await reader.ReadWorkloadAsync(resource, cancellationToken));
             }
             else if (!IsReferencedValue(resource))
             {
@@ -48,7 +48,8 @@ internal sealed partial class PlanReader
                     + "connection strings translate. Leave it out of publish mode (builder.ExecutionContext.IsRunMode) or give it a container image.");
             }
         }
-        return new Plan(workloads, [.. reader.secrets.Values.OrderBy(s => s.Name, StringComparer.Ordinal)]);
+        ConnectionBudget.Check(workloads);
+        return new Plan([.. workloads.Values], [.. reader.secrets.Values.OrderBy(s => s.Name, StringComparer.Ordinal)]);
     }
 
     private static bool IsWorkload(IResource resource) => resource is ContainerResource or ProjectResource;

@@ -69,7 +69,10 @@ public static class TemporalDeploymentExtensions
         {
             throw new ArgumentException("The sunset delays are whole seconds, not negative.");
         }
-        return deployment.Contribute(new WorkerControllerRollouts(ns.Resource, [.. steps], scaledownDelay, deleteDelay));
+        // The current build and the one it ramps to run side by side, each with its own autoscaler (a build that
+        // drains beside them sheds its load and scales to its minimum).
+        return deployment.CopiesSideBySide(2)
+            .Contribute(new WorkerControllerRollouts(ns.Resource, [.. steps], scaledownDelay, deleteDelay));
     }
 
     /// <summary>

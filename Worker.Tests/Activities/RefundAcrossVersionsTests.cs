@@ -13,7 +13,7 @@ namespace Worker.Tests.Activities;
 /// (Stripe's rule, and the one commit 6dfbf2c names: "a gateway refuses a second body under one key") then refuses
 /// every retry of this build, for ever (RefundPayment retries without limit), were this build's key the same: the
 /// order would stay Compensating. This build refunds under its own key, and a gateway that already refunded the charge
-/// answers it 409, which is done (docs/api.md, "Payment gateway contract").
+/// answers it 409, which is done (docs/api.md, "The payment gateway").
 /// </summary>
 public sealed class RefundAcrossVersionsTests(OrdersDatabase db) : IClassFixture<OrdersDatabase>
 {
