@@ -30,9 +30,9 @@ public sealed class ModelTests
             Assert.False(string.IsNullOrEmpty(image.Tag), $"{container.Name} has no tag");
             Assert.NotEqual("latest", image.Tag);
         }
-        Assert.Equal(("temporalio/server", "1.31.0"), Image(containers["temporal-server"]));
-        Assert.Equal(("temporalio/admin-tools", "1.31.0"), Image(containers["temporal-server-schema"]));
-        Assert.Equal(("temporalio/admin-tools", "1.31.0"), Image(containers["temporal-namespace"]));
+        Assert.Equal(("temporalio/server", "1.31.2"), Image(containers["temporal-server"]));
+        Assert.Equal(("temporalio/admin-tools", "1.31.2"), Image(containers["temporal-server-schema"]));
+        Assert.Equal(("temporalio/admin-tools", "1.31.2"), Image(containers["temporal-namespace"]));
         Assert.Equal("temporalio/ui", Image(containers["temporal-ui"]).Image);
         // PostgreSQL 16 is the newest major Temporal tests its persistence on.
         Assert.Equal(global::AppHost.Stack.PostgresTag, Image(containers["postgres"]).Tag);
