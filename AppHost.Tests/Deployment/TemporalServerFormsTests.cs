@@ -129,6 +129,9 @@ public sealed class TemporalServerFormsTests(GeneratedDeployment generated)
             Assert.True(Egress(objects, labels, 53), $"{name} cannot resolve names");
         }
         Assert.True(servers["frontend"].Spec.Replicas >= 2 && servers["history"].Spec.Replicas >= 2, "frontend and history survive one pod's loss");
+        // The internal worker is a client of the frontend: through the Service, not its own pod (where none listens).
+        var frontendAddress = servers["worker"].Spec.Template.Spec.Containers[0].Env.Single(e => e.Name == "PUBLIC_FRONTEND_ADDRESS").Value;
+        Assert.Equal($"{service.Name()}:{service.Spec.Ports.Single(p => p.Name == "grpc").Port}", frontendAddress);
     }
 
     [Fact]

@@ -92,10 +92,15 @@ internal sealed class ServerTopology : DeploymentContribution
         { "limits", new Map { { "memory", service.MemoryLimit } } },
     };
 
-    /// <summary>The service's environment besides the server's settings: which service it runs, and its pools (env wins over envFrom).</summary>
-    private static IEnumerable<Map> Environment(Service service) =>
+    /// <summary>
+    /// The service's environment besides the server's settings: which service it runs, where the frontend is (the
+    /// internal worker calls it as a client; the image's template would otherwise point it at its own pod, where no
+    /// frontend listens), and its pools (env wins over envFrom).
+    /// </summary>
+    private static IEnumerable<Map> Environment(KubernetesContext kubernetes, Service service) =>
     [
         Variable("SERVICES", service.Name),
+        Variable("PUBLIC_FRONTEND_ADDRESS", $"{kubernetes.Workload}:{Number(Services[0].GrpcPort)}"),
         Variable("SQL_MAX_CONNS", Number(service.StorePool)),
         Variable("SQL_MAX_IDLE_CONNS", Number(service.StorePool)),
         Variable("SQL_VIS_MAX_CONNS", Number(service.VisibilityPool)),
@@ -121,7 +126,7 @@ internal sealed class ServerTopology : DeploymentContribution
             Op("replace", "/spec/template/spec/containers/0/resources", ResourcesOf(kustomize, frontend)),
             Op("add", "/spec/template/spec/topologySpreadConstraints", Spread(kustomize.Workload)),
         ];
-        operations.AddRange(Environment(frontend).Select(v => Op("add", "/spec/template/spec/containers/0/env/-", v)));
+        operations.AddRange(Environment(kustomize, frontend).Select(v => Op("add", "/spec/template/spec/containers/0/env/-", v)));
         return new Map
         {
             { "target", new Map { { "kind", "Deployment" }, { "name", kustomize.Workload } } },
@@ -141,7 +146,7 @@ internal sealed class ServerTopology : DeploymentContribution
         var container = (Map)((Seq)spec["containers"]!).First();
         container["resources"] = ResourcesOf(kubernetes, service);
         var env = (Seq)container["env"]!;
-        foreach (var variable in Environment(service))
+        foreach (var variable in Environment(kubernetes, service))
         {
             env.Add(variable);
         }
