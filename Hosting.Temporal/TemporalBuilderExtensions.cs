@@ -335,6 +335,8 @@ public static class TemporalBuilderExtensions
             .WithParentRelationship(server)
             .WaitFor(server)
             .WithDeployment(d => d.Group(DeploymentGroup)
+                // Reached with port-forward unless exposed; where it is, an OIDC login (docs/temporal-server.md, "The Web UI").
+                .Contribute(new UiSingleSignOn())
                 .Probes(DeploymentProbe.Http("http", "/healthz"))
                 .HealthCommand("wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/healthz") // the Alpine image's busybox
                 .RunAs(TemporalImages.User));
