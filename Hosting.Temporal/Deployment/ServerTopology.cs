@@ -99,15 +99,13 @@ internal sealed class ServerTopology : DeploymentContribution
     /// </summary>
     private static IEnumerable<Map> Environment(KubernetesContext kubernetes, Service service) =>
     [
-        Variable("SERVICES", service.Name),
-        Variable("PUBLIC_FRONTEND_ADDRESS", $"{kubernetes.Workload}:{Number(Services[0].GrpcPort)}"),
-        Variable("SQL_MAX_CONNS", Number(service.StorePool)),
-        Variable("SQL_MAX_IDLE_CONNS", Number(service.StorePool)),
-        Variable("SQL_VIS_MAX_CONNS", Number(service.VisibilityPool)),
-        Variable("SQL_VIS_MAX_IDLE_CONNS", Number(service.VisibilityPool)),
+        DeploymentDocument.Variable("SERVICES", service.Name),
+        DeploymentDocument.Variable("PUBLIC_FRONTEND_ADDRESS", $"{kubernetes.Workload}:{Number(Services[0].GrpcPort)}"),
+        DeploymentDocument.Variable("SQL_MAX_CONNS", Number(service.StorePool)),
+        DeploymentDocument.Variable("SQL_MAX_IDLE_CONNS", Number(service.StorePool)),
+        DeploymentDocument.Variable("SQL_VIS_MAX_CONNS", Number(service.VisibilityPool)),
+        DeploymentDocument.Variable("SQL_VIS_MAX_IDLE_CONNS", Number(service.VisibilityPool)),
     ];
-
-    private static Map Variable(string name, string value) => new() { { "name", name }, { "value", value } };
 
     private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
 
@@ -143,9 +141,9 @@ internal sealed class ServerTopology : DeploymentContribution
         metadata["labels"] = Relabelled(kubernetes.Labels(), name);
         var spec = (Map)template["spec"]!;
         spec["topologySpreadConstraints"] = Spread(name);
-        var container = (Map)((Seq)spec["containers"]!).First();
+        var container = DeploymentDocument.Container(template);
         container["resources"] = ResourcesOf(kubernetes, service);
-        var env = (Seq)container["env"]!;
+        var env = DeploymentDocument.Environment(container);
         foreach (var variable in Environment(kubernetes, service))
         {
             env.Add(variable);
@@ -164,28 +162,8 @@ internal sealed class ServerTopology : DeploymentContribution
             container["readinessProbe"] = TcpProbe(port, periodSeconds: 10, failureThreshold: 3);
             container["livenessProbe"] = TcpProbe(port, periodSeconds: 20, failureThreshold: 3);
         }
-        return new Map
-        {
-            { "apiVersion", "apps/v1" },
-            { "kind", "Deployment" },
-            { "metadata", new Map { { "name", name }, { "labels", Relabelled(kubernetes.Labels(), name) } } },
-            {
-                "spec", new Map
-                {
-                    { "replicas", ReplicasOf(kubernetes, service) },
-                    { "revisionHistoryLimit", 5 },
-                    { "selector", new Map { { "matchLabels", kubernetes.Selector(name) } } },
-                    {
-                        "strategy", new Map
-                        {
-                            { "type", "RollingUpdate" },
-                            { "rollingUpdate", new Map { { "maxUnavailable", 0 }, { "maxSurge", 1 } } },
-                        }
-                    },
-                    { "template", template },
-                }
-            },
-        };
+        return DeploymentDocument.Of(new Map { { "name", name }, { "labels", Relabelled(kubernetes.Labels(), name) } },
+            ReplicasOf(kubernetes, service), kubernetes.Selector(name), template);
     }
 
     private static Map TcpProbe(int port, int periodSeconds, int failureThreshold) => new()

@@ -68,9 +68,9 @@ internal sealed class UiSingleSignOn : DeploymentContribution
     private static Seq KustomizeOperations(KubernetesContext kustomize)
     {
         const string Container = "/spec/template/spec/containers/0";
-        var container = Container0(kustomize.PodTemplate());
+        var container = DeploymentDocument.Container(kustomize.PodTemplate());
         var operations = new Seq();
-        Map[] variables = [Variable("TEMPORAL_AUTH_ENABLED", "true"), Variable("TEMPORAL_AUTH_TYPE", "oidc")];
+        var variables = LoginSwitch();
         if (container["env"] is null)
         {
             operations.Add(Add($"{Container}/env", new Seq(variables)));
@@ -87,23 +87,21 @@ internal sealed class UiSingleSignOn : DeploymentContribution
         return operations;
     }
 
-    private static Map Add(string path, YamlNode value) => new() { { "op", "add" }, { "path", path }, { "value", value } };
+    /// <summary>What turns the UI's login on, in both outputs; the provider's settings follow.</summary>
+    private static Map[] LoginSwitch() => [DeploymentDocument.Variable("TEMPORAL_AUTH_ENABLED", "true"), DeploymentDocument.Variable("TEMPORAL_AUTH_TYPE", "oidc")];
 
-    private static Map Container0(Map podTemplate) => (Map)((Seq)((Map)podTemplate["spec"]!)["containers"]!).First();
+    private static Map Add(string path, YamlNode value) => new() { { "op", "add" }, { "path", path }, { "value", value } };
 
     /// <summary>The UI's Deployment with its own pod template and the login's environment (Helm: the option replaces the Deployment).</summary>
     private Map Deployment(KubernetesContext helm)
     {
         var template = helm.PodTemplate();
-        var container = Container0(template);
-        if (container["env"] is not Seq env)
-        {
-            env = [];
-            container["env"] = env;
-        }
+        var env = DeploymentDocument.Environment(DeploymentDocument.Container(template));
         string Required(string key) => $"required \"{helm.Ref($"{option.Name}.{key}")[".Values.".Length..]} is required with sso.enabled\" {helm.Ref($"{option.Name}.{key}")} | quote";
-        env.Add(Variable("TEMPORAL_AUTH_ENABLED", "true"));
-        env.Add(Variable("TEMPORAL_AUTH_TYPE", "oidc"));
+        foreach (var variable in LoginSwitch())
+        {
+            env.Add(variable);
+        }
         env.Add(new Map { { "name", "TEMPORAL_AUTH_PROVIDER_URL" }, { "value", new Template(Required("providerUrl")) } });
         env.Add(new Map { { "name", "TEMPORAL_AUTH_CLIENT_ID" }, { "value", new Template(Required("clientId")) } });
         env.Add(new Map { { "name", "TEMPORAL_AUTH_CALLBACK_URL" }, { "value", new Template(Required("callbackUrl")) } });
@@ -118,25 +116,8 @@ internal sealed class UiSingleSignOn : DeploymentContribution
                 }
             },
         });
-        return new Map
-        {
-            { "apiVersion", "apps/v1" },
-            { "kind", "Deployment" },
-            { "metadata", helm.Metadata() },
-            {
-                "spec", new Map
-                {
-                    { "replicas", helm.Replicas() },
-                    { "revisionHistoryLimit", 5 },
-                    { "selector", new Map { { "matchLabels", helm.Selector(helm.Workload) } } },
-                    { "strategy", new Map { { "type", "RollingUpdate" }, { "rollingUpdate", new Map { { "maxUnavailable", 0 }, { "maxSurge", 1 } } } } },
-                    { "template", template },
-                }
-            },
-        };
+        return DeploymentDocument.Of(helm.Metadata(), helm.Replicas(), helm.Selector(helm.Workload), template);
     }
-
-    private static Map Variable(string name, string value) => new() { { "name", name }, { "value", value } };
 
     /// <summary>The login calls the provider (discovery, token exchange) over HTTPS, wherever it is.</summary>
     private static Map ProviderEgress(KubernetesContext kubernetes) => new()
