@@ -161,7 +161,7 @@ _images_bases() {
 
 # A hash of everything the worker image is built from: a change to any of it builds the images anew.
 _images_inputs_hash() {
-  (cd "$_images_root" && find global.json Directory.Build.props Directory.Packages.props .dockerignore Worker ServiceDefaults \
+  (cd "$_images_root" && find global.json Directory.Build.props Directory.Packages.props nuget.config .dockerignore Worker ServiceDefaults \
       -type f -not -path '*/bin/*' -not -path '*/obj/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
 }
 
