@@ -20,7 +20,7 @@
 #
 # Everything is cached in ${CONTAINER_IMAGES_DIR:-$HOME/.cache/temporal-orders/images}: the bases are made once
 # per .NET version, the worker images once per content of the files they are built from (their tag is its hash).
-# podman, runc, debootstrap and docker-registry are installed with apt-get when missing (root on Debian/Ubuntu).
+# podman, runc, debootstrap, docker-registry and skopeo are installed with apt-get when missing (root on Debian/Ubuntu).
 
 CONTAINER_IMAGES_DIR="${CONTAINER_IMAGES_DIR:-$HOME/.cache/temporal-orders/images}"
 
@@ -34,6 +34,8 @@ _images_install_packages() {
   command -v runc >/dev/null || packages+=(runc)
   command -v debootstrap >/dev/null || packages+=(debootstrap)
   command -v docker-registry >/dev/null || packages+=(docker-registry)
+  # The release's registry steps (scripts/release.sh push-image, pin-digests), tested against that registry.
+  command -v skopeo >/dev/null || packages+=(skopeo)
   apt_install "${packages[@]}" || return 1
   # Debian's package starts a registry of its own on :5000; ours runs on a free loopback port when needed.
   if [[ ${#packages[@]} -gt 0 ]] && command -v systemctl >/dev/null; then
