@@ -23,7 +23,7 @@ builder.AddProject<Projects.Worker>("worker")
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints()
     .WithReplicas(builder.Configuration.GetValue("Worker:Replicas", 2))
-    .WithWorkerDeployment(temporal)
+    .WithWorkerDeployment(appDb, temporal)
     .WithVersioningForCompose(temporal)
     .WithTelemetryViewerForCompose();
 
@@ -32,6 +32,7 @@ builder.AddProject<Projects.Worker>("worker")
 builder.AddDeploymentArtifacts(o =>
 {
     o.Name = "temporal-orders";
+    o.ChartKeywords = ["temporal", "aspire", "dotnet"];
     o.AlertRules = Stack.EmbeddedText("alerts.yaml");
 });
 

@@ -36,6 +36,19 @@ internal sealed class Stack
     /// </summary>
     public const string PostgresTag = "16.11";
 
+    /// <summary>
+    /// PostgreSQL's <c>max_connections</c> (its default is 100): what every workload's pool may open at once when each
+    /// runs at its most, and <see cref="ReservedConnections"/> (docs/operations.md, "The connection budget"). The
+    /// generator refuses a model whose sum exceeds it.
+    /// </summary>
+    public const int MaxConnections = 500;
+
+    /// <summary>Kept for administration: PostgreSQL's own 3 superuser-reserved connections, and a few psql sessions.</summary>
+    public const int ReservedConnections = 10;
+
+    /// <summary>Each worker replica's PostgreSQL pool (Database:MaxPoolSize; its activity slots are this less a reserve).</summary>
+    public const int WorkerPoolSize = 20;
+
     /// <summary>Redis, pinned like every image.</summary>
     public const string RedisTag = "8.2";
 
@@ -130,8 +143,12 @@ internal sealed class Stack
                 + $"on the AppHost's PostgreSQL: also set ConnectionStrings:{Temporal} (host:port of an existing Temporal).");
         }
         return builder.AddTemporalServer("temporal-server", PostgresContainer())
+            // Deployed: a frontend's start (schema cache, membership) and its history shards' memory.
+            .WithDeployment(d => d.Resources(cpu: "500m/2", memory: "512Mi/1Gi"))
             .WithTemporalUi("temporal-ui")
-            .AddNamespace(Temporal, ns, retention);
+            .AddNamespace(Temporal, ns, retention)
+            // Helm's temporal.enabled=false: Temporal's own chart's frontend by default, Temporal Cloud's API key from the Secret.
+            .WithExistingTemporalWhenDeployed("temporal-frontend.temporal.svc:7233", apiKeySecretKey: "apiKey");
     }
 
     /// <summary>Redis as the optional cache: of the mode, the configured connection string, or nothing when <c>Redis:Enabled</c> is false.</summary>
@@ -160,7 +177,9 @@ internal sealed class Stack
         postgresContainer ??= WithBackup(builder.AddPostgres("postgres", password: PostgresPassword())
             .WithImageTag(PostgresTag)
             .WithDataVolume()
+            .WithArgs("-c", $"max_connections={MaxConnections}")
             .WithDeployment(d => d.Group("postgresql")
+                .AcceptsConnections(MaxConnections, ReservedConnections)
                 .Probes(DeploymentProbe.Exec("pg_isready", "-U", "postgres", "-h", "127.0.0.1"))
                 .RunAs(ImageUser, "/var/run/postgresql")
                 // A volume's root holds lost+found on many storage classes, which initdb refuses: a folder below it.
@@ -196,7 +215,9 @@ internal sealed class Stack
             .WithParentRelationship(postgres)
             .WithExplicitStart()
             .WaitFor(postgres)
-            .WithDeployment(d => d.Group("backup").Schedule("0 3 * * *").RunAs(ImageUser).Resources(cpu: "100m/1", memory: "128Mi/512Mi"));
+            // One pg_dump per database at once (appdb, temporal, temporal_visibility) and the psql that watches them.
+            .WithDeployment(d => d.Group("backup").Schedule("0 3 * * *").RunAs(ImageUser).Resources(cpu: "100m/1", memory: "128Mi/512Mi")
+                .Connects(server, perReplica: 4));
         return postgres;
     }
 

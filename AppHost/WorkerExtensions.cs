@@ -1,5 +1,6 @@
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Deployment;
+using Aspire.Hosting.Temporal.Deployment;
 using Microsoft.Extensions.Configuration;
 
 namespace AppHost;
@@ -134,9 +135,12 @@ internal static class WorkerExtensions
     /// CPU and memory or (optionally, KEDA) on the task-queue backlog, and compute measured under load (docs/deployment.md).
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithWorkerDeployment(
-        this IResourceBuilder<ProjectResource> worker, IResourceBuilder<IResourceWithConnectionString> temporal) =>
-        worker.WithDeployment(d =>
+        this IResourceBuilder<ProjectResource> worker, IResourceBuilder<IResourceWithConnectionString> appDb,
+        IResourceBuilder<IResourceWithConnectionString> temporal) =>
+        worker.WithEnvironment("Database__MaxPoolSize", Stack.WorkerPoolSize.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        .WithDeployment(d =>
         {
+            d.Connects(appDb.Resource, Stack.WorkerPoolSize);
             d.Image("temporal-orders-worker")
                 .Replicas(2)
                 .Probes(readiness: DeploymentProbe.Http("http", "/health"), liveness: DeploymentProbe.Http("http", "/alive"), startup: DeploymentProbe.Http("http", "/alive"))
@@ -162,10 +166,6 @@ internal static class WorkerExtensions
                 // The hour after that covers the server's drainage check lagging, queries on orders that just closed,
                 // and a rollback to a build whose pods still run; the scaled-down Deployment stays a day for inspection.
                 d.VersionedRollouts(temporal, RolloutSteps, scaledownDelay: TimeSpan.FromHours(1), deleteDelay: TimeSpan.FromHours(24));
-                // With an existing Temporal (Helm temporal.enabled=false), Temporal Cloud's API key from its Secret.
-                temporal.WithDeployment(t => t.Annotation.ExternalConnection = t.Annotation.ExternalConnection is { } external
-                    ? external with { SecretEnvironment = new Dictionary<string, string> { ["Temporal__ApiKey"] = "apiKey" } }
-                    : null);
             }
         });
 }

@@ -68,4 +68,18 @@ public sealed class PlanErrorTests
 
         Assert.Contains("An argument of 'web' holds a secret", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("a}b")]
+    [InlineData("$HOME")]
+    public async Task A_setting_default_compose_cannot_hold_is_refused_naming_the_parameter(string value)
+    {
+        using var model = new PublishModel();
+        var note = model.Builder.AddParameter("note", value, publishValueAsDefault: true);
+        model.Builder.AddContainer("web", "nginx", "1.27.3").WithDeployment(d => d.RunAs(101)).WithEnvironment("NOTE", note);
+
+        var error = await Assert.ThrowsAsync<DeploymentModelException>(model.GenerateAsync);
+
+        Assert.Contains("Parameter 'note' has a default with", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -15,6 +15,14 @@ internal sealed class PublishModel : IDisposable
 
     public Task<int> WriteAsync(string output) => DeploymentArtifacts.WriteAsync(Model(), new DeploymentOptions { Name = "shop" }, Context(), output);
 
+    /// <summary>Writes the outputs into a new temporary folder, returned (the caller deletes it).</summary>
+    public async Task<string> WriteToTemporaryFolderAsync()
+    {
+        var output = Directory.CreateTempSubdirectory("deploy-").FullName;
+        await WriteAsync(output);
+        return output;
+    }
+
     private DistributedApplicationModel Model() => (app ??= Builder.Build()).Services.GetRequiredService<DistributedApplicationModel>();
 
     private DistributedApplicationExecutionContext Context() => (app ??= Builder.Build()).Services.GetRequiredService<DistributedApplicationExecutionContext>();

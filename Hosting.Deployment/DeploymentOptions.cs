@@ -12,6 +12,9 @@ public sealed class DeploymentOptions
     /// <summary>Tag of the images built from project resources (a release version; never <c>latest</c>).</summary>
     public string ImageTag { get; set; } = "1.0.0";
 
+    /// <summary>The Helm chart's keywords (what the system is made of, for a chart repository's search).</summary>
+    public IList<string> ChartKeywords { get; set; } = ["aspire"];
+
     /// <summary>Version of the Helm chart.</summary>
     public string ChartVersion { get; set; } = "1.0.0";
 

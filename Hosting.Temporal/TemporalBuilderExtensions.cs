@@ -57,7 +57,8 @@ public static class TemporalBuilderExtensions
             .WithEnvironment("SQL_PASSWORD", pg.PasswordParameter)
             .WithParentRelationship(postgres)
             .WaitFor(postgres)
-            .WithDeployment(d => d.Group(DeploymentGroup).RunAs(TemporalImages.User).Environment("HOME", "/tmp"));
+            .WithDeployment(d => d.Group(DeploymentGroup).RunAs(TemporalImages.User).Environment("HOME", "/tmp")
+                .Connects(pg, perReplica: 2)); // temporal-sql-tool, one run after the other
 
         return builder.AddResource(new TemporalServerResource(name))
             .WithImage(TemporalImages.Server, TemporalImages.ServerTag)
@@ -69,6 +70,13 @@ public static class TemporalBuilderExtensions
             .WithEnvironment("DB_PORT", port)
             .WithEnvironment("POSTGRES_USER", pg.UserNameReference)
             .WithEnvironment("POSTGRES_PWD", pg.PasswordParameter)
+            // Each of the process's four services (frontend, history, matching, worker) opens its own pools, of the
+            // default store (20 unless set) and the visibility store (10): 120 connections, more than PostgreSQL's
+            // default limit alone. Set, and declared to the connection budget.
+            .WithEnvironment("SQL_MAX_CONNS", StorePool.ToString(CultureInfo.InvariantCulture))
+            .WithEnvironment("SQL_MAX_IDLE_CONNS", StorePool.ToString(CultureInfo.InvariantCulture))
+            .WithEnvironment("SQL_VIS_MAX_CONNS", VisibilityPool.ToString(CultureInfo.InvariantCulture))
+            .WithEnvironment("SQL_VIS_MAX_IDLE_CONNS", VisibilityPool.ToString(CultureInfo.InvariantCulture))
             .WithEnvironment("BIND_ON_IP", "0.0.0.0")
             .WithEnvironment("PROMETHEUS_ENDPOINT", "0.0.0.0:9090")
             // Absolute: the server reads this path as given, and a relative one would depend on the image's working directory.
@@ -89,10 +97,19 @@ public static class TemporalBuilderExtensions
                 .RunAs(TemporalImages.User)
                 // The frontend listens on all interfaces, so it must be told the pod's own address to advertise.
                 .PodAddressIn("TEMPORAL_BROADCAST_ADDRESS")
-                .Resources(cpu: "500m/2", memory: "512Mi/1Gi")
                 .Metrics(TemporalServerResource.MetricsEndpointName)
-                .ShutdownWindow(TimeSpan.FromSeconds(30)));
+                .ShutdownWindow(TimeSpan.FromSeconds(30))
+                .Connects(pg, perReplica: ServicesPerProcess * (StorePool + VisibilityPool)));
     }
+
+    /// <summary>Each service's pool to the default store (<c>SQL_MAX_CONNS</c>).</summary>
+    private const int StorePool = 10;
+
+    /// <summary>Each service's pool to the visibility store (<c>SQL_VIS_MAX_CONNS</c>).</summary>
+    private const int VisibilityPool = 5;
+
+    /// <summary>The server runs frontend, history, matching and the internal worker in one process.</summary>
+    private const int ServicesPerProcess = 4;
 
     /// <summary>The Helm switch (<c>temporal.enabled</c>) of everything this integration deploys.</summary>
     public const string DeploymentGroup = "temporal";
@@ -138,9 +155,7 @@ public static class TemporalBuilderExtensions
             existsCheck, _ => new TemporalNamespaceHealthCheck(TemporalFrontendConnection.For(server.Resource), ns.NamespaceName, createdBy),
             failureStatus: null, tags: null));
         var namespaceBuilder = builder.AddResource(ns).WithHealthCheck(existsCheck)
-            // With temporal.enabled=false (an existing Temporal, or Temporal Cloud) dependants get this instead.
-            .WithDeployment(d => d.Group(DeploymentGroup).WhenExternal("Endpoint={frontendAddress};Namespace={namespace}",
-                new Dictionary<string, string> { ["frontendAddress"] = "temporal-frontend.temporal.svc:7233", ["namespace"] = ns.NamespaceName }));
+            .WithDeployment(d => d.Group(DeploymentGroup));
         job?.WithParentRelationship(namespaceBuilder);
         // Aspire gives a container's children its state; a process's children get it here, once the server is ready.
         builder.Eventing.Subscribe<ResourceReadyEvent>(server.Resource, (e, ct) =>

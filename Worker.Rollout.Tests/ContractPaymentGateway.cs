@@ -8,7 +8,8 @@ namespace Worker.Rollout.Tests;
 /// A payment gateway on loopback that keeps the contract of docs/api.md, "The payment gateway", and remembers every
 /// charge, so that a test can compare the money that moved with what the ledger says: a charge is identified by its
 /// idempotency key (the same key charges once and answers the same reference); a refund names the charge by reference
-/// or by key, and a refund by a key that never charged refuses every later charge with that key; a missing token is
+/// or by key, and a refund by a key that never charged refuses every later charge with that key; a second body under one
+/// refund key is refused (422), and a refund of a charge refunded under another key answers 409; a missing token is
 /// refused (400), <c>tok_decline</c> declined (402), and the first call with <c>tok_flaky</c> fails (400, which the
 /// worker's HTTP client does not retry), so that Temporal retries the charge, on whichever build polls first.
 /// Each build calls with its own key, and <c>tok_previous_build_only</c> is refused (400) to this build: its charge
@@ -26,6 +27,8 @@ public sealed class ContractPaymentGateway : IAsyncDisposable
     private readonly Dictionary<string, Charge> charges = new(StringComparer.Ordinal);
     private readonly HashSet<string> voidedKeys = new(StringComparer.Ordinal);
     private readonly HashSet<string> failedOnce = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> refundBodies = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> refundedUnder = new(StringComparer.Ordinal);
 
     private ContractPaymentGateway(WebApplication app) => this.app = app;
 
@@ -107,8 +110,15 @@ public sealed class ContractPaymentGateway : IAsyncDisposable
         }
         var reference = Text(body, "chargeReference");
         var key = Text(body, "chargeIdempotencyKey");
+        var refundKey = http.Request.Headers["Idempotency-Key"].ToString();
         lock (charges)
         {
+            // One body per key, as gateways with idempotency keys enforce: a retry under the same key must say the same.
+            if (refundBodies.TryGetValue(refundKey, out var first) && first != body.GetRawText())
+            {
+                return Results.StatusCode(StatusCodes.Status422UnprocessableEntity);
+            }
+            refundBodies[refundKey] = body.GetRawText();
             var found = charges.FirstOrDefault(c => (reference is not null && c.Value.Reference == reference) || (key is not null && c.Key == key));
             if (found.Value is null)
             {
@@ -118,7 +128,12 @@ public sealed class ContractPaymentGateway : IAsyncDisposable
                 }
                 return Results.NotFound();
             }
+            if (found.Value.Refunded && refundedUnder.GetValueOrDefault(found.Key) != refundKey)
+            {
+                return Results.StatusCode(StatusCodes.Status409Conflict); // refunded already, under another key
+            }
             charges[found.Key] = found.Value with { Refunded = true };
+            refundedUnder[found.Key] = refundKey;
             return Results.Json(new { reference = $"refund-{found.Value.Reference}" });
         }
     }

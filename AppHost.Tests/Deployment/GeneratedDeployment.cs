@@ -44,6 +44,62 @@ public sealed partial class GeneratedDeployment : IAsyncLifetime
         return Task.CompletedTask;
     }
 
+    /// <summary><c>kubectl kustomize</c> of an overlay (<c>overlays/production</c>), with components added as a user adds them.</summary>
+    public async Task<string> KustomizeAsync(string overlay, params string[] components)
+    {
+        var result = await TryKustomizeAsync(overlay, components);
+        Assert.True(result.ExitCode == 0, result.Output);
+        return result.StandardOutput;
+    }
+
+    public async Task<ProcessResult> TryKustomizeAsync(string overlay, params string[] components)
+    {
+        if (components.Length == 0)
+        {
+            return await ProcessRunner.RunAsync(Validators.Kubectl, ["kustomize", Path.Combine(Kubernetes, overlay)], TimeSpan.FromSeconds(60));
+        }
+        // What a user writes to add a component: an overlay of the overlay (in a copy: the generation is shared).
+        var copy = Directory.CreateTempSubdirectory("kustomize-").FullName;
+        try
+        {
+            CopyTree(Kubernetes, copy);
+            var directory = Path.Combine(copy, "overlays", "with-components");
+            Directory.CreateDirectory(directory);
+            await File.WriteAllTextAsync(Path.Combine(directory, "kustomization.yaml"), $"""
+                apiVersion: kustomize.config.k8s.io/v1beta1
+                kind: Kustomization
+                resources: [../{Path.GetFileName(overlay)}]
+                components: [{string.Join(", ", components.Select(c => $"../../components/{c}"))}]
+                """);
+            return await ProcessRunner.RunAsync(Validators.Kubectl, ["kustomize", directory], TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
+    /// <summary><c>helm template</c> of the chart with <paramref name="helm"/> (a Helm 3 or 4 binary) and these value arguments.</summary>
+    public async Task<string> HelmTemplateAsync(string helm, params string[] values)
+    {
+        var result = await TryHelmTemplateAsync(helm, values);
+        Assert.True(result.ExitCode == 0, result.Output);
+        return result.StandardOutput;
+    }
+
+    public Task<ProcessResult> TryHelmTemplateAsync(string helm, params string[] values) =>
+        ProcessRunner.RunAsync(helm, ["template", "orders", ".", "--namespace", "orders", .. values], TimeSpan.FromSeconds(60), workingDirectory: Chart);
+
+    private static void CopyTree(string from, string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
     /// <summary>Every <c>KEY=</c> line of an example given its sentinel.</summary>
     public static string FillExample(string example) =>
         ExampleLine().Replace(example, m => $"{m.Groups[1].Value}={SecretSentinels[m.Groups[1].Value]}");

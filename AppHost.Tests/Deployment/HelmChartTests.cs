@@ -275,16 +275,9 @@ public sealed class HelmChartTests(GeneratedDeployment generated)
         Assert.Equal("1.4.0", options["unsafeCustomBuildID"]);
     }
 
-    private async Task<string> TemplateAsync(string helm, string[] values)
-    {
-        var result = await TryTemplateAsync(helm, values);
-        Assert.True(result.ExitCode == 0, result.Output);
-        return result.StandardOutput;
-    }
+    private Task<string> TemplateAsync(string helm, string[] values) => generated.HelmTemplateAsync(Helm(helm), values);
 
-    private Task<ProcessResult> TryTemplateAsync(string helm, string[] values) =>
-        ProcessRunner.RunAsync(Helm(helm), ["template", "orders", ".", "--namespace", "orders", .. values],
-            TimeSpan.FromSeconds(60), workingDirectory: generated.Chart);
+    private Task<ProcessResult> TryTemplateAsync(string helm, string[] values) => generated.TryHelmTemplateAsync(Helm(helm), values);
 
     /// <summary><c>helm template</c> with a values file of these contents (a list cannot be given by <c>--set</c> whole).</summary>
     private async Task<ProcessResult> TryTemplateWithValuesAsync(string helm, string values)

@@ -123,53 +123,9 @@ public sealed class KustomizeDeploymentTests(GeneratedDeployment generated)
         Assert.DoesNotContain(pod.Containers[0].VolumeMounts, m => m.Name == "api-token");
     }
 
-    private async Task<string> RenderAsync(string overlay, bool keda) =>
-        keda ? await RenderWithComponentAsync(overlay, "keda") : await KustomizeAsync(Path.Combine(generated.Kubernetes, overlay));
+    private Task<string> RenderAsync(string overlay, bool keda) => keda ? generated.KustomizeAsync(overlay, "keda") : generated.KustomizeAsync(overlay);
 
-    private async Task<string> RenderWithComponentAsync(string overlay, params string[] components)
-    {
-        var result = await TryRenderWithComponentsAsync(overlay, components);
-        Assert.True(result.ExitCode == 0, result.Output);
-        return result.StandardOutput;
-    }
+    private Task<string> RenderWithComponentAsync(string overlay, params string[] components) => generated.KustomizeAsync(overlay, components);
 
-    private async Task<ProcessResult> TryRenderWithComponentsAsync(string overlay, params string[] components)
-    {
-        // What a user writes to add a component: an overlay of the overlay (in a copy: the generation is shared).
-        var copy = Directory.CreateTempSubdirectory("kustomize-").FullName;
-        try
-        {
-            CopyTree(generated.Kubernetes, copy);
-            var directory = Path.Combine(copy, "overlays", "with-components");
-            Directory.CreateDirectory(directory);
-            await File.WriteAllTextAsync(Path.Combine(directory, "kustomization.yaml"), $"""
-                apiVersion: kustomize.config.k8s.io/v1beta1
-                kind: Kustomization
-                resources: [../{Path.GetFileName(overlay)}]
-                components: [{string.Join(", ", components.Select(c => $"../../components/{c}"))}]
-                """);
-            return await ProcessRunner.RunAsync(Validators.Kubectl, ["kustomize", directory], TimeSpan.FromSeconds(60));
-        }
-        finally
-        {
-            Directory.Delete(copy, recursive: true);
-        }
-    }
-
-    private static async Task<string> KustomizeAsync(string directory)
-    {
-        var result = await ProcessRunner.RunAsync(Validators.Kubectl, ["kustomize", directory], TimeSpan.FromSeconds(60));
-        Assert.True(result.ExitCode == 0, result.Output);
-        return result.StandardOutput;
-    }
-
-    private static void CopyTree(string from, string to)
-    {
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
-    }
+    private Task<ProcessResult> TryRenderWithComponentsAsync(string overlay, params string[] components) => generated.TryKustomizeAsync(overlay, components);
 }

@@ -21,14 +21,11 @@ public sealed class DeploymentAnnotation : IResourceAnnotation
     /// <summary>CPU/memory autoscaling (a HorizontalPodAutoscaler); null for a fixed replica count.</summary>
     public AutoscaleSettings? Autoscale { get; set; }
 
-    /// <summary>Task-queue-driven autoscaling through KEDA's <c>temporal</c> scaler, as an optional alternative to the HPA.</summary>
-    public QueueScalingSettings? QueueScaling { get; set; }
-
     /// <summary>
-    /// Versioned rollouts through Temporal's worker controller, as an optional alternative to the Deployment and its
-    /// HPA: each build polls as a Worker Deployment Version and keeps running until its pinned workflows drain.
+    /// What integrations deploy with the resource besides its workload: their own objects, values and optional forms
+    /// (<see cref="DeploymentContribution"/>), in the order they were added.
     /// </summary>
-    public WorkerVersioningSettings? Versioning { get; set; }
+    public List<DeploymentContribution> Contributions { get; } = [];
 
     /// <summary>
     /// Environment variables (names) only Compose gets: settings that a cluster decides another way (for example
@@ -101,31 +98,42 @@ public sealed class DeploymentAnnotation : IResourceAnnotation
 
     /// <summary>Environment set only when deployed (for example the runtime's container tuning).</summary>
     public Dictionary<string, string> Environment { get; } = [];
+
+    /// <summary>
+    /// The connections the resource accepts at most (a database server's <c>max_connections</c>), of which
+    /// <see cref="ConnectionLimit.Reserved"/> are kept for administration; null when it has no such limit.
+    /// </summary>
+    public ConnectionLimit? ConnectionLimit { get; set; }
+
+    /// <summary>
+    /// The connections each replica opens at most to another resource (its pool size): the generator refuses a model
+    /// whose replicas, at their most, could open more than a server accepts (<see cref="ConnectionLimit"/>).
+    /// </summary>
+    public List<ConnectionUse> ConnectionUses { get; } = [];
+
+    /// <summary>
+    /// How many copies of the workload may run side by side, each with its own replicas and autoscaler (a versioned
+    /// rollout runs the current build beside the one it ramps to); counted in the connection budget.
+    /// </summary>
+    public int CopiesSideBySide { get; set; } = 1;
 }
+
+/// <summary>A server's connection limit and the part of it kept for administration (superuser sessions, a psql by hand).</summary>
+public sealed record ConnectionLimit(int Limit, int Reserved);
+
+/// <summary>Up to <paramref name="PerReplica"/> connections from each replica to <paramref name="Server"/> (or a database of it).</summary>
+public sealed record ConnectionUse(IResource Server, int PerReplica);
 
 /// <summary>CPU and memory autoscaling bounds and targets (percent of requests).</summary>
 public sealed record AutoscaleSettings(int MinReplicas, int MaxReplicas, int CpuPercent, int MemoryPercent);
-
-/// <summary>Scaling on the Temporal task-queue backlog (KEDA's <c>temporal</c> scaler).</summary>
-/// <param name="Namespace">The Temporal namespace resource the workers poll.</param>
-/// <param name="TaskQueue">The task queue.</param>
-/// <param name="TargetQueueSize">Backlog per replica KEDA aims for.</param>
-public sealed record QueueScalingSettings(IResourceWithConnectionString Namespace, string TaskQueue, int TargetQueueSize);
-
-/// <summary>Temporal Worker Deployment Versioning through the temporal-worker-controller (a <c>WorkerDeployment</c>).</summary>
-/// <param name="Namespace">The Temporal namespace resource the workers poll: its frontend is the controller's <c>Connection</c>.</param>
-/// <param name="Steps">The Progressive rollout: the share of new workflows each step sends to the new build, held for its pause; then the build is current.</param>
-/// <param name="ScaledownDelay">How long a drained version (no open pinned workflow left) keeps its pods.</param>
-/// <param name="DeleteDelay">How long after that its Deployment, scaled to zero, is kept before the controller deletes it.</param>
-public sealed record WorkerVersioningSettings(IResourceWithConnectionString Namespace, IReadOnlyList<RampStep> Steps, TimeSpan ScaledownDelay, TimeSpan DeleteDelay);
-
-/// <summary>One step of a Progressive rollout.</summary>
-/// <param name="Percentage">Share of new workflows sent to the new build (1 to 99).</param>
-/// <param name="Pause">How long the step holds before the next (at least 30 s, whole seconds).</param>
-public sealed record RampStep(int Percentage, TimeSpan Pause);
 
 /// <summary>A connection string built from Helm values when the resource's group is external (see <see cref="DeploymentAnnotation.ExternalConnection"/>).</summary>
 /// <param name="Format">The connection string with <c>{value}</c> placeholders.</param>
 /// <param name="Defaults">Each placeholder's default in <c>values.yaml</c>.</param>
 /// <param name="SecretEnvironment">Environment dependants then read from the group's existing Secret, when it has the key (name → key).</param>
-public sealed record ExternalConnection(string Format, IReadOnlyDictionary<string, string> Defaults, IReadOnlyDictionary<string, string>? SecretEnvironment = null);
+/// <param name="Schemas">The JSON schema of each placeholder's value (values.schema.json); by default a string that is not empty.</param>
+public sealed record ExternalConnection(
+    string Format,
+    IReadOnlyDictionary<string, string> Defaults,
+    IReadOnlyDictionary<string, string>? SecretEnvironment = null,
+    IReadOnlyDictionary<string, System.Text.Json.Nodes.JsonObject>? Schemas = null);

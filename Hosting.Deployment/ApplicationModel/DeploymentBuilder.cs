@@ -37,45 +37,14 @@ public sealed class DeploymentBuilder
         return this;
     }
 
-    /// <summary>Scaling on the backlog of <paramref name="taskQueue"/> in <paramref name="ns"/>, through KEDA (optional in the outputs).</summary>
-    public DeploymentBuilder ScaleOnTaskQueue(IResourceBuilder<IResourceWithConnectionString> ns, string taskQueue, int targetQueueSize = 10)
-    {
-        ArgumentNullException.ThrowIfNull(ns);
-        Annotation.QueueScaling = new QueueScalingSettings(ns.Resource, taskQueue, targetQueueSize);
-        return this;
-    }
-
     /// <summary>
-    /// Versioned rollouts of a Temporal worker through the temporal-worker-controller (optional in the outputs): a
-    /// new build ramps up through <paramref name="steps"/> while each earlier build keeps running until its pinned
-    /// workflows drain, then for <paramref name="scaledownDelay"/>, and its scaled-down Deployment for <paramref name="deleteDelay"/>.
+    /// Adds what an integration deploys with the resource besides its workload (objects, values, optional forms): the
+    /// hook through which Temporal's KEDA scaler and worker controller reach the outputs, and any other integration's.
     /// </summary>
-    public DeploymentBuilder VersionedRollouts(IResourceBuilder<IResourceWithConnectionString> ns, IReadOnlyList<RampStep> steps, TimeSpan scaledownDelay, TimeSpan deleteDelay)
+    public DeploymentBuilder Contribute(DeploymentContribution contribution)
     {
-        ArgumentNullException.ThrowIfNull(ns);
-        ArgumentNullException.ThrowIfNull(steps);
-        // The controller's own limits (its CRD): at most 20 steps, ramps of 1-99%, pauses of 30 s at least.
-        if (steps.Count is 0 or > 20)
-        {
-            throw new ArgumentException("A Progressive rollout has 1 to 20 steps.", nameof(steps));
-        }
-        for (var i = 0; i < steps.Count; i++)
-        {
-            var step = steps[i];
-            if (step.Percentage is < 1 or > 99 || (i > 0 && step.Percentage <= steps[i - 1].Percentage))
-            {
-                throw new ArgumentException("Ramp percentages rise strictly from 1 to 99; after the last step the build is current.", nameof(steps));
-            }
-            if (step.Pause < TimeSpan.FromSeconds(30) || step.Pause.Ticks % TimeSpan.TicksPerSecond != 0)
-            {
-                throw new ArgumentException("A step pauses 30 s at least, in whole seconds.", nameof(steps));
-            }
-        }
-        if (scaledownDelay < TimeSpan.Zero || deleteDelay < TimeSpan.Zero || scaledownDelay.Ticks % TimeSpan.TicksPerSecond != 0 || deleteDelay.Ticks % TimeSpan.TicksPerSecond != 0)
-        {
-            throw new ArgumentException("The sunset delays are whole seconds, not negative.");
-        }
-        Annotation.Versioning = new WorkerVersioningSettings(ns.Resource, [.. steps], scaledownDelay, deleteDelay);
+        ArgumentNullException.ThrowIfNull(contribution);
+        Annotation.Contributions.Add(contribution);
         return this;
     }
 
@@ -165,9 +134,11 @@ public sealed class DeploymentBuilder
     }
 
     /// <summary>The connection string dependants get when the group is external, from Helm values with these defaults.</summary>
-    public DeploymentBuilder WhenExternal(string format, IReadOnlyDictionary<string, string> defaults, IReadOnlyDictionary<string, string>? secretEnvironment = null)
+    public DeploymentBuilder WhenExternal(
+        string format, IReadOnlyDictionary<string, string> defaults, IReadOnlyDictionary<string, string>? secretEnvironment = null,
+        IReadOnlyDictionary<string, System.Text.Json.Nodes.JsonObject>? schemas = null)
     {
-        Annotation.ExternalConnection = new ExternalConnection(format, defaults, secretEnvironment);
+        Annotation.ExternalConnection = new ExternalConnection(format, defaults, secretEnvironment, schemas);
         return this;
     }
 
@@ -189,6 +160,35 @@ public sealed class DeploymentBuilder
     public DeploymentBuilder Environment(string name, string value)
     {
         Annotation.Environment[name] = value;
+        return this;
+    }
+
+    /// <summary>
+    /// The resource accepts at most <paramref name="limit"/> connections, <paramref name="reserved"/> of them kept for
+    /// administration: the generator checks every workload's declared pool against it (<see cref="Connects"/>).
+    /// </summary>
+    public DeploymentBuilder AcceptsConnections(int limit, int reserved)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(reserved, 0);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(limit, reserved);
+        Annotation.ConnectionLimit = new ConnectionLimit(limit, reserved);
+        return this;
+    }
+
+    /// <summary>Each replica opens at most <paramref name="perReplica"/> connections to <paramref name="server"/> (or a database of it).</summary>
+    public DeploymentBuilder Connects(IResource server, int perReplica)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        ArgumentOutOfRangeException.ThrowIfLessThan(perReplica, 1);
+        Annotation.ConnectionUses.Add(new ConnectionUse(server, perReplica));
+        return this;
+    }
+
+    /// <summary>Up to <paramref name="copies"/> copies of the workload run side by side, each with its own replicas (a versioned rollout).</summary>
+    public DeploymentBuilder CopiesSideBySide(int copies)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(copies, 1);
+        Annotation.CopiesSideBySide = Math.Max(Annotation.CopiesSideBySide, copies);
         return this;
     }
 

@@ -95,6 +95,20 @@ internal static class ComposeWriter
                 { "start_period", "60s" },
             });
         }
+        var contributed = new ComposeContext(w.Name);
+        foreach (var contribution in w.Settings.Contributions)
+        {
+            contribution.WriteCompose(contributed);
+        }
+        if (contributed.Labels.Count > 0)
+        {
+            var labels = new Map();
+            foreach (var (key, value) in contributed.Labels)
+            {
+                labels.Add(key, Escape(value));
+            }
+            service.Add("labels", labels);
+        }
         if (w.Settings.ComposeProfile is { } profile)
         {
             service.Add("profiles", Seq.Of([profile]));
@@ -166,7 +180,16 @@ internal static class ComposeWriter
 
     /// <summary>Secrets as <c>${KEY:?…}</c> read from <c>.env</c>; a literal <c>$</c> doubled so Compose leaves it to the container.</summary>
     private static string Render(Value value) =>
-        value.Render(s => $"${{{s.Key}:?set {s.Key} in .env (see .env.example)}}", Escape, s => $"${{{s.Key}:-{Escape(s.Default)}}}");
+        value.Render(s => $"${{{s.Key}:?set {s.Key} in .env (see .env.example)}}", Escape, s => $"${{{s.Key}:-{Default(s)}}}");
+
+    /// <summary>
+    /// A setting's default inside <c>${KEY:-default}</c>, which ends at the first <c>}</c>, and where a <c>$</c> is read
+    /// differently by docker-compose 1.29 (as it is, <c>$$</c> included) and Compose v2 (interpolated): neither can be written.
+    /// </summary>
+    private static string Default(SettingPart setting) => setting.Default.IndexOfAny(['}', '$']) >= 0
+        ? throw new DeploymentModelException(
+            $"Parameter '{setting.Name}' has a default with '}}' or '$', which Docker Compose cannot hold in ${{{setting.Key}:-...}}: give it another default.")
+        : setting.Default;
 
     private static string Escape(string literal) => literal.Replace("$", "$$", StringComparison.Ordinal);
 

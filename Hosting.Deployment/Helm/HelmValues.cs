@@ -5,214 +5,97 @@ using Aspire.Hosting.Deployment.Yaml;
 namespace Aspire.Hosting.Deployment.Helm;
 
 /// <summary>
-/// The Helm side of <see cref="ManifestValues"/>: each knob becomes an expression over <c>values.yaml</c>, which this
-/// class fills as it goes (<see cref="Values"/>). The application gets the names people know from
-/// <c>helm create</c> at the top level; each infrastructure group (<c>postgresql</c>, <c>temporal</c>, <c>redis</c>)
-/// gets <c>enabled</c>, and when switched off its dependants read the existing infrastructure's address from
-/// values or from a Secret instead.
+/// The Helm side of <see cref="ManifestValues"/>: each knob is an expression over the values model
+/// (<see cref="ChartValues"/>), which is complete before this is asked for anything. Each infrastructure group
+/// (<c>postgresql</c>, <c>temporal</c>, <c>redis</c>) has <c>enabled</c>; switched off, its dependants read the
+/// existing infrastructure's address from values or from a Secret instead. An option of a workload (a
+/// <see cref="DeploymentOption"/>) switches off what it replaces.
 /// </summary>
-internal sealed class HelmValues : ManifestValues
+internal sealed class HelmValues(Plan plan, DeploymentOptions options, ChartValues chart) : ManifestValues(plan, options)
 {
-    public HelmValues(Plan plan, DeploymentOptions options)
-        : base(plan, options)
-    {
-        foreach (var group in plan.Groups)
-        {
-            var values = GroupValues(group);
-            values.Add("enabled", true);
-            values.Add("existingSecret", "");
-            var external = plan.Workloads.SelectMany(w => w.Environment).SelectMany(e => e.Value.Resources)
-                .FirstOrDefault(r => r.Group == group && r.WhenExternal is not null)?.WhenExternal;
-            foreach (var (key, value) in external?.Defaults ?? new Dictionary<string, string>())
-            {
-                values.Add(key, value);
-            }
-        }
-        Values.Add("hooks", new Map { { "enabled", true } });
-        var secrets = new Map { { "existingSecret", "" } };
-        foreach (var secret in plan.Secrets)
-        {
-            secrets.Add(secret.Key, "");
-        }
-        Values.Add("secrets", secrets);
-    }
+    public ChartValues Chart { get; } = chart;
 
-    /// <summary>The chart's <c>values.yaml</c>, in the order the templates asked for each value.</summary>
-    public Map Values { get; } = new();
-
-    /// <summary>
-    /// Schemas of values sections (by dotted path) stricter than the one their defaults imply: what a part of the
-    /// chart refuses that a type alone does not say (an enum, a range, a duration).
-    /// </summary>
-    public Dictionary<string, System.Text.Json.Nodes.JsonObject> Schemas { get; } = new(StringComparer.Ordinal);
-
-    public string Chart => Options.Name;
+    public string ChartName => Options.Name;
 
     public override YamlNode Instance => new Template(".Release.Name");
 
     public override string ManagedBy => "Helm";
 
-    public override YamlNode SecretNameNode => new Template($"include \"{Chart}.secretName\" .");
+    public override bool IsHelm => true;
 
-    private static bool IsApp(Workload w) => w.IsProject && w.Group is null;
-
-    /// <summary>Where a workload's values live: the application at the top; a group's workloads under the group.</summary>
-    private string PathOf(Workload w)
-    {
-        if (IsApp(w))
-        {
-            return "";
-        }
-        if (w.Group is { } group)
-        {
-            return Plan.Workloads.Count(x => x.Group == group) == 1 ? group : $"{group}.{Camel(w.Name)}";
-        }
-        return Camel(w.Name);
-    }
-
-    /// <summary>The workload's values section (the application's is the top level).</summary>
-    public Map Section(Workload w) => SectionAt(PathOf(w));
-
-    /// <summary>The dotted path of a key in the workload's values section.</summary>
-    public string PathTo(Workload w, string key) => PathOf(w) is { Length: > 0 } path ? $"{path}.{key}" : key;
-
-    private Map SectionAt(string path)
-    {
-        var section = Values;
-        foreach (var key in path.Split('.', StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (section[key] is not Map next)
-            {
-                section.Add(key, next = new Map());
-            }
-            section = next;
-        }
-        return section;
-    }
-
-    private Map GroupValues(string group) => SectionAt(group);
+    public override YamlNode SecretNameNode => new Template($"include \"{ChartName}.secretName\" .");
 
     /// <summary>A template reference to a key of the workload's values section.</summary>
-    public string Ref(Workload w, string key) => $".Values.{PathTo(w, key)}";
+    public string Ref(Workload w, string key) => Chart.Ref(w, key);
 
-    public override YamlNode Replicas(Workload w)
+    public override YamlNode ClusterAddress(ServiceAddress target) =>
+        new Template($"printf \"{target.Workload}.%s.svc:{target.Port}\" .Release.Namespace | quote");
+
+    public override YamlNode OptionValue(Workload w, DeploymentOption option, string key, string? pipe) =>
+        new Template(pipe is null ? Ref(w, $"{option.Name}.{key}") : $"{Ref(w, $"{option.Name}.{key}")} | {pipe}");
+
+    public override YamlNode Replicas(Workload w) => ChartValues.IsApp(w) ? new Template(Ref(w, "replicaCount")) : base.Replicas(w);
+
+    public override YamlNode Image(Workload w) =>
+        new Template($"printf \"%s:%s\" {Ref(w, "image.repository")} ({Ref(w, "image.tag")} | toString) | quote");
+
+    public override YamlNode ImagePullPolicy(Workload w) => ChartValues.IsApp(w) ? new Template(Ref(w, "image.pullPolicy")) : base.ImagePullPolicy(w);
+
+    public override YamlNode Resources(Workload w) => new TemplateBlock($"toYaml {Ref(w, "resources")}");
+
+    public override YamlNode PodSecurityContext(Workload w) =>
+        ChartValues.IsApp(w) ? new TemplateBlock($"toYaml {Ref(w, "podSecurityContext")}") : base.PodSecurityContext(w);
+
+    public override YamlNode ContainerSecurityContext(Workload w) =>
+        ChartValues.IsApp(w) ? new TemplateBlock($"toYaml {Ref(w, "securityContext")}") : base.ContainerSecurityContext(w);
+
+    public override YamlNode StorageSize(Workload w, VolumeMount volume) => new Template($"{Ref(w, "persistence.size")} | quote");
+
+    /// <summary>A setting is a value under <c>settings</c>: a string that holds one is one expression, quoted by Helm.</summary>
+    public override YamlNode Text(Value value, Func<SecretInput, string> secret, bool expands = true)
     {
-        if (!IsApp(w))
+        if (!value.Settings.Any())
         {
-            return base.Replicas(w);
+            return base.Text(value, secret, expands);
         }
-        Values.Add("replicaCount", w.Settings.Replicas);
-        return new Template(".Values.replicaCount");
-    }
-
-    public override YamlNode Image(Workload w)
-    {
-        var at = w.Image.LastIndexOf(':');
-        var image = new Map { { "repository", w.Image[..at] }, { "tag", w.Image[(at + 1)..] } };
-        if (IsApp(w))
+        List<InterpolationPart> parts = [];
+        foreach (var part in Flatten(value))
         {
-            image.Add("pullPolicy", "IfNotPresent");
-        }
-        if (Section(w)["image"] is null)
-        {
-            Section(w).Add("image", image);
-        }
-        return new Template($"printf \"%s:%s\" {Ref(w, "image.repository")} ({Ref(w, "image.tag")} | toString) | quote");
-    }
-
-    public override YamlNode ImagePullPolicy(Workload w) => IsApp(w) ? new Template(".Values.image.pullPolicy") : base.ImagePullPolicy(w);
-
-    public override YamlNode Resources(Workload w)
-    {
-        Section(w).Add("resources", base.Resources(w));
-        return new TemplateBlock($"toYaml {Ref(w, "resources")}");
-    }
-
-    public override YamlNode PodSecurityContext(Workload w)
-    {
-        if (!IsApp(w))
-        {
-            return base.PodSecurityContext(w);
-        }
-        Values.Add("podSecurityContext", base.PodSecurityContext(w));
-        return new TemplateBlock("toYaml .Values.podSecurityContext");
-    }
-
-    public override YamlNode ContainerSecurityContext(Workload w)
-    {
-        if (!IsApp(w))
-        {
-            return base.ContainerSecurityContext(w);
-        }
-        Values.Add("securityContext", base.ContainerSecurityContext(w));
-        return new TemplateBlock("toYaml .Values.securityContext");
-    }
-
-    public override YamlNode StorageSize(Workload w, VolumeMount volume)
-    {
-        Section(w).Add("persistence", new Map { { "size", ((Scalar)base.StorageSize(w, volume)).Value.ToString()! } });
-        return new Template($"{Ref(w, "persistence.size")} | quote");
-    }
-
-    public override string Setting(SettingPart setting)
-    {
-        if (Values["settings"] is not Map settings)
-        {
-            Values.Add("settings", settings = new Map());
-        }
-        settings.Add(setting.Key, setting.Default);
-        return $"{{{{ .Values.settings.{setting.Key} }}}}";
-    }
-
-    public override YamlNode Schedule(Workload w)
-    {
-        Section(w).Add("schedule", w.Settings.Schedule!);
-        return new Template($"{Ref(w, "schedule")} | quote");
-    }
-
-    private Map Autoscaling(Workload w)
-    {
-        if (Section(w)["autoscaling"] is not Map autoscaling)
-        {
-            var settings = w.Settings.Autoscale!;
-            Section(w).Add("autoscaling", autoscaling = new Map
+            parts.Add(part switch
             {
-                { "enabled", true },
-                { "minReplicas", settings.MinReplicas },
-                { "maxReplicas", settings.MaxReplicas },
-                { "targetCPUUtilizationPercentage", settings.CpuPercent },
-                { "targetMemoryUtilizationPercentage", settings.MemoryPercent },
+                SettingPart s => new InterpolationPart(Chart.Ref($"settings.{s.Key}"), IsExpression: true),
+                SecretPart s => new InterpolationPart(secret(s.Secret), IsExpression: false),
+                LiteralPart l => new InterpolationPart(Literal(expands)(l.Text), IsExpression: false),
+                _ => throw new InvalidOperationException(part.GetType().Name),
             });
         }
-        return autoscaling;
+        return parts is [{ IsExpression: true } only] ? new Template($"{only.Text} | quote") : new Interpolation(parts);
     }
 
-    public override YamlNode AutoscaleMin(Workload w) => AutoscaleValue(w, "minReplicas");
+    private static IEnumerable<ValuePart> Flatten(Value value) =>
+        value.Parts.SelectMany(p => p is ResourcePart r ? Flatten(r.Value) : [p]);
 
-    public override YamlNode AutoscaleMax(Workload w) => AutoscaleValue(w, "maxReplicas");
+    public override YamlNode Schedule(Workload w) => new Template($"{Ref(w, "schedule")} | quote");
 
-    public override YamlNode AutoscaleCpu(Workload w) => AutoscaleValue(w, "targetCPUUtilizationPercentage");
+    public override YamlNode AutoscaleMin(Workload w) => new Template(Ref(w, "autoscaling.minReplicas"));
 
-    public override YamlNode AutoscaleMemory(Workload w) => AutoscaleValue(w, "targetMemoryUtilizationPercentage");
+    public override YamlNode AutoscaleMax(Workload w) => new Template(Ref(w, "autoscaling.maxReplicas"));
 
-    private Template AutoscaleValue(Workload w, string key)
-    {
-        Autoscaling(w);
-        return new Template(Ref(w, $"autoscaling.{key}"));
-    }
+    public override YamlNode AutoscaleCpu(Workload w) => new Template(Ref(w, "autoscaling.targetCPUUtilizationPercentage"));
+
+    public override YamlNode AutoscaleMemory(Workload w) => new Template(Ref(w, "autoscaling.targetMemoryUtilizationPercentage"));
+
+    /// <summary>The switch of an option of the workload (<c>.Values.keda.enabled</c>).</summary>
+    public string Enabled(Workload w, DeploymentOption option) => Ref(w, $"{option.Name}.enabled");
 
     public override void AddReplicas(Map spec, Workload w)
     {
         var owners = new List<string>();
         if (w.Settings.Autoscale is not null)
         {
-            Autoscaling(w);
             owners.Add(Ref(w, "autoscaling.enabled"));
         }
-        if (w.Queue is not null)
-        {
-            owners.Add(Ref(w, "keda.enabled"));
-        }
+        owners.AddRange(Chart.OptionsOf(w).Where(o => o.OwnsReplicas).Select(o => Enabled(w, o)));
         if (owners.Count == 0)
         {
             base.AddReplicas(spec, w);
@@ -221,9 +104,7 @@ internal sealed class HelmValues : ManifestValues
         spec.If(owners.Count == 1 ? $"not {owners[0]}" : $"not (or {string.Join(" ", owners)})", new Map { { "replicas", Replicas(w) } });
     }
 
-    public override YamlNode KedaNamespace => new Template(".Values.keda.operatorNamespace | quote");
-
-    public override string? Condition(Workload w) => w.Group is { } group ? $".Values.{group}.enabled" : null;
+    public override string? Condition(Workload w) => w.Group is { } group ? Chart.Ref($"{group}.enabled") : null;
 
     public override string? AutoscaleCondition(Workload w)
     {
@@ -231,32 +112,29 @@ internal sealed class HelmValues : ManifestValues
         {
             return null;
         }
-        Autoscaling(w);
-        // Each other owner of the replica count (KEDA's HPA, the worker controller's per-version HPAs) turns it off.
-        var others = new List<string>();
-        if (w.Queue is not null)
-        {
-            others.Add(Ref(w, "keda.enabled"));
-        }
-        if (w.Versioning is not null)
-        {
-            others.Add(Ref(w, "workerVersioning.enabled"));
-        }
+        // Each other owner of the replica count (an option's own autoscaler) turns it off.
+        var others = Chart.OptionsOf(w).Where(o => o.ReplacesAutoscaler).Select(o => Enabled(w, o)).ToList();
         return others.Count == 0 ? Ref(w, "autoscaling.enabled")
             : $"and {Ref(w, "autoscaling.enabled")} {string.Join(" ", others.Select(o => $"(not {o})"))}";
     }
 
-    public override string? DeploymentCondition(Workload w) => w.Versioning is null ? null : $"not {Ref(w, "workerVersioning.enabled")}";
+    public override string? DeploymentCondition(Workload w) =>
+        Chart.OptionsOf(w).Where(o => o.ReplacesWorkload).Select(o => Enabled(w, o)).ToList() switch
+        {
+            [] => null,
+            [var one] => $"not {one}",
+            var many => $"not (or {string.Join(" ", many)})",
+        };
 
     /// <summary>
     /// A new Job per release revision: a Job's pod template is immutable, so an upgrade that changes it (an image,
     /// a setting) could not update it in place, and a completed Job would never run again (migrations on upgrade).
     /// A hook keeps its name: Helm deletes the previous one before it creates the next.
     /// </summary>
-    public override string JobName(Workload job) =>
+    protected override IEnumerable<InterpolationPart> JobNameParts(Workload job) =>
         HookCondition(job) is { } hook
-            ? $"{{{{ if {hook} }}}}{job.Name}{{{{ else }}}}{job.Name}-{{{{ .Release.Revision }}}}{{{{ end }}}}"
-            : $"{job.Name}-{{{{ .Release.Revision }}}}";
+            ? [new($"ternary \"{job.Name}\" (printf \"{job.Name}-%v\" .Release.Revision) ({hook})", IsExpression: true)]
+            : [new($"{job.Name}-", IsExpression: false), new(".Release.Revision", IsExpression: true)];
 
     /// <summary>
     /// A job is a pre-install/pre-upgrade hook only when everything it needs is outside the release (a hook runs
@@ -269,7 +147,7 @@ internal sealed class HelmValues : ManifestValues
         {
             return null;
         }
-        return $"and .Values.hooks.enabled {string.Join(" ", groups.Distinct().Select(g => $"(not .Values.{g}.enabled)"))}";
+        return $"and {Chart.Ref("hooks.enabled")} {string.Join(" ", groups.Distinct().Select(g => $"(not {Chart.Ref($"{g}.enabled")})"))}";
     }
 
     public override void AddEnvironment(Seq env, Workload w, EnvironmentVariable variable, Func<EnvironmentVariable, YamlNode> entry)
@@ -280,25 +158,48 @@ internal sealed class HelmValues : ManifestValues
             return;
         }
         var external = new Seq();
+        var existingSecret = Chart.Ref($"{group}.existingSecret");
         if (variable.Value.Resources.FirstOrDefault(r => r.Group == group)?.WhenExternal is { } whenExternal)
         {
-            var text = whenExternal.Defaults.Keys.Aggregate(whenExternal.Format,
-                (format, key) => format.Replace($"{{{key}}}", $"{{{{ .Values.{group}.{key} }}}}", StringComparison.Ordinal));
-            external.Add(new Map { { "name", variable.Name }, { "value", text } });
+            external.Add(new Map { { "name", variable.Name }, { "value", External(group, whenExternal) } });
             foreach (var (name, key) in whenExternal.SecretEnvironment ?? new Dictionary<string, string>())
             {
-                var optional = KubernetesObjects.SecretEnv(name, new Template($".Values.{group}.existingSecret"), key);
+                var optional = KubernetesObjects.SecretEnv(name, new Template(existingSecret), key);
                 ((Map)((Map)optional["valueFrom"]!)["secretKeyRef"]!).Add("optional", true);
-                external.Add(new Conditional($".Values.{group}.existingSecret", new Seq { optional }));
+                external.Add(new Conditional(existingSecret, new Seq { optional }));
             }
         }
         else
         {
             // The existing infrastructure's value, under the variable's own name in the group's Secret.
             external.Add(KubernetesObjects.SecretEnv(variable.Name,
-                new Template($"required \"{group}.existingSecret is required when {group}.enabled=false\" .Values.{group}.existingSecret"), variable.Name));
+                new Template($"required \"{group}.existingSecret is required when {group}.enabled=false\" {existingSecret}"), variable.Name));
         }
-        env.Add(new Conditional($".Values.{group}.enabled", new Seq { entry(variable) }, external));
+        env.Add(new Conditional(Chart.Ref($"{group}.enabled"), new Seq { entry(variable) }, external));
+    }
+
+    /// <summary>The connection string of an external group: its format over the group's values, as one quoted expression.</summary>
+    private Interpolation External(string group, ExternalConnection external)
+    {
+        List<InterpolationPart> parts = [];
+        var format = external.Format;
+        while (format.Length > 0)
+        {
+            var key = external.Defaults.Keys.Select(k => (Key: k, At: format.IndexOf($"{{{k}}}", StringComparison.Ordinal)))
+                .Where(k => k.At >= 0).OrderBy(k => k.At).FirstOrDefault();
+            if (key.Key is null)
+            {
+                parts.Add(new(format, IsExpression: false));
+                break;
+            }
+            if (key.At > 0)
+            {
+                parts.Add(new(format[..key.At], IsExpression: false));
+            }
+            parts.Add(new(Chart.Ref($"{group}.{key.Key}"), IsExpression: true));
+            format = format[(key.At + key.Key.Length + 2)..];
+        }
+        return new Interpolation(parts);
     }
 
     public override void AddExternalEgress(Seq egress, Workload w)
@@ -307,13 +208,7 @@ internal sealed class HelmValues : ManifestValues
         {
             // Existing infrastructure lives anywhere: its ports, to any address.
             var ports = w.Connections.Where(c => Plan[c.Target].Group == group).Select(c => c.Port).Distinct();
-            egress.Add(new Conditional($"not .Values.{group}.enabled", new Seq { new Map { { "ports", NetworkPolicies.Ports(ports) } } }));
+            egress.Add(new Conditional($"not {Chart.Ref($"{group}.enabled")}", new Seq { new Map { { "ports", NetworkPolicies.Ports(ports) } } }));
         }
-    }
-
-    public static string Camel(string name)
-    {
-        var parts = name.Split('-', StringSplitOptions.RemoveEmptyEntries);
-        return parts[0] + string.Concat(parts.Skip(1).Select(p => char.ToUpperInvariant(p[0]) + p[1..]));
     }
 }

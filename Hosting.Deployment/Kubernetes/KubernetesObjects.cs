@@ -46,7 +46,7 @@ internal sealed class KubernetesObjects(ManifestValues values)
                 ((Map)document["metadata"]!).If(hook, HookAnnotations(weight: -5));
             }
         }
-        // Helm: a Deployment another form of the workload can replace (the worker controller's) exists only without it.
+        // Helm: a Deployment that an option of the workload can replace exists only while that option is off.
         var deployment = w.Kind == WorkloadKind.Service ? values.DeploymentCondition(w) : null;
         return documents.OfType<YamlNode>()
             .Select(d => d == workload && deployment is not null ? new Conditional(deployment, d) : d)
@@ -73,7 +73,9 @@ internal sealed class KubernetesObjects(ManifestValues values)
     /// <summary>The pod template of the workload's Deployment, StatefulSet or Job (also what a WorkerDeployment is given).</summary>
     public Map PodTemplate(Workload w) => Pods.For(w);
 
-    public Map Metadata(Workload w, string? name = null) => new() { { "name", name ?? w.Name }, { "labels", Labels(w) } };
+    public Map Metadata(Workload w, string? name = null) => Metadata(w, new Scalar(name ?? w.Name));
+
+    public Map Metadata(Workload w, YamlNode name) => new() { { "name", name }, { "labels", Labels(w) } };
 
     private static Map Document(string apiVersion, string kind, Map metadata, params (string Key, YamlNode? Value)[] body)
     {
@@ -109,7 +111,7 @@ internal sealed class KubernetesObjects(ManifestValues values)
             {
                 { "apiGroups", Seq.Of(["batch"]) },
                 { "resources", Seq.Of(["jobs"]) },
-                { "resourceNames", Seq.Of(w.Dependencies.Where(d => d.Completion).Select(d => values.JobName(Plan[d.Target]))) },
+                { "resourceNames", new Seq(w.Dependencies.Where(d => d.Completion).Select(d => values.JobName(Plan[d.Target]))) },
                 { "verbs", Seq.Of(["get", "list", "watch"]) },
             },
         }));
@@ -126,7 +128,8 @@ internal sealed class KubernetesObjects(ManifestValues values)
         var data = new Map();
         foreach (var variable in Settings(w))
         {
-            data.Add(variable.Name, variable.Value.Render(_ => throw new InvalidOperationException("a setting holds no secret"), Escape, values.Setting));
+            // envFrom is not expanded by the kubelet ($(VAR) only is in env, command and args): the text as it is.
+            data.Add(variable.Name, values.Text(variable.Value, _ => throw new InvalidOperationException("a setting holds no secret"), expands: false));
         }
         return data.Count == 0 ? null : Document("v1", "ConfigMap", Metadata(w, $"{w.Name}-settings"), ("data", data));
     }

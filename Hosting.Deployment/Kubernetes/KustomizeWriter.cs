@@ -1,4 +1,3 @@
-using Aspire.Hosting.Deployment.Compose;
 using Aspire.Hosting.Deployment.Planning;
 using Aspire.Hosting.Deployment.Yaml;
 
@@ -6,9 +5,8 @@ namespace Aspire.Hosting.Deployment.Kubernetes;
 
 /// <summary>
 /// <c>kubernetes/</c>: a <c>base/</c> with the model's values (one file per workload), <c>overlays/development</c>
-/// (one replica, small) and <c>overlays/production</c> (the model's scale, spread over nodes), a
-/// <c>components/keda</c> component that swaps the HPA for task-queue scaling, and a <c>components/worker-versioning</c>
-/// component for Temporal's worker controller (<see cref="WorkerController"/>).
+/// (one replica, small) and <c>overlays/production</c> (the model's scale, spread over nodes), and a component per
+/// option that contributions bring (<see cref="DeploymentOption"/>), which an overlay adds.
 /// </summary>
 internal static class KustomizeWriter
 {
@@ -21,10 +19,31 @@ internal static class KustomizeWriter
         List<string> resources = ["namespace.yaml", "default-deny.yaml"];
         yield return ($"{Root}/base/namespace.yaml", Yaml(Namespace(options)));
         yield return ($"{Root}/base/default-deny.yaml", Yaml(NetworkPolicies.DefaultDeny(values)));
+        var components = new Dictionary<string, (List<YamlNode> Documents, Seq Patches, string File)>(StringComparer.Ordinal);
         foreach (var workload in plan.Workloads)
         {
+            var contributed = ContributedObjects.Of(values, objects, workload);
             resources.Add($"{workload.Name}.yaml");
-            yield return ($"{Root}/base/{workload.Name}.yaml", Yaml([.. objects.For(workload)]));
+            yield return ($"{Root}/base/{workload.Name}.yaml", Yaml([.. objects.For(workload), .. contributed.Documents]));
+            foreach (var option in contributed.OptionDocuments.Select(d => d.Option).Concat(contributed.Patches.Select(p => p.Option)))
+            {
+                components.TryAdd(option.Component, ([], [], option.ResourcesFile));
+            }
+            foreach (var (option, document) in contributed.OptionDocuments)
+            {
+                // A component added by an overlay does not get the base's namespace: its objects name it themselves.
+                ((Map)((Map)document)["metadata"]!).Add("namespace", options.Name);
+                // Workloads that share an object (one Connection to one frontend) contribute it once.
+                var written = components[option.Component].Documents;
+                if (!written.Any(d => YamlWriter.Write(d) == YamlWriter.Write(document)))
+                {
+                    written.Add(document);
+                }
+            }
+            foreach (var (option, patch) in contributed.Patches)
+            {
+                components[option.Component].Patches.Add(patch);
+            }
         }
         var kustomization = Kustomization("Kustomization");
         kustomization.Add("namespace", options.Name);
@@ -48,23 +67,24 @@ internal static class KustomizeWriter
             var component = Kustomization("Component");
             component.Add("resources", Seq.Of(["prometheusrule.yaml"]));
             yield return ($"{Root}/components/prometheus-rules/kustomization.yaml", Yaml(component));
-            yield return ($"{Root}/components/prometheus-rules/prometheusrule.yaml", Generated.Header + PrometheusRule.Document(
-                $"  name: {options.Name}-alerts\n  namespace: {options.Name}\n  labels:\n    app.kubernetes.io/part-of: {options.Name}\n", PrometheusRule.Indent(rules)));
-        }
-
-        var scaled = plan.Workloads.Where(w => w.Queue is not null).ToList();
-        if (scaled.Count > 0)
-        {
-            yield return ($"{Root}/components/keda/kustomization.yaml", Yaml(KedaComponent(scaled)));
-            yield return ($"{Root}/components/keda/scaledobjects.yaml", Yaml([.. scaled.SelectMany(w => ScaledObject(values, w))]));
-        }
-
-        var versioned = plan.Workloads.Where(w => w.Versioning is not null).ToList();
-        if (versioned.Count > 0)
-        {
-            foreach (var (file, documents) in WorkerController.KustomizeComponent(values, versioned))
+            var metadata = new Map
             {
-                yield return ($"{Root}/components/{WorkerController.Component}/{file}", Yaml(documents));
+                { "name", $"{options.Name}-alerts" },
+                { "namespace", options.Name },
+                { "labels", new Map { { "app.kubernetes.io/part-of", options.Name } } },
+            };
+            yield return ($"{Root}/components/prometheus-rules/prometheusrule.yaml", Yaml(PrometheusRule.Document(metadata, new EmbeddedYaml(rules))));
+        }
+
+        foreach (var (name, (documents, patches, file)) in components)
+        {
+            var component = Kustomization("Component");
+            component.Add("resources", documents.Count > 0 ? Seq.Of([file]) : null);
+            component.Add("patches", patches.Count > 0 ? patches : null);
+            yield return ($"{Root}/components/{name}/kustomization.yaml", Yaml(component));
+            if (documents.Count > 0)
+            {
+                yield return ($"{Root}/components/{name}/{file}", Yaml([.. documents]));
             }
         }
     }
@@ -108,51 +128,20 @@ internal static class KustomizeWriter
             if (development)
             {
                 // One replica and a small CPU request: a namespace for trying changes, not for load.
-                patches.Add(Patch(w.Kind == WorkloadKind.StatefulService ? "StatefulSet" : "Deployment", w.Name, $"""
-                    - op: replace
-                      path: /spec/template/spec/containers/0/resources/requests/cpu
-                      value: 50m
-                    """));
-                if (w.Settings.Autoscale is not null)
-                {
-                    patches.Add(Patch("HorizontalPodAutoscaler", w.Name, """
-                        - op: replace
-                          path: /spec/minReplicas
-                          value: 1
-                        - op: replace
-                          path: /spec/maxReplicas
-                          value: 2
-                        """));
-                }
-                else
-                {
-                    patches.Add(Patch("Deployment", w.Name, """
-                        - op: replace
-                          path: /spec/replicas
-                          value: 1
-                        """));
-                }
+                patches.Add(Patch(w.Kind == WorkloadKind.StatefulService ? "StatefulSet" : "Deployment", w.Name,
+                    Op("replace", "/spec/template/spec/containers/0/resources/requests/cpu", new Scalar("50m"))));
+                patches.Add(w.Settings.Autoscale is not null
+                    ? Patch("HorizontalPodAutoscaler", w.Name, Op("replace", "/spec/minReplicas", new Scalar(1)), Op("replace", "/spec/maxReplicas", new Scalar(2)))
+                    : Patch("Deployment", w.Name, Op("replace", "/spec/replicas", new Scalar(1))));
             }
             else
             {
                 // Replicas spread over nodes and zones, so one node or zone going down leaves the others serving.
-                patches.Add(Patch("Deployment", w.Name, $$"""
-                    - op: add
-                      path: /spec/template/spec/topologySpreadConstraints
-                      value:
-                        - maxSkew: 1
-                          topologyKey: kubernetes.io/hostname
-                          whenUnsatisfiable: ScheduleAnyway
-                          labelSelector:
-                            matchLabels:
-                              app.kubernetes.io/name: {{w.Name}}
-                        - maxSkew: 1
-                          topologyKey: topology.kubernetes.io/zone
-                          whenUnsatisfiable: ScheduleAnyway
-                          labelSelector:
-                            matchLabels:
-                              app.kubernetes.io/name: {{w.Name}}
-                    """));
+                patches.Add(Patch("Deployment", w.Name, Op("add", "/spec/template/spec/topologySpreadConstraints", new Seq
+                {
+                    Spread(w, "kubernetes.io/hostname"),
+                    Spread(w, "topology.kubernetes.io/zone"),
+                })));
             }
         }
         overlay.Add("patches", patches.Count > 0 ? patches : null);
@@ -168,53 +157,25 @@ internal static class KustomizeWriter
         return overlay;
     }
 
-    private static Map Patch(string kind, string name, string jsonPatch) => new()
+    /// <summary>A JSON patch of one object, its operations written as YAML into the patch's text.</summary>
+    public static Map Patch(string kind, string name, params Map[] operations) => new()
     {
         { "target", new Map { { "kind", kind }, { "name", name } } },
-        { "patch", jsonPatch.ReplaceLineEndings("\n").TrimEnd('\n') + "\n" },
+        { "patch", YamlWriter.WriteList(new Seq(operations)) },
     };
 
-    private static IEnumerable<Map> ScaledObject(ManifestValues values, Workload w)
+    public static Map Op(string op, string path, YamlNode? value = null)
     {
-        var queue = w.Queue!;
-        // KEDA resolves the address from its own namespace: the frontend's cluster DNS name, not its short one.
-        var endpoint = queue.Frontend is { } frontend ? $"{frontend.Target}.{values.Options.Name}.svc:{frontend.Port}" : queue.Endpoint;
-        // A component added by an overlay does not get the base's namespace: its objects name it themselves.
-        var scaledObject = Keda.ScaledObject(values, w, new Scalar(endpoint), new Scalar(queue.Namespace), new Scalar(queue.TaskQueue),
-            new Scalar(ManifestValues.Number(queue.TargetQueueSize)));
-        ((Map)scaledObject["metadata"]!).Add("namespace", values.Options.Name);
-        yield return scaledObject;
-        if (queue.Frontend is { } reached)
-        {
-            var allow = Keda.AllowOperator(values, reached);
-            ((Map)allow["metadata"]!).Add("namespace", values.Options.Name);
-            yield return allow;
-        }
+        var operation = new Map { { "op", op }, { "path", path } };
+        operation.Add("value", value);
+        return operation;
     }
 
-    private static Map KedaComponent(List<Workload> scaled)
+    private static Map Spread(Workload w, string topologyKey) => new()
     {
-        var component = Kustomization("Component");
-        component.Add("resources", Seq.Of(["scaledobjects.yaml"]));
-        var patches = new Seq();
-        foreach (var w in scaled.Where(w => w.Settings.Autoscale is not null))
-        {
-            // KEDA makes its own HPA from the ScaledObject; two autoscalers on one Deployment fight.
-            patches.Add(new Map
-            {
-                {
-                    "patch", $"""
-                        $patch: delete
-                        apiVersion: autoscaling/v2
-                        kind: HorizontalPodAutoscaler
-                        metadata:
-                          name: {w.Name}
-
-                        """.ReplaceLineEndings("\n")
-                },
-            });
-        }
-        component.Add("patches", patches.Count > 0 ? patches : null);
-        return component;
-    }
+        { "maxSkew", 1 },
+        { "topologyKey", topologyKey },
+        { "whenUnsatisfiable", "ScheduleAnyway" },
+        { "labelSelector", new Map { { "matchLabels", new Map { { "app.kubernetes.io/name", w.Name } } } } },
+    };
 }

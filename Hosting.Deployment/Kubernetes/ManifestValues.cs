@@ -17,6 +17,15 @@ internal class ManifestValues(Plan plan, DeploymentOptions options)
 
     public virtual YamlNode Instance => new Scalar(Options.Name);
 
+    public virtual bool IsHelm => false;
+
+    /// <summary>Where another namespace reaches a workload's port: its Service's cluster DNS name.</summary>
+    public virtual YamlNode ClusterAddress(ServiceAddress target) => new Scalar($"{target.Workload}.{Options.Name}.svc:{target.Port}");
+
+    /// <summary>A value of an option of the workload: its default here; an expression over values.yaml in Helm.</summary>
+    public virtual YamlNode OptionValue(Workload w, DeploymentOption option, string key, string? pipe) =>
+        option.Values[key] ?? throw new InvalidOperationException($"Option {option.Name} of '{w.Name}' has no value {key}.");
+
     public virtual string ManagedBy => "kustomize";
 
     public string SecretName => $"{Options.Name}-secrets";
@@ -29,7 +38,10 @@ internal class ManifestValues(Plan plan, DeploymentOptions options)
 
     public virtual YamlNode ImagePullPolicy(Workload w) => new Scalar("IfNotPresent");
 
-    public virtual YamlNode Resources(Workload w)
+    public virtual YamlNode Resources(Workload w) => DefaultResources(w);
+
+    /// <summary>Requests and limits as the model says (no CPU limit unless it gives one).</summary>
+    public static Map DefaultResources(Workload w)
     {
         var (cpuRequest, cpuLimit) = WorkloadPolicy.Cpu(w);
         var (memoryRequest, memoryLimit) = WorkloadPolicy.Memory(w);
@@ -47,10 +59,22 @@ internal class ManifestValues(Plan plan, DeploymentOptions options)
 
     public virtual YamlNode ContainerSecurityContext(Workload w) => DefaultContainerSecurityContext(w);
 
-    public virtual YamlNode StorageSize(Workload w, VolumeMount volume) => new Scalar("8Gi");
+    /// <summary>What each volume claims, unless Helm values say otherwise.</summary>
+    public const string DefaultStorageSize = "8Gi";
 
-    /// <summary>A parameter that is not secret: its default here; Helm makes it a value under <c>settings</c>.</summary>
-    public virtual string Setting(SettingPart setting) => setting.Default;
+    public virtual YamlNode StorageSize(Workload w, VolumeMount volume) => new Scalar(DefaultStorageSize);
+
+    /// <summary>
+    /// A value as the text of a manifest: each secret through <paramref name="secret"/>, literal text escaped for
+    /// Kubernetes; a setting (a parameter that is not secret) is its default here, a Helm value in a chart.
+    /// </summary>
+    /// <param name="value">The value.</param>
+    /// <param name="secret">How a secret is written.</param>
+    /// <param name="expands">Whether Kubernetes expands <c>$(VAR)</c> where it is written (env values, command, args; not ConfigMap data).</param>
+    public virtual YamlNode Text(Value value, Func<SecretInput, string> secret, bool expands = true) =>
+        new Scalar(value.Render(secret, Literal(expands), s => Literal(expands)(s.Default)));
+
+    protected static Func<string, string> Literal(bool expands) => expands ? KubernetesObjects.Escape : text => text;
 
     public virtual YamlNode Schedule(Workload w) => new Scalar(w.Settings.Schedule!);
 
@@ -69,7 +93,15 @@ internal class ManifestValues(Plan plan, DeploymentOptions options)
     public virtual string? HookCondition(Workload w) => null;
 
     /// <summary>A job's name (Helm: one per release revision, since a Job's pod template cannot change).</summary>
-    public virtual string JobName(Workload job) => job.Name;
+    public YamlNode JobName(Workload job, string prefix = "")
+    {
+        List<InterpolationPart> parts = [new(prefix, IsExpression: false), .. JobNameParts(job)];
+        return parts.Any(p => p.IsExpression)
+            ? new Interpolation([.. parts.Where(p => p.Text.Length > 0)])
+            : new Scalar(string.Concat(parts.Select(p => p.Text)));
+    }
+
+    protected virtual IEnumerable<InterpolationPart> JobNameParts(Workload job) => [new(job.Name, IsExpression: false)];
 
     /// <summary>The group of another part of the system this value reaches, if any (Helm can switch it off).</summary>
     public string? ForeignGroup(Workload w, Value value) =>
@@ -78,7 +110,7 @@ internal class ManifestValues(Plan plan, DeploymentOptions options)
 
     /// <summary>
     /// The replica count, unless an autoscaler owns it: a replicas field would reset the count on every apply.
-    /// (Kustomize: the KEDA component replaces the HPA, which owned it already.)
+    /// (Kustomize: a component that replaces the HPA takes over from it.)
     /// </summary>
     public virtual void AddReplicas(Map spec, Workload w)
     {
@@ -88,13 +120,10 @@ internal class ManifestValues(Plan plan, DeploymentOptions options)
         }
     }
 
-    /// <summary>The namespace KEDA's operator runs in (its polls of the frontend come from there).</summary>
-    public virtual YamlNode KedaNamespace => new Scalar("keda");
-
-    /// <summary>Helm's condition for a workload's Deployment (the worker controller's versioned form off); null: always.</summary>
+    /// <summary>Helm's condition for a workload's Deployment (no option that replaces it on); null: always.</summary>
     public virtual string? DeploymentCondition(Workload w) => null;
 
-    /// <summary>Helm's condition for the HPA (autoscaling on, KEDA off); null: always.</summary>
+    /// <summary>Helm's condition for the HPA (autoscaling on, no option that replaces it on); null: always.</summary>
     public virtual string? AutoscaleCondition(Workload w) => null;
 
     /// <summary>

@@ -109,7 +109,7 @@ internal sealed class PodTemplates(ManifestValues values, KubernetesObjects obje
         {
             values.AddEnvironment(env, w, variable, v => v.Value.WholeSecret is { } whole
                 ? KubernetesObjects.SecretEnv(v.Name, values.SecretNameNode, whole.Key)
-                : new Map { { "name", v.Name }, { "value", v.Value.Render(s => $"$({KubernetesObjects.SecretVariable(s)})", KubernetesObjects.Escape, values.Setting) } });
+                : new Map { { "name", v.Name }, { "value", values.Text(v.Value, s => $"$({KubernetesObjects.SecretVariable(s)})") } });
         }
         return env;
     }
@@ -170,7 +170,7 @@ internal sealed class PodTemplates(ManifestValues values, KubernetesObjects obje
 
     private Map WaitForJob(Workload job) =>
         Helper($"wait-for-{job.Name}", HelperImages.Kubectl,
-            Seq.Of(["kubectl", "wait", "--for=condition=complete", $"job/{values.JobName(job)}", "--timeout=30m"]),
+            new Seq { "kubectl", "wait", "--for=condition=complete", values.JobName(job, prefix: "job/"), "--timeout=30m" },
             new Seq { new Map { { "name", "api-token" }, { "mountPath", TokenPath }, { "readOnly", true } } });
 
     private static Map Helper(string name, string image, Seq command, Seq? mounts)

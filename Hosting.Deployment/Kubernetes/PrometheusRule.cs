@@ -1,19 +1,19 @@
+using Aspire.Hosting.Deployment.Yaml;
+
 namespace Aspire.Hosting.Deployment.Kubernetes;
 
 /// <summary>
-/// The Prometheus Operator's <c>PrometheusRule</c> around a rule file, kept as text: the rules' own templates
-/// (<c>{{ $labels.x }}</c>) and comments pass through unchanged.
+/// The Prometheus Operator's <c>PrometheusRule</c> around a rule file. The rule file stays as written (an
+/// <see cref="EmbeddedYaml"/> block, or read by Helm with <c>.Files.Get</c>): its own templates
+/// (<c>{{ $labels.x }}</c>) and comments pass through unchanged, and promtool checks it where it is kept.
 /// </summary>
 internal static class PrometheusRule
 {
-    /// <param name="metadata">The metadata's lines, indented two spaces.</param>
-    /// <param name="spec">The spec's lines, indented two spaces: the rule file's <c>groups:</c>.</param>
-    public static string Document(string metadata, string spec) =>
-        "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n" + metadata + "spec:\n" + spec;
-
-    /// <summary>The rule file two spaces in, without its header comment (it describes the file, not the object).</summary>
-    public static string Indent(string rules) =>
-        string.Concat(rules.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n')
-            .SkipWhile(line => line.StartsWith('#'))
-            .Select(line => line.Length == 0 ? "\n" : "  " + line + "\n"));
+    public static Map Document(Map metadata, YamlNode spec) => new()
+    {
+        { "apiVersion", "monitoring.coreos.com/v1" },
+        { "kind", "PrometheusRule" },
+        { "metadata", metadata },
+        { "spec", spec },
+    };
 }

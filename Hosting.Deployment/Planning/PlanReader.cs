@@ -34,12 +34,12 @@ internal sealed partial class PlanReader
         DistributedApplicationModel model, DeploymentOptions options, DistributedApplicationExecutionContext publish, CancellationToken cancellationToken)
     {
         var reader = new PlanReader(model, options, publish);
-        List<Workload> workloads = [];
+        Dictionary<IResource, Workload> workloads = [];
         foreach (var resource in model.Resources)
         {
             if (IsWorkload(resource))
             {
-                workloads.Add(await reader.ReadWorkloadAsync(resource, cancellationToken));
+                workloads.Add(resource, await reader.ReadWorkloadAsync(resource, cancellationToken));
             }
             else if (!IsReferencedValue(resource))
             {
@@ -48,7 +48,8 @@ internal sealed partial class PlanReader
                     + "connection strings translate. Leave it out of publish mode (builder.ExecutionContext.IsRunMode) or give it a container image.");
             }
         }
-        return new Plan(workloads, [.. reader.secrets.Values.OrderBy(s => s.Name, StringComparer.Ordinal)]);
+        ConnectionBudget.Check(workloads);
+        return new Plan([.. workloads.Values], [.. reader.secrets.Values.OrderBy(s => s.Name, StringComparer.Ordinal)]);
     }
 
     private static bool IsWorkload(IResource resource) => resource is ContainerResource or ProjectResource;
@@ -65,6 +66,10 @@ internal sealed partial class PlanReader
         var isProject = resource is ProjectResource;
         var environment = await ReadEnvironmentAsync(resource, cancellationToken);
         var args = await ReadArgsAsync(resource, cancellationToken);
+        foreach (var contribution in settings.Contributions)
+        {
+            await contribution.ReadAsync(new DeploymentReadContext(resource, DeployedAsync), cancellationToken);
+        }
         return new Workload(
             resource.Name,
             Kind(resource),
@@ -77,32 +82,16 @@ internal sealed partial class PlanReader
             await FilesAsync(resource, cancellationToken),
             Dependencies(resource),
             settings,
-            isProject,
-            settings.QueueScaling is { } queue ? await QueueTriggerAsync(resource, queue, cancellationToken) : null,
-            settings.Versioning is { } versioning ? await VersionedRolloutAsync(resource, versioning, cancellationToken) : null);
+            isProject);
     }
 
-    private async Task<QueueTrigger> QueueTriggerAsync(IResource resource, QueueScalingSettings queue, CancellationToken cancellationToken)
+    /// <summary>A connection string as deployed, for a contribution (which reads what it needs from it).</summary>
+    private async Task<DeployedConnection> DeployedAsync(IResourceWithConnectionString resource, string where, CancellationToken cancellationToken)
     {
-        var target = await TemporalTargetAsync(resource, queue.Namespace, "scales on a task queue of", cancellationToken);
-        return new QueueTrigger(target.Endpoint, target.Namespace, queue.TaskQueue, queue.TargetQueueSize, target.Group, target.Frontend);
-    }
-
-    private async Task<VersionedRollout> VersionedRolloutAsync(IResource resource, WorkerVersioningSettings versioning, CancellationToken cancellationToken) =>
-        new(versioning.Namespace.Name, await TemporalTargetAsync(resource, versioning.Namespace, "is versioned on", cancellationToken),
-            versioning.Steps, versioning.ScaledownDelay, versioning.DeleteDelay);
-
-    /// <summary>The frontend and namespace, read from the namespace resource's connection string (<c>Endpoint=…;Namespace=…</c>).</summary>
-    private async Task<TemporalTarget> TemporalTargetAsync(IResource resource, IResourceWithConnectionString ns, string relation, CancellationToken cancellationToken)
-    {
-        var value = await ResourceAsync(ns, $"{resource.Name}: {relation} {ns.Name}", cancellationToken);
-        var connection = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = value.LiteralText ?? "" };
-        if (!connection.TryGetValue("Endpoint", out var endpoint) || !connection.TryGetValue("Namespace", out var name))
-        {
-            throw new DeploymentModelException(
-                $"'{resource.Name}' {relation} '{ns.Name}', whose connection string is not Endpoint=host:port;Namespace=name.");
-        }
-        return new TemporalTarget((string)endpoint, (string)name, value.WholeResource?.Group, value.Connections.FirstOrDefault());
+        var value = await ResourceAsync(resource, where, cancellationToken);
+        var part = value.WholeResource!;
+        var target = value.Connections.FirstOrDefault();
+        return new DeployedConnection(value.LiteralText, part.Group, target is null ? null : new ServiceAddress(target.Target, target.Port), part.WhenExternal);
     }
 
     private WorkloadKind Kind(IResource resource)

@@ -1,5 +1,3 @@
-using Aspire.Hosting.ApplicationModel;
-
 namespace Aspire.Hosting.Deployment.Planning;
 
 /// <summary>
@@ -18,9 +16,7 @@ internal sealed record Workload(
     IReadOnlyList<FileMount> Files,
     IReadOnlyList<Dependency> Dependencies,
     DeploymentAnnotation Settings,
-    bool IsProject,
-    QueueTrigger? Queue = null,
-    VersionedRollout? Versioning = null)
+    bool IsProject)
 {
     /// <summary>Ports other workloads reach this one on, from the references in their environment and arguments.</summary>
     public IEnumerable<Connection> Connections => Values.SelectMany(v => v.Connections).Distinct();
@@ -68,30 +64,6 @@ internal sealed record Dependency(string Target, bool Completion);
 internal sealed record Connection(string Target, int Port);
 
 internal sealed record EnvironmentVariable(string Name, Value Value);
-
-/// <summary>KEDA's <c>temporal</c> trigger: the frontend, namespace and task queue whose backlog scales the workload.</summary>
-/// <param name="Endpoint">The frontend's address as the worker reaches it.</param>
-/// <param name="Namespace">The Temporal namespace.</param>
-/// <param name="TaskQueue">The task queue.</param>
-/// <param name="TargetQueueSize">Backlog per replica.</param>
-/// <param name="Group">The deployment group of the Temporal the worker reaches.</param>
-/// <param name="Frontend">The frontend workload and port, when the model runs it (KEDA reaches it by its cluster DNS name).</param>
-internal sealed record QueueTrigger(string Endpoint, string Namespace, string TaskQueue, int TargetQueueSize, string? Group, Connection? Frontend);
-
-/// <summary>The Temporal frontend and namespace a workload polls, as a cluster reaches them.</summary>
-/// <param name="Endpoint">The frontend's address as the worker reaches it.</param>
-/// <param name="Namespace">The Temporal namespace.</param>
-/// <param name="Group">The deployment group of the Temporal the worker reaches.</param>
-/// <param name="Frontend">The frontend workload and port, when the model runs it (reached from other namespaces by its cluster DNS name).</param>
-internal sealed record TemporalTarget(string Endpoint, string Namespace, string? Group, Connection? Frontend);
-
-/// <summary>Versioned rollouts through the temporal-worker-controller (see <see cref="WorkerVersioningSettings"/>).</summary>
-/// <param name="ConnectionName">The model's name for the Temporal reference: the controller's <c>Connection</c> is named after it.</param>
-/// <param name="Temporal">The frontend and namespace the versions poll.</param>
-/// <param name="Steps">The Progressive rollout's steps.</param>
-/// <param name="ScaledownDelay">How long a drained version keeps its pods.</param>
-/// <param name="DeleteDelay">How long its scaled-down Deployment is kept after that.</param>
-internal sealed record VersionedRollout(string ConnectionName, TemporalTarget Temporal, IReadOnlyList<RampStep> Steps, TimeSpan ScaledownDelay, TimeSpan DeleteDelay);
 
 /// <summary>An input the model takes at deploy time: a secret parameter (never written into an output).</summary>
 /// <param name="Name">The parameter's name in the model (for example <c>postgres-password</c>).</param>

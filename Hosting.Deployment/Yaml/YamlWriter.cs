@@ -5,14 +5,45 @@ using System.Text.RegularExpressions;
 
 namespace Aspire.Hosting.Deployment.Yaml;
 
-/// <summary>Writes <see cref="YamlNode"/> documents in block style, two-space indents, quoting only what needs it.</summary>
-internal static partial class YamlWriter
+/// <summary>
+/// Writes <see cref="YamlNode"/> documents in block style, two-space indents, quoting only what needs it: the one
+/// path every generated YAML document goes through. <see cref="Write(YamlNode[])"/> writes plain YAML (Compose,
+/// Kustomize) and refuses Helm nodes; <see cref="WriteTemplate(YamlNode[])"/> writes a Helm template, where literal
+/// text is also escaped for Helm (a <c>{{</c> becomes <c>{{ "{{" }}</c>) so only the nodes meant as expressions are.
+/// </summary>
+public sealed partial class YamlWriter
 {
-    public static string Write(params YamlNode[] documents) => Write((IEnumerable<YamlNode>)documents);
+    private readonly StringBuilder text = new();
+    private readonly bool helm;
 
-    public static string Write(IEnumerable<YamlNode> documents)
+    // Where a literal block that ends with a line break was last written: Helm trims the end of every document it
+    // renders, which would take that line break with it unless something follows.
+    private int keptLineBreakAt = -1;
+
+    private YamlWriter(bool helm) => this.helm = helm;
+
+    /// <summary>Plain YAML documents, separated by <c>---</c>.</summary>
+    public static string Write(params YamlNode[] documents) => new YamlWriter(helm: false).Documents(documents);
+
+    /// <summary>Plain YAML documents, separated by <c>---</c>.</summary>
+    public static string Write(IEnumerable<YamlNode> documents) => new YamlWriter(helm: false).Documents(documents);
+
+    /// <summary>Documents of a Helm template, separated by <c>---</c>.</summary>
+    public static string WriteTemplate(params YamlNode[] documents) => new YamlWriter(helm: true).Documents(documents);
+
+    /// <summary>Documents of a Helm template, separated by <c>---</c>.</summary>
+    public static string WriteTemplate(IEnumerable<YamlNode> documents) => new YamlWriter(helm: true).Documents(documents);
+
+    /// <summary>A list as a whole plain document (a JSON patch's operations, say).</summary>
+    public static string WriteList(Seq items)
     {
-        var text = new StringBuilder();
+        var writer = new YamlWriter(helm: false);
+        writer.WriteSeq(items, 0);
+        return writer.text.ToString();
+    }
+
+    private string Documents(IEnumerable<YamlNode> documents)
+    {
         var first = true;
         foreach (var document in documents)
         {
@@ -21,66 +52,75 @@ internal static partial class YamlWriter
                 text.Append("---\n");
             }
             first = false;
-            WriteDocument(text, document);
+            WriteDocument(document);
         }
         return text.ToString();
     }
 
-    /// <summary>A list as a whole document (a JSON patch's operations, say).</summary>
-    public static string WriteList(Seq items)
-    {
-        var text = new StringBuilder();
-        WriteSeq(text, items, 0);
-        return text.ToString();
-    }
-
-    private static void WriteDocument(StringBuilder text, YamlNode document)
+    private void WriteDocument(YamlNode document)
     {
         switch (document)
         {
             case Conditional { Else: null } conditional:
+                RequireHelm(conditional);
                 text.Append("{{- if ").Append(conditional.Condition).Append(" }}\n");
-                WriteDocument(text, conditional.Then);
+                WriteDocument(conditional.Then);
                 text.Append("{{- end }}\n");
                 break;
             case Map map:
-                WriteMap(text, map, 0);
+                WriteMap(map, 0);
+                if (helm && keptLineBreakAt == text.Length)
+                {
+                    text.Append("# (ends the block above, whose last line break Helm would trim with the document's end)\n");
+                }
                 break;
             default:
                 throw new InvalidOperationException("A document is a map.");
         }
     }
 
-    private static void WriteMap(StringBuilder text, Map map, int indent)
+    private void WriteMap(Map map, int indent)
     {
         var pad = new string(' ', indent);
         foreach (var (key, value) in map)
         {
-            if (value is Conditional conditional)
+            switch (value)
             {
-                WriteConditional(text, conditional, indent, (t, node) => WriteMap(t, (Map)node, indent));
-                continue;
+                case Conditional conditional:
+                    WriteConditional(conditional, indent, node => WriteMap((Map)node, indent));
+                    continue;
+                case TemplateEntries entries:
+                    RequireHelm(entries);
+                    text.Append(pad).Append("{{- with ").Append(entries.Expression).Append(" }}\n")
+                        .Append(pad).Append("{{- toYaml . | nindent ").Append(indent).Append(" }}\n")
+                        .Append(pad).Append("{{- end }}\n");
+                    continue;
+                case TemplateAction action:
+                    RequireHelm(action);
+                    text.Append(pad).Append("{{- ").Append(action.Action).Append(" }}\n");
+                    continue;
             }
-            text.Append(pad).Append(Key(key)).Append(':');
-            WriteValue(text, value, indent);
+            text.Append(pad).Append(Literal(Quote(key))).Append(':');
+            WriteValue(value, indent);
         }
     }
 
-    private static void WriteConditional(StringBuilder text, Conditional conditional, int indent, Action<StringBuilder, YamlNode> write)
+    private void WriteConditional(Conditional conditional, int indent, Action<YamlNode> write)
     {
+        RequireHelm(conditional);
         var pad = new string(' ', indent);
         text.Append(pad).Append("{{- if ").Append(conditional.Condition).Append(" }}\n");
-        write(text, conditional.Then);
+        write(conditional.Then);
         if (conditional.Else is { } otherwise)
         {
             text.Append(pad).Append("{{- else }}\n");
-            write(text, otherwise);
+            write(otherwise);
         }
         text.Append(pad).Append("{{- end }}\n");
     }
 
     /// <summary>Writes what follows <c>key:</c> (or <c>- </c>), the value's own lines indented under <paramref name="indent"/>.</summary>
-    private static void WriteValue(StringBuilder text, YamlNode value, int indent)
+    private void WriteValue(YamlNode value, int indent)
     {
         switch (value)
         {
@@ -89,46 +129,60 @@ internal static partial class YamlWriter
                 break;
             case Map map:
                 text.Append('\n');
-                WriteMap(text, map, indent + 2);
+                WriteMap(map, indent + 2);
                 break;
             case Seq { Count: 0 }:
                 text.Append(" []\n");
                 break;
             case Seq seq:
                 text.Append('\n');
-                WriteSeq(text, seq, indent + 2);
+                WriteSeq(seq, indent + 2);
                 break;
             case TemplateBlock block:
+                RequireHelm(block);
                 text.Append('\n').Append(' ', indent + 2).Append("{{- ").Append(block.Expression)
                     .Append(" | nindent ").Append(indent + 2).Append(" }}\n");
                 break;
             case Template template:
+                RequireHelm(template);
                 text.Append(" {{ ").Append(template.Expression).Append(" }}\n");
                 break;
+            case Interpolation interpolation:
+                RequireHelm(interpolation);
+                text.Append(" {{ ").Append(Printf(interpolation)).Append(" | quote }}\n");
+                break;
+            case EmbeddedYaml embedded:
+                text.Append('\n');
+                foreach (var line in embedded.Text.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n').SkipWhile(l => l.StartsWith('#')))
+                {
+                    text.Append(line.Length == 0 ? "" : new string(' ', indent + 2) + Literal(line)).Append('\n');
+                }
+                break;
             case Scalar scalar:
-                WriteScalar(text, scalar.Value, indent);
+                WriteScalar(scalar.Value, indent);
                 break;
             default:
                 throw new InvalidOperationException($"{value.GetType().Name} is not a value.");
         }
     }
 
-    private static void WriteSeq(StringBuilder text, Seq seq, int indent)
+    private void WriteSeq(Seq seq, int indent)
     {
         var pad = new string(' ', indent);
         foreach (var item in seq)
         {
             if (item is Conditional conditional)
             {
-                WriteConditional(text, conditional, indent, (t, node) => WriteSeq(t, (Seq)node, indent));
+                WriteConditional(conditional, indent, node => WriteSeq((Seq)node, indent));
                 continue;
             }
             if (item is Map { Count: > 0 } map)
             {
                 // "- " then the map's entries two further in: the first entry on the dash's line.
-                var nested = new StringBuilder();
-                WriteMap(nested, map, indent + 2);
-                var lines = nested.ToString();
+                var nested = new YamlWriter(helm);
+                nested.WriteMap(map, indent + 2);
+                var lines = nested.text.ToString();
+                var keptAt = nested.keptLineBreakAt == nested.text.Length;
                 if (lines.TrimStart().StartsWith("{{", StringComparison.Ordinal))
                 {
                     text.Append(pad).Append("-\n").Append(lines);
@@ -137,14 +191,15 @@ internal static partial class YamlWriter
                 {
                     text.Append(pad).Append("- ").Append(lines.AsSpan(indent + 2));
                 }
+                keptLineBreakAt = keptAt ? text.Length : keptLineBreakAt;
                 continue;
             }
             text.Append(pad).Append('-');
-            WriteValue(text, item, indent);
+            WriteValue(item, indent);
         }
     }
 
-    private static void WriteScalar(StringBuilder text, object value, int indent)
+    private void WriteScalar(object value, int indent)
     {
         switch (value)
         {
@@ -159,18 +214,54 @@ internal static partial class YamlWriter
                 text.Append(s.EndsWith('\n') ? " |\n" : " |-\n");
                 foreach (var line in s.TrimEnd('\n').Split('\n'))
                 {
-                    text.Append(line.Length == 0 ? "" : new string(' ', indent + 2) + line).Append('\n');
+                    text.Append(line.Length == 0 ? "" : new string(' ', indent + 2) + Literal(line)).Append('\n');
                 }
+                keptLineBreakAt = s.EndsWith('\n') ? text.Length : -1;
                 return;
             case string s:
-                text.Append(' ').Append(Quote(s)).Append('\n');
+                text.Append(' ').Append(Literal(Quote(s))).Append('\n');
                 return;
             default:
                 throw new InvalidOperationException($"{value.GetType().Name} is not a scalar.");
         }
     }
 
-    private static string Key(string key) => Quote(key);
+    /// <summary>Literal text as it must stand in the output: in a Helm template, its <c>{{</c> made literal for Helm.</summary>
+    private string Literal(string yaml) =>
+        helm && yaml.Contains("{{", StringComparison.Ordinal) ? yaml.Replace("{{", "{{ \"{{\" }}", StringComparison.Ordinal) : yaml;
+
+    private void RequireHelm(YamlNode node)
+    {
+        if (!helm)
+        {
+            throw new InvalidOperationException($"A {node.GetType().Name} belongs in a Helm template only.");
+        }
+    }
+
+    /// <summary><c>printf "literal%vliteral" expr…</c>: the literal parts as one Go string, each expression an argument.</summary>
+    private static string Printf(Interpolation interpolation)
+    {
+        if (interpolation.Parts is [{ IsExpression: true } only])
+        {
+            return only.Text;
+        }
+        var format = new StringBuilder();
+        var arguments = new StringBuilder();
+        foreach (var part in interpolation.Parts)
+        {
+            if (part.IsExpression)
+            {
+                format.Append("%v");
+                arguments.Append(part.Text.Contains(' ', StringComparison.Ordinal) ? $" ({part.Text})" : $" {part.Text}");
+            }
+            else
+            {
+                format.Append(part.Text.Replace("%", "%%", StringComparison.Ordinal));
+            }
+        }
+        // A JSON string is a Go string literal too (the same escapes for quotes, backslashes and control characters).
+        return "printf " + JsonSerializer.Serialize(format.ToString(), Json) + arguments;
+    }
 
     /// <summary>Plain when YAML reads it back as the same string; otherwise a JSON string (valid YAML).</summary>
     public static string Quote(string value) =>
@@ -179,7 +270,7 @@ internal static partial class YamlWriter
     // Readable quoting: only what JSON must escape (a quote stays \", not \u0022).
     private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    [GeneratedRegex(@"^[A-Za-z0-9_/.][A-Za-z0-9_./@=+,\-]*(:[A-Za-z0-9_./@=+,\-]+)*$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_/.$][A-Za-z0-9_./@=+,$\-]*(:[A-Za-z0-9_./@=+,$\-]+)*$")]
     private static partial Regex Plain();
 
     // Strings YAML would read as something else: booleans, nulls, numbers (YAML 1.1 included), and "x:y" sexagesimals.

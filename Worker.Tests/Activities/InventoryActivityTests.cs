@@ -39,10 +39,12 @@ public sealed class InventoryActivityTests(OrdersDatabase db) : IClassFixture<Or
     }
 
     [Fact]
-    public async Task Reserve_after_a_release_takes_the_stock_again()
+    public async Task Reserve_after_a_release_closes_the_order_as_Compensating_and_takes_nothing()
     {
-        // A saga run again over an order whose stock an earlier run released (a terminated run that had compensated
-        // before the patch recorded Compensating, re-POSTed) must hold stock again before it charges and ships.
+        // A saga run again over an order whose stock an earlier run released (a run of a build before the
+        // compensation was recorded, terminated between the release and its final status, then re-POSTed) must not
+        // hold stock and go on to ship: the refund may already have happened. It records Compensating and refuses, so
+        // that the run finishes the compensation instead.
         await using var harness = await ActivityHarness.CreateAsync(db, null);
         var sku = await db.AddProductAsync(2m, 10);
         var order = await db.AddOrderAsync([new(sku, 4)]);
@@ -50,11 +52,14 @@ public sealed class InventoryActivityTests(OrdersDatabase db) : IClassFixture<Or
         await env.RunAsync(() => harness.Activities.ReleaseInventoryAsync(order));
         Assert.Equal(10, await db.StockAsync(sku));
 
-        var again = await env.RunAsync(() => harness.Activities.ReserveInventoryAsync(new(order, [new(sku, 4)])));
+        var refused = await Assert.ThrowsAsync<ApplicationFailureException>(() =>
+            env.RunAsync(() => harness.Activities.ReserveInventoryAsync(new(order, [new(sku, 4)]))));
 
-        Assert.Equal(8m, again.Total);
-        Assert.Equal(6, await db.StockAsync(sku));
-        Assert.Equal(1L, await db.ScalarAsync<long>("SELECT count(*) FROM reservations WHERE order_id = @p0 AND released_at IS NULL", order));
+        Assert.Equal(OrderErrors.OrderClosed, refused.ErrorType);
+        Assert.True(refused.NonRetryable);
+        Assert.Equal(10, await db.StockAsync(sku));
+        Assert.Equal(nameof(OrderStatus.Compensating), await db.ScalarAsync<string>("SELECT status FROM orders WHERE id = @p0", order));
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM reservations WHERE order_id = @p0 AND released_at IS NULL", order));
     }
 
     [Fact]

@@ -262,7 +262,7 @@ public sealed class PaymentActivityTests(OrdersDatabase db) : IClassFixture<Orde
 
         var refunds = gateway.CallsTo("/refunds");
         Assert.True(refunds.Length >= 2, $"{refunds.Length} refund calls");
-        Assert.All(refunds, r => Assert.Equal($"refund-{order}", r.IdempotencyKey));
+        Assert.All(refunds, r => Assert.Equal(HttpPaymentGateway.RefundIdempotencyKey(order), r.IdempotencyKey));
         Assert.Single(refunds.Select(r => r.Body.GetRawText()).Distinct());
     }
 

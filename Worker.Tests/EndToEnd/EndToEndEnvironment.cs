@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Temporalio.Client;
+using Worker.Orders.Reconciliation;
 
 namespace Worker.Tests.EndToEnd;
 
@@ -15,6 +16,10 @@ public class EndToEndEnvironment : IAsyncLifetime
     private OrdersDatabase database = null!;
 
     public WorkerFactory Factory { get; private set; } = null!;
+
+    /// <summary>The worker's stuck-order sweep, for a test to run a round itself (<see cref="StuckOrderReconciler.SweepAsync"/>).</summary>
+    public StuckOrderReconciler Reconciler =>
+        Factory.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<StuckOrderReconciler>().Single();
 
     public OrdersDatabase Database => database;
 
@@ -145,16 +150,16 @@ public sealed class TimeSkippingFactAttribute : FactAttribute
     }
 }
 
-/// <summary>A payment gateway that takes <see cref="GatewayDelay"/> to answer each charge and refund.</summary>
-public sealed class SlowGatewayEnvironment : EndToEndEnvironment
+/// <summary>The end-to-end worker with an external payment gateway (answering after <see cref="Delay"/>).</summary>
+public class GatewayEnvironment : EndToEndEnvironment
 {
-    public static readonly TimeSpan GatewayDelay = TimeSpan.FromSeconds(1.5);
-
     public FakePaymentGateway Gateway { get; private set; } = null!;
+
+    protected virtual TimeSpan Delay => TimeSpan.Zero;
 
     protected override async Task ConfigureAsync(Dictionary<string, string?> settings)
     {
-        Gateway = await FakePaymentGateway.StartAsync(delay: GatewayDelay);
+        Gateway = await FakePaymentGateway.StartAsync(delay: Delay);
         settings["Payments:Endpoint"] = Gateway.Address.ToString();
     }
 
@@ -163,4 +168,12 @@ public sealed class SlowGatewayEnvironment : EndToEndEnvironment
         await base.DisposeAsync();
         await Gateway.DisposeAsync();
     }
+}
+
+/// <summary>A payment gateway that takes <see cref="GatewayDelay"/> to answer each charge and refund.</summary>
+public sealed class SlowGatewayEnvironment : GatewayEnvironment
+{
+    public static readonly TimeSpan GatewayDelay = TimeSpan.FromSeconds(1.5);
+
+    protected override TimeSpan Delay => GatewayDelay;
 }

@@ -1,5 +1,6 @@
 using Npgsql;
 using Temporalio.Client;
+using Worker.Orders.Payments;
 
 namespace Worker.Tests.EndToEnd;
 
@@ -65,7 +66,7 @@ public sealed class WorkflowCancelDuringChargeTests(SlowGatewayEnvironment env) 
         await handle.CancelAsync();
 
         // The refund takes as long as the charge: while it runs, the database and the query say Compensating.
-        await WorkflowCancelTests.WaitUntilAsync(() => Task.FromResult(env.Gateway.CallsTo("/refunds").Any(c => c.IdempotencyKey == $"refund-{id}")));
+        await WorkflowCancelTests.WaitUntilAsync(() => Task.FromResult(env.Gateway.CallsTo("/refunds").Any(c => c.IdempotencyKey == HttpPaymentGateway.RefundIdempotencyKey(id))));
         Assert.Equal(OrderStatus.Compensating, (await env.GetOrderAsync(id)).Status);
         var progress = await handle.QueryAsync(wf => wf.GetStatus());
         Assert.Equal(("Compensating", OrderStatus.Compensating, "Cancelled by request"), (progress.Step, progress.Status, progress.FailureReason));
@@ -73,7 +74,7 @@ public sealed class WorkflowCancelDuringChargeTests(SlowGatewayEnvironment env) 
         var result = await env.ResultAsync(id, "workflow-cancel-during-charge");
         Assert.Equal(OrderStatus.Cancelled, result.Status);
         var charge = Assert.Single(env.Gateway.CallsTo("/charges"), c => c.IdempotencyKey == $"charge-{id}");
-        var refund = Assert.Single(env.Gateway.CallsTo("/refunds"), c => c.IdempotencyKey == $"refund-{id}");
+        var refund = Assert.Single(env.Gateway.CallsTo("/refunds"), c => c.IdempotencyKey == HttpPaymentGateway.RefundIdempotencyKey(id));
         Assert.Equal(charge.IdempotencyKey, refund.Body.GetProperty("chargeIdempotencyKey").GetString());
         Assert.Equal(id, charge.Body.GetProperty("orderId").GetString());
         Assert.Equal(0m, await env.Database.ScalarAsync<decimal>("SELECT sum(amount) FROM payments WHERE order_id = @p0", id));
@@ -96,7 +97,7 @@ public sealed class WorkflowCancelDuringChargeTests(SlowGatewayEnvironment env) 
         Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
         Assert.Equal(OrderStatus.Cancelled, (await env.ResultAsync(id, "cancel-signal-during-charge")).Status);
         Assert.Equal(0m, await env.Database.ScalarAsync<decimal>("SELECT sum(amount) FROM payments WHERE order_id = @p0", id));
-        Assert.Single(env.Gateway.CallsTo("/refunds"), c => c.IdempotencyKey == $"refund-{id}");
+        Assert.Single(env.Gateway.CallsTo("/refunds"), c => c.IdempotencyKey == HttpPaymentGateway.RefundIdempotencyKey(id));
     }
 
     [Fact]

@@ -44,6 +44,12 @@ public sealed class PrometheusQueryTests(ObservedEnvironment env) : IClassFixtur
         // and this order must keep waiting for its approver (7 x 149 is over the approval threshold).
         await env.PlaceOrderAsync(awaiting, "tok_visa", new OrderLine("GRINDER", 7));
         await env.WaitForStatusAsync(awaiting, OrderStatus.AwaitingApproval);
+        // An order whose start failed, for the stuck-order sweep to start (orders_reconciled_total).
+        var stuck = $"prom-stuck-{run}";
+        await new Orders.Persistence.OrderStore(env.Database.DataSource).RegisterAsync(
+            stuck, "hash", new Orders.Persistence.OrderRequestRecord([new("GRINDER", 1)]), "tok_visa", CancellationToken.None);
+        await env.Database.ExecuteAsync("UPDATE orders SET created_at = now() - interval '1 hour' WHERE id = @p0", stuck);
+        Assert.Contains((stuck, Orders.Reconciliation.StuckOrderReconciler.Action.Started), await env.Reconciler.SweepAsync(CancellationToken.None));
 
         var dashboard = ObservabilityFiles.DashboardExpressions();
         var alerts = ObservabilityFiles.AlertRules();

@@ -203,7 +203,8 @@ public sealed partial class OrderWorkflow
     [WorkflowQuery]
     public OrderProgress GetStatus() => new(step, status, failureReason, stepStartedAt);
 
-    private const string CancelledReason = "Cancelled by request";
+    /// <summary>The reason a cancelled order shows.</summary>
+    public const string CancelledReason = "Cancelled by request";
 
     /// <summary>
     /// Records that the order awaits approval (on <paramref name="recordToken"/>; null is the workflow's own token,

@@ -40,6 +40,12 @@ public sealed class OrdersOptions
     /// <summary>How long an order may stay Pending before the sweep looks at it (a start is under way meanwhile).</summary>
     public TimeSpan ReconcileAfter { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// The oldest an order with no workflow may be for the sweep to start it; an older one is failed instead (its client
+    /// may have ordered anew, and a history past Temporal's retention looks the same as none).
+    /// </summary>
+    public TimeSpan ReconcileWithin { get; set; } = TimeSpan.FromDays(1);
+
     /// <summary>Time spent in each shipping stage (picking, packing, handing to the carrier).</summary>
     public TimeSpan ShippingStageDuration { get; set; } = TimeSpan.FromSeconds(1);
 

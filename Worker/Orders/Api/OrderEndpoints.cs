@@ -57,7 +57,7 @@ public static partial class OrderEndpoints
         api.MapPost("/orders/{id}/reject", (string id, HttpContext http) =>
             SignalAsync(http, id, s => s == OrderStatus.AwaitingApproval, wf => wf.RejectAsync())).WithMetadata(approving);
         api.MapPost("/orders/{id}/cancel", (string id, HttpContext http) =>
-            SignalAsync(http, id, s => !s.IsTerminal() && s != OrderStatus.Compensating, wf => wf.CancelAsync()));
+            SignalAsync(http, id, s => !s.IsTerminal() && s != OrderStatus.Compensating, wf => wf.CancelAsync(), CancelUnstartedAsync));
         return app;
     }
 
@@ -148,6 +148,22 @@ public static partial class OrderEndpoints
         return accepted;
     }
 
+    /// <summary>
+    /// A cancel for an order whose workflow never started (its start failed): the order is cancelled where it stands,
+    /// holding nothing to undo, so that the stuck-order sweep does not start it later.
+    /// </summary>
+    private static async Task<IResult?> CancelUnstartedAsync(HttpContext http, string id)
+    {
+        var cancelled = await http.RequestServices.GetRequiredService<FulfilmentStore>()
+            .EndUnstartedAsync(id, OrderStatus.Cancelled, OrderWorkflow.CancelledReason, http.RequestAborted);
+        if (cancelled is null)
+        {
+            return null;
+        }
+        await http.RequestServices.GetRequiredService<IOrderCache>().SetAsync(cancelled);
+        return Results.Accepted($"/api/orders/{id}");
+    }
+
     private static async Task<IResult> GetOrderAsync(string id, HttpContext http, OrderStore store, IOrderCache cache, CancellationToken ct)
     {
         var cached = await cache.GetAsync(id);
@@ -165,9 +181,14 @@ public static partial class OrderEndpoints
         return Results.Ok(order);
     }
 
+    /// <summary>
+    /// Signals the order's workflow when the order's status accepts the signal; <paramref name="withoutWorkflow"/> answers
+    /// when the order has no workflow (null: the order has finished, 409).
+    /// </summary>
     private static async Task<IResult> SignalAsync(
         HttpContext http, string id, Func<OrderStatus, bool> accepts,
-        System.Linq.Expressions.Expression<Func<OrderWorkflow, Task>> signal)
+        System.Linq.Expressions.Expression<Func<OrderWorkflow, Task>> signal,
+        Func<HttpContext, string, Task<IResult?>>? withoutWorkflow = null)
     {
         var store = http.RequestServices.GetRequiredService<OrderStore>();
         var temporal = http.RequestServices.GetRequiredService<ITemporalClient>();
@@ -188,7 +209,8 @@ public static partial class OrderEndpoints
         }
         catch (RpcException e) when (e.Code == RpcException.StatusCode.NotFound)
         {
-            return Problem(StatusCodes.Status409Conflict, "Not allowed in this state", $"Order {id} has finished.");
+            return (withoutWorkflow is null ? null : await withoutWorkflow(http, id))
+                ?? Problem(StatusCodes.Status409Conflict, "Not allowed in this state", $"Order {id} has finished.");
         }
         catch (Exception e) when (e is RpcException or InvalidOperationException)
         {

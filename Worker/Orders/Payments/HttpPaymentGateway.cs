@@ -29,9 +29,16 @@ public sealed class HttpPaymentGateway(HttpClient http, Microsoft.Extensions.Opt
     public Task RefundAsync(string orderId, ChargeRecord charge, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(charge);
-        return SendAsync("refunds", $"refund-{orderId}", new { orderId, chargeIdempotencyKey = ChargeIdempotencyKey(orderId) },
+        return SendAsync("refunds", RefundIdempotencyKey(orderId), new { orderId, chargeIdempotencyKey = ChargeIdempotencyKey(orderId) },
             unknownChargeIsDone: !charge.Settled, cancellationToken);
     }
+
+    /// <summary>
+    /// The idempotency key of an order's refund. Not the <c>refund-&lt;order&gt;</c> of earlier builds, whose requests had
+    /// other bodies: a gateway refuses another body under a key it has seen, and a refund one build began may be retried
+    /// on another during a rollout. If an earlier build refunded already, the gateway answers 409, which is done.
+    /// </summary>
+    public static string RefundIdempotencyKey(string orderId) => $"refund-v2-{orderId}";
 
     /// <summary>The idempotency key of an order's charge: the same on every retry, so the gateway charges at most once.</summary>
     public static string ChargeIdempotencyKey(string orderId) => $"charge-{orderId}";
@@ -53,6 +60,10 @@ public sealed class HttpPaymentGateway(HttpClient http, Microsoft.Extensions.Opt
         if (unknownChargeIsDone && response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
+        }
+        if (path == "refunds" && response.StatusCode == HttpStatusCode.Conflict)
+        {
+            return null; // the charge is refunded already (under another key: an earlier build's attempt)
         }
         if (response.StatusCode == HttpStatusCode.PaymentRequired)
         {

@@ -23,36 +23,64 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource, OrderMetrics me
     /// Reserves every line or none; returns the total at reserved prices, and whether the order is already past
     /// approval (a restarted workflow that finds its order charged or further).
     /// </summary>
-    public Task<(decimal Total, bool PastApproval, OrderView Order)> ReserveAsync(
-        string orderId, IReadOnlyList<OrderLine> lines, CancellationToken cancellationToken) =>
-        InTransactionAsync(async (connection, transaction) =>
+    public async Task<(decimal Total, bool PastApproval, OrderView Order)> ReserveAsync(
+        string orderId, IReadOnlyList<OrderLine> lines, CancellationToken cancellationToken)
+    {
+        var (total, pastApproval, order, closedFrom) = await ReserveOrCloseAsync(orderId, lines, cancellationToken);
+        if (closedFrom is not null)
         {
-            // Locks the order, proves it exists, and finds its status and an earlier reservation, in one round trip.
+            metrics.StatusChanged(closedFrom, order); // counted once: the statement that changed the status
+            throw OrderRows.Closed(orderId, nameof(OrderStatus.Compensating));
+        }
+        return (total, pastApproval, order);
+    }
+
+    /// <summary>
+    /// Reserves, or, when an earlier run began compensating the order without recording Compensating (the saga
+    /// before the cancel-safe-saga patch, and builds before it: a refund, then the release, then the final status),
+    /// records Compensating now and says so: its stock released or its charge refunded, the order must not go
+    /// forward again (it would ship with its charge refunded), and the run that meets it finishes the compensation.
+    /// </summary>
+    private Task<(decimal Total, bool PastApproval, OrderView Order, OrderStatus? ClosedFrom)> ReserveOrCloseAsync(
+        string orderId, IReadOnlyList<OrderLine> lines, CancellationToken cancellationToken) =>
+        InTransactionAsync<(decimal, bool, OrderView, OrderStatus?)>(async (connection, transaction) =>
+        {
+            // Locks the order, proves it exists, and finds its status, an earlier reservation still held, and whether
+            // a compensation began (stock released or a refund), in one round trip.
             await using var locked = Command(connection, transaction, """
-                SELECT status, ARRAY(SELECT sum(quantity * unit_price) FROM reservations r
-                                     WHERE r.order_id = orders.id AND r.released_at IS NULL HAVING count(*) > 0)
+                SELECT status,
+                       ARRAY(SELECT sum(quantity * unit_price) FROM reservations r
+                             WHERE r.order_id = orders.id AND r.released_at IS NULL HAVING count(*) > 0),
+                       EXISTS (SELECT 1 FROM reservations r WHERE r.order_id = orders.id AND r.released_at IS NOT NULL)
+                       OR EXISTS (SELECT 1 FROM payments p WHERE p.order_id = orders.id AND p.kind = 'refund')
                 FROM orders WHERE id = @id FOR UPDATE
                 """, ("id", orderId));
             string status;
             decimal[] existing;
+            bool compensationBegun;
             await using (var reader = await locked.ExecuteReaderAsync(cancellationToken))
             {
                 if (!await reader.ReadAsync(cancellationToken))
                 {
                     throw OrderRows.Unknown(orderId);
                 }
-                (status, existing) = (reader.GetString(0), reader.GetFieldValue<decimal[]>(1));
+                (status, existing, compensationBegun) = (reader.GetString(0), reader.GetFieldValue<decimal[]>(1), reader.GetBoolean(2));
             }
             if (Enum.Parse<OrderStatus>(status) is var current && (current.IsTerminal() || current == OrderStatus.Compensating))
             {
                 throw OrderRows.Closed(orderId, status);
             }
+            if (compensationBegun)
+            {
+                return (0m, false, await ReadViewAsync(connection, transaction,
+                    $"UPDATE orders SET status = '{OrderStatus.Compensating}', {Touch} WHERE id = @id RETURNING {OrderStore.ViewColumns}",
+                    cancellationToken, ("id", orderId)), (OrderStatus?)current);
+            }
             if (existing.Length > 0)
             {
-                // A retry (or a restarted workflow): the stock was taken by the first attempt and is still held. A
-                // reservation an earlier run released counts for nothing: the stock is taken again below.
+                // A retry (or a restarted workflow): the stock was taken by the first attempt.
                 return (existing[0], IsPastApproval(current), await ReadViewAsync(connection, transaction,
-                    $"UPDATE orders SET {Touch} WHERE id = @id RETURNING {OrderStore.ViewColumns}", cancellationToken, ("id", orderId)));
+                    $"UPDATE orders SET {Touch} WHERE id = @id RETURNING {OrderStore.ViewColumns}", cancellationToken, ("id", orderId)), null);
             }
             var total = 0m;
             // Sorted so that concurrent orders lock product rows in the same order and cannot deadlock.
@@ -65,9 +93,6 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource, OrderMetrics me
                         UPDATE products SET stock = stock - @qty WHERE sku = @sku AND stock >= @qty RETURNING price)
                     INSERT INTO reservations (order_id, sku, quantity, unit_price)
                     SELECT @id, @sku, @qty, price FROM taken
-                    -- A line an earlier run released is held again (the unreleased ones were returned above).
-                    ON CONFLICT (order_id, sku) DO UPDATE
-                        SET quantity = EXCLUDED.quantity, unit_price = EXCLUDED.unit_price, reserved_at = now(), released_at = NULL
                     RETURNING unit_price
                     """, cancellationToken, ("id", orderId), ("qty", line.Quantity), ("sku", line.Sku));
                 if (price is null)
@@ -83,7 +108,7 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource, OrderMetrics me
             return (total, false, await ReadViewAsync(connection, transaction, $"""
                 UPDATE orders SET {SetStatus(OrderStatus.Reserved)}, failure_reason = NULL, total = @total, {Touch}
                 WHERE id = @id RETURNING {OrderStore.ViewColumns}
-                """, cancellationToken, ("id", orderId), ("total", total)));
+                """, cancellationToken, ("id", orderId), ("total", total)), null);
         }, cancellationToken);
 
     /// <summary>
@@ -211,6 +236,36 @@ public sealed class FulfilmentStore(NpgsqlDataSource dataSource, OrderMetrics me
             """, reader => (OrderStore.ReadView(reader), reader.IsDBNull(8) ? (OrderStatus?)null : Enum.Parse<OrderStatus>(reader.GetString(8))),
             cancellationToken, ("id", orderId), ("reason", (object?)reason ?? DBNull.Value), ("final", status.IsTerminal()));
         metrics.StatusChanged(previous, order);
+        return order;
+    }
+
+    /// <summary>
+    /// Ends an order that never started (a cancel that found no workflow, the stuck-order sweep) with a final
+    /// <paramref name="status"/>: only a Pending order, which holds nothing to undo (reserving is the saga's first
+    /// step). Returns the order as it is after, or null when it was no longer Pending.
+    /// </summary>
+    public async Task<OrderView?> EndUnstartedAsync(string orderId, OrderStatus status, string reason, CancellationToken cancellationToken)
+    {
+        if (!status.IsTerminal())
+        {
+            throw new ArgumentException($"{status} is not a final status.", nameof(status));
+        }
+        await using var command = OrderRows.Command(dataSource.CreateCommand($"""
+            WITH ended AS (
+                UPDATE orders SET status = '{status}', failure_reason = @reason, {Touch}
+                WHERE id = @id AND status = '{OrderStatus.Pending}'
+                RETURNING {OrderStore.ViewColumns}),
+            token AS (
+                DELETE FROM payment_tokens WHERE order_id IN (SELECT id FROM ended))
+            SELECT * FROM ended
+            """), [("id", orderId), ("reason", reason)]);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+        var order = OrderStore.ReadView(reader);
+        metrics.StatusChanged(OrderStatus.Pending, order);
         return order;
     }
 

@@ -48,7 +48,13 @@ public sealed class OrderStore(NpgsqlDataSource dataSource)
                 ON CONFLICT (id) DO NOTHING
                 RETURNING id, request_hash, status),
             token AS (
-                INSERT INTO payment_tokens (order_id, token) SELECT id, @token FROM inserted)
+                INSERT INTO payment_tokens (order_id, token) SELECT id, @token FROM inserted),
+            -- A repeat of a Pending order a build before schema migration 2 recorded (it kept no token) brings its token.
+            repeated_token AS (
+                INSERT INTO payment_tokens (order_id, token)
+                SELECT id, @token FROM orders
+                WHERE id = @id AND request_hash = @hash AND status = 'Pending' AND NOT EXISTS (SELECT 1 FROM inserted)
+                ON CONFLICT (order_id) DO NOTHING)
             SELECT request_hash, true, status FROM inserted
             UNION ALL
             SELECT request_hash, false, status FROM orders WHERE id = @id AND NOT EXISTS (SELECT 1 FROM inserted)

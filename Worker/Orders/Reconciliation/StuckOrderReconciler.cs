@@ -13,10 +13,14 @@ namespace Worker.Orders.Reconciliation;
 /// <summary>
 /// Finds orders that stay Pending with no workflow to move them, and acts on each: the POST whose start failed (Temporal
 /// unavailable, the client gone), and the order a database-only restore put back while Temporal kept its history. Every
-/// <see cref="OrdersOptions.ReconcileInterval"/>, orders Pending for longer than <see cref="OrdersOptions.ReconcileAfter"/>:
-/// - no workflow, or its run was terminated, failed or timed out: the workflow is started (the API's own start, whose
-///   steps are idempotent);
+/// <see cref="OrdersOptions.ReconcileInterval"/>, orders Pending for longer than <see cref="OrdersOptions.ReconcileAfter"/>,
+/// with a payment token on record (one recorded by a build that kept none waits for its client's repeat, which brings it):
 /// - a running workflow: nothing (it moves the order; reserving may be retrying);
+/// - no workflow: started (the API's own start, whose steps are idempotent), unless the order is older than
+///   <see cref="OrdersOptions.ReconcileWithin"/>: a client told to try again may have ordered anew by then, and a history
+///   past Temporal's retention looks the same as none, so such an order is failed instead (nothing was reserved);
+/// - its run was terminated (an operator stopped it: it is cancelled) or failed or timed out (it is failed): nothing was
+///   reserved, and running it again is the client's or the operator's choice (a repeated POST does);
 /// - its run completed or was cancelled, yet the database shows the order Pending: the database lost what that run did
 ///   (restored from a backup), which no start may repeat: the order is failed, for an operator to reconcile.
 /// One replica sweeps at a time (a PostgreSQL advisory lock); each action is logged and counted
@@ -40,10 +44,14 @@ public sealed partial class StuckOrderReconciler(
     public const string LostProgressReason =
         "Its workflow had finished, but the database had lost its progress (restored from a backup?): an operator must reconcile it";
 
+    /// <summary>The reason an order too old to start shows.</summary>
+    public const string NotStartedInTimeReason = "Not started in time (its start failed and it was not placed again): place it again if it is still wanted";
+
     /// <summary>What the sweep did to an order.</summary>
     public enum Action
     {
         Started,
+        Cancelled,
         Failed,
     }
 
@@ -79,9 +87,9 @@ public sealed partial class StuckOrderReconciler(
         }
         try
         {
-            foreach (var (orderId, lines, token) in await StuckAsync(session, cancellationToken))
+            foreach (var (orderId, lines, token, tooOld) in await StuckAsync(session, cancellationToken))
             {
-                if (await ReconcileAsync(orderId, lines, token, cancellationToken) is { } action)
+                if (await ReconcileAsync(orderId, lines, token, tooOld, cancellationToken) is { } action)
                 {
                     actions.Add((orderId, action));
                     metrics.OrderReconciled(action.ToString().ToLowerInvariant());
@@ -95,7 +103,8 @@ public sealed partial class StuckOrderReconciler(
         return actions;
     }
 
-    private async Task<Action?> ReconcileAsync(string orderId, IReadOnlyList<OrderLine> lines, string? token, CancellationToken cancellationToken)
+    private async Task<Action?> ReconcileAsync(
+        string orderId, IReadOnlyList<OrderLine> lines, string? token, bool tooOld, CancellationToken cancellationToken)
     {
         var status = await WorkflowStatusAsync(orderId, cancellationToken);
         if (status == WorkflowExecutionStatus.Running)
@@ -103,19 +112,30 @@ public sealed partial class StuckOrderReconciler(
             return null;
         }
         var lastRun = status?.ToString() ?? "none";
-        var restartable = status is null or WorkflowExecutionStatus.Terminated or WorkflowExecutionStatus.Failed or WorkflowExecutionStatus.TimedOut;
-        if (restartable && await starter.StartAsync(orderId, lines, token, cancellationToken))
+        if (status is null && !tooOld)
         {
-            LogStarted(logger, orderId, lastRun);
+            // False only when a run finished between the look and the start: the next sweep sees that run.
+            if (!await starter.StartAsync(orderId, lines, token, cancellationToken))
+            {
+                return null;
+            }
+            LogStarted(logger, orderId);
             return Action.Started;
         }
-        var order = await store.RecordStatusAsync(new OrderStatusUpdate(orderId, OrderStatus.Failed, LostProgressReason), cancellationToken);
-        if (order.Status != OrderStatus.Failed)
+        var (final, reason) = status switch
         {
-            return null; // it moved meanwhile: a workflow is at work after all
+            null => (OrderStatus.Failed, NotStartedInTimeReason),
+            WorkflowExecutionStatus.Terminated => (OrderStatus.Cancelled, "Stopped before it began: its workflow was terminated"),
+            WorkflowExecutionStatus.Failed or WorkflowExecutionStatus.TimedOut => (OrderStatus.Failed, "Its workflow failed before it began"),
+            _ => (OrderStatus.Failed, LostProgressReason),
+        };
+        // Only a Pending order ends here: one a workflow moved meanwhile is left to it.
+        if (await store.EndUnstartedAsync(orderId, final, reason, cancellationToken) is null)
+        {
+            return null;
         }
-        LogFailed(logger, orderId, lastRun);
-        return Action.Failed;
+        LogEnded(logger, orderId, lastRun, final, reason);
+        return final == OrderStatus.Cancelled ? Action.Cancelled : Action.Failed;
     }
 
     /// <summary>The status of the order's workflow's latest run; null when there is none.</summary>
@@ -133,23 +153,24 @@ public sealed partial class StuckOrderReconciler(
         }
     }
 
-    private async Task<List<(string OrderId, IReadOnlyList<OrderLine> Lines, string? Token)>> StuckAsync(
+    private async Task<List<(string OrderId, IReadOnlyList<OrderLine> Lines, string Token, bool TooOld)>> StuckAsync(
         NpgsqlConnection session, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
-            SELECT o.id, o.request, t.token FROM orders o LEFT JOIN payment_tokens t ON t.order_id = o.id
+            SELECT o.id, o.request, t.token, o.created_at < now() - @within FROM orders o JOIN payment_tokens t ON t.order_id = o.id
             WHERE o.status = 'Pending' AND o.created_at < now() - @after
             ORDER BY o.created_at LIMIT @limit
             """, session);
         command.Parameters.AddWithValue("after", options.Value.ReconcileAfter);
+        command.Parameters.AddWithValue("within", options.Value.ReconcileWithin);
         command.Parameters.AddWithValue("limit", BatchSize);
-        var stuck = new List<(string, IReadOnlyList<OrderLine>, string?)>();
+        var stuck = new List<(string, IReadOnlyList<OrderLine>, string, bool)>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             var request = JsonSerializer.Deserialize<OrderRequestRecord>(reader.GetString(1))
                 ?? throw new InvalidDataException($"Order {reader.GetString(0)} has an empty request.");
-            stuck.Add((reader.GetString(0), request.Lines, reader.IsDBNull(2) ? null : reader.GetString(2)));
+            stuck.Add((reader.GetString(0), request.Lines, reader.GetString(2), reader.GetBoolean(3)));
         }
         return stuck;
     }
@@ -165,11 +186,11 @@ public sealed partial class StuckOrderReconciler(
         return (T)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Order {OrderId} was Pending with no workflow at work (last run: {RunStatus}): started its workflow")]
-    private static partial void LogStarted(ILogger logger, string orderId, string runStatus);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Order {OrderId} was Pending with no workflow: started its workflow")]
+    private static partial void LogStarted(ILogger logger, string orderId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Order {OrderId} was Pending but its workflow had finished ({RunStatus}): the database lost its progress; failed the order for an operator to reconcile")]
-    private static partial void LogFailed(ILogger logger, string orderId, string runStatus);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Order {OrderId} was Pending with no workflow at work (its last run: {RunStatus}): recorded it {Status}: {Reason}")]
+    private static partial void LogEnded(ILogger logger, string orderId, string runStatus, OrderStatus status, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stuck-order sweep failed; trying again at the next interval")]
     private static partial void LogSweepFailed(ILogger logger, Exception exception);
