@@ -33,6 +33,7 @@ _images_install_packages() {
   command -v podman >/dev/null || packages+=(podman)
   command -v runc >/dev/null || packages+=(runc)
   command -v debootstrap >/dev/null || packages+=(debootstrap)
+  [[ -f "$_images_keyring" ]] || packages+=(debian-archive-keyring)
   command -v docker-registry >/dev/null || packages+=(docker-registry)
   # The release's registry steps (scripts/release.sh push-image, pin-digests), tested against that registry.
   command -v skopeo >/dev/null || packages+=(skopeo)
@@ -61,6 +62,10 @@ EOF
   PODMAN="$dir/podman"
 }
 
+# Debian's archive keys: debootstrap checks the mirror's signed Release file against them and refuses to go on
+# without a valid signature (--force-check-gpg), so a mirror reached over plain HTTP cannot hand the base other packages.
+_images_keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+
 # The first http(s) mirror in apt's sources, the one debootstrap then uses.
 _images_debian_mirror() {
   local mirror
@@ -75,7 +80,7 @@ _images_rootfs() {
   [[ -f "$rootfs/.complete" ]] && return 0
   tmp="$(mktemp -d "$CONTAINER_IMAGES_DIR/.rootfs.XXXXXX")" || return 1
   echo "Making a Debian bookworm base with debootstrap (once, ~30 s)..." >&2
-  if ! debootstrap --variant=minbase --include=libssl3,libgssapi-krb5-2,ca-certificates,tzdata \
+  if ! debootstrap --keyring="$_images_keyring" --force-check-gpg --variant=minbase --include=libssl3,libgssapi-krb5-2,ca-certificates,tzdata \
     bookworm "$tmp/rootfs" "$(_images_debian_mirror)" >"$tmp/debootstrap.log" 2>&1; then
     tail -n 20 "$tmp/debootstrap.log" >&2
     rm -rf "$tmp"
