@@ -24,13 +24,41 @@ public sealed class ReleaseScriptTests : IDisposable
         await File.WriteAllTextAsync(archive, "archive");
         var sarif = Path.Combine(folder, "scan", "worker.sarif");
 
-        var scan = await ReleaseAsync(["scan", archive, sarif], tools.Environment());
+        var scan = await ReleaseAsync(["scan", archive, sarif], tools.Environment(("STAND_IN_FILE", TrivySarif)));
 
         Assert.True(scan.ExitCode == 0, scan.Output);
         var calls = tools.Calls("trivy");
         Assert.Equal(2, calls.Count);
         Assert.Equal($"image --quiet --scanners vuln,secret --format sarif --output {sarif} --input {archive}", calls[0]);
         Assert.Equal($"image --quiet --scanners vuln,secret --severity HIGH,CRITICAL --ignore-unfixed --exit-code 1 --format table --input {archive}", calls[1]);
+        Assert.Equal("trivy:worker/", SarifCategory(await File.ReadAllTextAsync(sarif)));
+    }
+
+    /// <summary>Code scanning keeps one analysis per category: each image's SARIF names its own.</summary>
+    [Fact]
+    public async Task Scans_of_two_images_upload_under_categories_of_their_own()
+    {
+        var tools = StandIns.Create(folder, "trivy");
+        var server = Path.Combine(folder, "server.sarif");
+        var ui = Path.Combine(folder, "ui.sarif");
+
+        var first = await ReleaseAsync(["scan", "temporalio/server:1.31.0", server], tools.Environment(("STAND_IN_FILE", TrivySarif)));
+        var second = await ReleaseAsync(["scan", "temporalio/ui:2.49.1", ui], tools.Environment(("STAND_IN_FILE", TrivySarif)));
+
+        Assert.True(first.ExitCode == 0 && second.ExitCode == 0, first.Output + second.Output);
+        Assert.Equal("trivy:temporalio/server:1.31.0/", SarifCategory(await File.ReadAllTextAsync(server)));
+        Assert.Equal("trivy:temporalio/ui:2.49.1/", SarifCategory(await File.ReadAllTextAsync(ui)));
+        using var written = JsonDocument.Parse(await File.ReadAllTextAsync(server));
+        Assert.Equal("Trivy", written.RootElement.GetProperty("runs")[0].GetProperty("tool").GetProperty("driver").GetProperty("name").GetString());
+    }
+
+    private const string TrivySarif = """{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"Trivy"}},"results":[]}]}""";
+
+    private static string? SarifCategory(string sarif)
+    {
+        using var document = JsonDocument.Parse(sarif);
+        return Assert.Single(document.RootElement.GetProperty("runs").EnumerateArray())
+            .GetProperty("automationDetails").GetProperty("id").GetString();
     }
 
     [Fact]
@@ -202,8 +230,9 @@ internal sealed class StandIns
                 #!/bin/sh
                 echo "$*" >>'{{bin}}/calls/{{name}}'
                 [ -n "${STAND_IN_OUTPUT:-}" ] && echo "$STAND_IN_OUTPUT"
+                written='{"stand-in": "{{name}}"}'
                 while [ $# -gt 0 ]; do
-                  if [ "$1" = --output ]; then echo '{"stand-in": "{{name}}"}' >"$2"; fi
+                  if [ "$1" = --output ]; then printf '%s\n' "${STAND_IN_FILE:-$written}" >"$2"; fi
                   shift
                 done
                 exit "${STAND_IN_EXIT:-0}"

@@ -57,15 +57,21 @@ audit() {
 
 # scan TARGET [SARIF]: TARGET is an image archive (docker-archive tar) or a reference. The gate: fixable HIGH and
 # CRITICAL vulnerabilities, and secrets, fail; an unfixable one cannot be acted on and is reported only. SARIF gets
-# every finding, for code scanning. Exceptions go in .trivyignore, each with its reason.
+# every finding, for code scanning, under a category of its own (trivy:<image reference or archive name>), so that
+# the scans of several images upload side by side. Exceptions go in .trivyignore, each with its reason.
 scan() {
-  local target=${1:-} sarif=${2:-} source=()
+  local target=${1:-} sarif=${2:-} source=() category
   [[ -n "$target" ]] || fail "scan needs an image archive or reference"
   _need trivy "https://trivy.dev (the workflows install it with aquasecurity/setup-trivy)"
-  if [[ -f "$target" ]]; then source=(--input "$target"); else source=("$target"); fi
+  if [[ -f "$target" ]]; then source=(--input "$target") category="trivy:$(basename "$target" .tar)"; else source=("$target") category="trivy:$target"; fi
   if [[ -n "$sarif" ]]; then
     mkdir -p "$(dirname "$sarif")"
     trivy image --quiet --scanners vuln,secret --format sarif --output "$sarif" "${source[@]}"
+    # Code scanning reads a run's category from automationDetails.id, up to its last "/".
+    CATEGORY="$category/" perl -MJSON::PP -0777 -i -pe \
+      'my $json = JSON::PP->new->canonical; my $sarif = $json->decode($_);
+       $_->{automationDetails} = { id => $ENV{CATEGORY} } for @{ $sarif->{runs} || [] };
+       $_ = $json->encode($sarif)' "$sarif" || fail "$sarif is not the SARIF Trivy should have written"
   fi
   trivy image --quiet --scanners vuln,secret --severity HIGH,CRITICAL --ignore-unfixed --exit-code 1 \
     --format table "${source[@]}" \
