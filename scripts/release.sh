@@ -137,8 +137,9 @@ deploy() {
   version="$(version)"
   registry="$(registry)"
   namespace="$(namespace)"
+  # The admission policy's signer: this repository's release workflow (GITHUB_REPOSITORY, as Actions sets it).
   generate "$out" "--Deployment:ImageRegistry=$registry/$namespace" "--Deployment:ImageTag=$version" \
-    "--Deployment:ChartVersion=$version"
+    "--Deployment:ChartVersion=$version" "--Release:Repository=${GITHUB_REPOSITORY:-example/temporal-orders}"
   echo "deploy/ for $version in $out" >&2
 }
 
