@@ -207,12 +207,20 @@ EOF
   return "$status"
 }
 
+# The Dockerfile names its bases on literal FROM lines (Dependabot reads those): the build stage's, then the final
+# one's. Each is replaced by this machine's image of the same role under that name (--build-context), never pulled.
 _images_build_dockerfile() {
-  local image=$1
+  local image=$1 bases=()
+  mapfile -t bases < <(awk 'toupper($1) == "FROM" { print $2 }' "$_images_root/Worker/Dockerfile")
+  if ((${#bases[@]} != 2)); then
+    echo "Worker/Dockerfile: expected two FROM lines (build, then runtime), found ${#bases[@]}" >&2
+    return 1
+  fi
   echo "Building $image with podman build -f Worker/Dockerfile..." >&2
   # Docker format: OCI image configs have no HEALTHCHECK (podman drops it with a warning).
-  "$PODMAN" build -q --format docker --network host -f "$_images_root/Worker/Dockerfile" \
-    --build-arg BUILD_IMAGE="$_images_build_image" --build-arg RUNTIME_IMAGE="$WORKER_RUNTIME_IMAGE" \
+  "$PODMAN" build -q --pull=never --format docker --network host -f "$_images_root/Worker/Dockerfile" \
+    --build-context "${bases[0]}=container-image://$_images_build_image" \
+    --build-context "${bases[1]}=container-image://$WORKER_RUNTIME_IMAGE" \
     -t "$image" "$_images_root" >/dev/null
 }
 

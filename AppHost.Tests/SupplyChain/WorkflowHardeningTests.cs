@@ -292,9 +292,13 @@ public sealed class WorkflowHardeningTests
         var updates = ((YamlSequenceNode)Workflow.Child(root, "updates")!).Cast<YamlMappingNode>()
             .ToDictionary(u => $"{Workflow.Scalar(Workflow.Child(u, "package-ecosystem"))} {Workflow.Scalar(Workflow.Child(u, "directory"))}");
 
-        Assert.Equal(["docker-compose /deploy/compose", "dotnet-sdk /", "github-actions /", "npm /scripts/validate-crds", "nuget /"],
+        Assert.Equal(["docker /Worker", "docker-compose /deploy/compose", "dotnet-sdk /", "github-actions /", "npm /scripts/validate-crds", "nuget /"],
             updates.Keys.Order(StringComparer.Ordinal));
         Assert.True(File.Exists(Path.Combine(Repository.Root, "deploy", "compose", "docker-compose.yaml")));
+        // Dependabot reads literal FROM lines only (no ARG): the Dockerfile's bases must be written so.
+        var from = File.ReadAllLines(Path.Combine(Repository.Root, "Worker", "Dockerfile")).Where(l => l.StartsWith("FROM ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, from.Count);
+        Assert.All(from, l => Assert.Matches(@"^FROM mcr\.microsoft\.com/dotnet/[a-z]+:[0-9][^ $]* ?", l));
         Assert.True(File.Exists(Path.Combine(Repository.Root, "scripts", "validate-crds", "package-lock.json")));
         Assert.All(updates.Where(u => u.Key != "dotnet-sdk /"), u => Assert.IsType<YamlMappingNode>(Workflow.Child(u.Value, "groups")));
     }
