@@ -45,7 +45,7 @@ public sealed partial class ReleasePublishingTests(PublishedRelease release) : I
             // The release's rendered production manifests (its asset, made by `manifests` after the pinning).
             await PublishedRelease.RunAsync("cat", [Path.Combine(release.Out, "assets", "temporal-orders-1.5.0-kubernetes-production.yaml")]),
             await PublishedRelease.RunAsync(Validators.Helm4, ["template", "r", Path.Combine(release.Out, "helm", "temporal-orders"),
-                "--set", "secrets.postgresPassword=p"]),
+                "--set", "secrets.POSTGRES_PASSWORD=p"]),
             await PublishedRelease.RunAsync(Validators.DockerCompose, ["-f", Path.Combine(release.Out, "compose", "docker-compose.yaml"), "config"],
                 new Dictionary<string, string?>(GeneratedDeployment.SecretSentinels.ToDictionary(s => s.Key, s => (string?)s.Value))),
         };
