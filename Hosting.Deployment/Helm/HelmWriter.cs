@@ -162,7 +162,10 @@ internal static class HelmWriter
         text.Append(CultureInfo.InvariantCulture, $"Secrets are in {secretName}; one value, for example:\n")
             .Append(CultureInfo.InvariantCulture, $"  kubectl -n {Namespace} get secret {secretName} -o jsonpath='{{.data.{key}}}' | base64 -d\n\n")
             .Append(CultureInfo.InvariantCulture, $"Watch the start (jobs, then servers, then {app?.Name ?? "the application"}):\n")
-            .Append(CultureInfo.InvariantCulture, $"  kubectl -n {Namespace} get pods -w\n");
+            .Append(CultureInfo.InvariantCulture, $"  kubectl -n {Namespace} get pods -w\n\n")
+            // A chart cannot create or own the namespace it is installed into (the release is stored there first).
+            .Append("Every pod meets the restricted Pod Security Standard; have the namespace enforce it, as the Kustomize base does:\n")
+            .Append(CultureInfo.InvariantCulture, $"  kubectl label namespace {Namespace} {string.Join(' ', KustomizeWriter.PodSecurityLabels.Select(l => $"{l.Key}={l.Value}"))}\n");
         return text.ToString();
     }
 
@@ -194,6 +197,23 @@ internal static class HelmWriter
         return text.Append('\n').ToString().ReplaceLineEndings("\n");
     }
 
+    /// <summary>Sets a dotted path in a values map, making the sections on the way.</summary>
+    private static void SetAt(Map root, string path, YamlNode value)
+    {
+        var keys = path.Split('.');
+        var section = root;
+        foreach (var key in keys[..^1])
+        {
+            if (section[key] is not Map next)
+            {
+                next = new Map();
+                section.Add(key, next);
+            }
+            section = next;
+        }
+        section.Add(keys[^1], value);
+    }
+
     private static Map Production(Plan plan, ChartValues values)
     {
         var production = new Map();
@@ -204,6 +224,27 @@ internal static class HelmWriter
             var min = Math.Max(3, app.Settings.Autoscale!.MinReplicas);
             production.Add("replicaCount", min);
             production.Add("autoscaling", new Map { { "enabled", true }, { "minReplicas", min }, { "maxReplicas", Math.Max(min, app.Settings.Autoscale.MaxReplicas) } });
+        }
+        var settings = new Map();
+        foreach (var w in plan.Workloads)
+        {
+            foreach (var (variable, value) in w.Settings.ProductionSettings)
+            {
+                // The plan holds each such variable to one setting (PlanReader): its key under settings.
+                var key = ((SettingPart)w.Environment.Single(e => e.Name == variable).Value.Parts[0]).Key;
+                if (settings[key] is null)
+                {
+                    settings.Add(key, new Scalar(value));
+                }
+            }
+        }
+        production.Add("settings", settings.Count > 0 ? settings : null);
+        foreach (var w in plan.Workloads)
+        {
+            foreach (var option in values.OptionsOf(w).Where(o => o.InProduction))
+            {
+                SetAt(production, values.PathTo(w, $"{option.Name}.enabled"), new Scalar(true));
+            }
         }
         foreach (var w in plan.Workloads.Where(w => w.Kind == WorkloadKind.StatefulService && w.Group is not null))
         {

@@ -20,6 +20,7 @@ internal static class KustomizeWriter
         yield return ($"{Root}/base/namespace.yaml", Yaml(Namespace(options)));
         yield return ($"{Root}/base/default-deny.yaml", Yaml(NetworkPolicies.DefaultDeny(values)));
         var components = new Dictionary<string, (List<YamlNode> Documents, Seq Patches, string File)>(StringComparer.Ordinal);
+        var inProduction = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var workload in plan.Workloads)
         {
             var contributed = ContributedObjects.Of(values, objects, workload);
@@ -28,6 +29,10 @@ internal static class KustomizeWriter
             foreach (var option in contributed.OptionDocuments.Select(d => d.Option).Concat(contributed.Patches.Select(p => p.Option)))
             {
                 components.TryAdd(option.Component, ([], [], option.ResourcesFile));
+                if (option.InProduction)
+                {
+                    inProduction.Add(option.Component);
+                }
             }
             foreach (var (option, document) in contributed.OptionDocuments)
             {
@@ -63,8 +68,8 @@ internal static class KustomizeWriter
         yield return ($"{Root}/base/kustomization.yaml", Yaml(kustomization));
 
         var app = plan.Workloads.Where(w => w.IsProject && w.IsLongRunning).ToList();
-        yield return ($"{Root}/overlays/development/kustomization.yaml", Yaml(Overlay(app, development: true)));
-        yield return ($"{Root}/overlays/production/kustomization.yaml", Yaml(Overlay(app, development: false)));
+        yield return ($"{Root}/overlays/development/kustomization.yaml", Yaml(Overlay(plan, values, objects, app, [], development: true)));
+        yield return ($"{Root}/overlays/production/kustomization.yaml", Yaml(Overlay(plan, values, objects, app, inProduction, development: false)));
 
         if (options.AlertRules is { } rules)
         {
@@ -101,6 +106,13 @@ internal static class KustomizeWriter
         { "kind", kind },
     };
 
+    /// <summary>The labels by which a namespace enforces Kubernetes' "restricted" Pod Security Standard.</summary>
+    public static readonly KeyValuePair<string, string>[] PodSecurityLabels =
+    [
+        new("pod-security.kubernetes.io/enforce", "restricted"),
+        new("pod-security.kubernetes.io/enforce-version", "latest"),
+    ];
+
     /// <summary>The namespace enforces Kubernetes' "restricted" Pod Security Standard: what every workload here meets.</summary>
     private static Map Namespace(DeploymentOptions options) => new()
     {
@@ -114,18 +126,21 @@ internal static class KustomizeWriter
                     "labels", new Map
                     {
                         { "app.kubernetes.io/part-of", options.Name },
-                        { "pod-security.kubernetes.io/enforce", "restricted" },
-                        { "pod-security.kubernetes.io/enforce-version", "latest" },
+                        { PodSecurityLabels[0].Key, PodSecurityLabels[0].Value },
+                        { PodSecurityLabels[1].Key, PodSecurityLabels[1].Value },
                     }
                 },
             }
         },
     };
 
-    private static Map Overlay(List<Workload> app, bool development)
+    private static Map Overlay(Plan plan, ManifestValues values, KubernetesObjects objects, List<Workload> app, IEnumerable<string> components, bool development)
     {
         var overlay = Kustomization("Kustomization");
         overlay.Add("resources", Seq.Of(["../../base"]));
+        // Options on in production (DeploymentOption.InProduction): applied before the overlay's own patches.
+        var added = Seq.Of(components.Select(c => $"../../components/{c}"));
+        overlay.Add("components", added.Count > 0 ? added : null);
         var patches = new Seq();
         foreach (var w in app)
         {
@@ -146,6 +161,19 @@ internal static class KustomizeWriter
                     Spread(w, "kubernetes.io/hostname"),
                     Spread(w, "topology.kubernetes.io/zone"),
                 })));
+            }
+        }
+        if (!development)
+        {
+            // Settings whose production default differs (InProduction): in the settings ConfigMap they are read from.
+            // The pods' checksum of them follows.
+            foreach (var w in plan.Workloads.Where(w => w.Settings.ProductionSettings.Count > 0))
+            {
+                patches.Add(Patch("ConfigMap", $"{w.Name}-settings", [.. w.Settings.ProductionSettings.Select(s =>
+                    Op("replace", $"/data/{s.Key}", new Scalar(s.Value)))]));
+                var checksum = values.SettingsChecksum([.. objects.Settings(w)], w.Settings.ProductionSettings);
+                patches.Add(Patch(w.Kind == WorkloadKind.StatefulService ? "StatefulSet" : "Deployment", w.Name,
+                    Op("replace", $"/spec/template/metadata/annotations/{PodTemplates.SettingsChecksumAnnotation.Replace("/", "~1", StringComparison.Ordinal)}", checksum)));
             }
         }
         overlay.Add("patches", patches.Count > 0 ? patches : null);
