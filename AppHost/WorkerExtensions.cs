@@ -158,6 +158,9 @@ internal static class WorkerExtensions
                 .DisruptionBudget(maxUnavailable: 1)
                 // Temporal:GracefulShutdownTimeout (30 s) plus the host's 10 s beyond it (Worker/Temporal).
                 .ShutdownWindow(TimeSpan.FromSeconds(40));
+            // Optional (components/image-signature, imageSignature.enabled): only images the release workflow of this
+            // repository signed are admitted (Release:Repository, owner/name; scripts/release.sh deploy sets it).
+            d.Contribute(new SignedImagePolicy(worker.ApplicationBuilder.Configuration["Release:Repository"] ?? "example/temporal-orders"));
             if (temporal.Resource is not ParameterResource)
             {
                 d.ScaleOnTaskQueue(temporal, "orders");

@@ -54,6 +54,15 @@ public static class Validators
     public static string DockerfileLint => Program("DOCKERFILE_LINT");
 
     /// <summary>
+    /// secretlint 13 with its recommended rules (<c>SECRETLINT</c>), run from the repository root so that it reads
+    /// <c>.secretlintrc.json</c>: exit code 0 and no output for files without secrets, 1 and each finding otherwise.
+    /// </summary>
+    public static string Secretlint => Program("SECRETLINT");
+
+    /// <summary>shellcheck, Debian's package (<c>SHELLCHECK</c>).</summary>
+    public static string Shellcheck => Program("SHELLCHECK");
+
+    /// <summary>
     /// Prometheus 2.42, Debian's package (<c>PROMETHEUS</c>): started on loopback to scrape the worker and evaluate
     /// the dashboard's and alerts' PromQL.
     /// </summary>

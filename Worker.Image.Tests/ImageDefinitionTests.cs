@@ -15,7 +15,9 @@ public sealed class ImageDefinitionTests
     {
         var project = await ProjectContainerConfig.ReadAsync(Repository.PathOf("Worker/Worker.csproj"));
 
-        Assert.Equal("${RUNTIME_IMAGE}", File.FinalStage[0].Arguments);
+        // Literal, as Dependabot reads FROM lines (no ARG): its update of the Dockerfile fails here until the csproj follows.
+        Assert.Equal(project.BaseImage, File.FinalStage[0].Arguments);
+        Assert.DoesNotContain(File.Instructions, i => i.Keyword == "FROM" && i.Arguments.Contains('$', StringComparison.Ordinal));
         Assert.Equal(project.BaseImage, File.FinalBaseImage);
         Assert.Equal(project.User, File.Only("USER"));
         Assert.Equal(project.Ports, File.FinalStage.Where(i => i.Keyword == "EXPOSE")

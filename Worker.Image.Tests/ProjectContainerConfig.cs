@@ -17,7 +17,9 @@ public sealed record ProjectContainerConfig(
     {
         var result = (await ProcessRunner.RunAsync("dotnet",
         [
-            "msbuild", project, "-nologo", "-t:ComputeContainerConfig", "-p:Configuration=Release",
+            // An image is of one platform: with several RuntimeIdentifiers and none chosen, the SDK leaves parts of the
+            // configuration (the working directory) to each platform's inner build.
+            "msbuild", project, "-nologo", "-t:ComputeContainerConfig", "-p:Configuration=Release", "-p:RuntimeIdentifier=linux-x64",
             "-getProperty:ContainerBaseImage", "-getProperty:ContainerUser", "-getProperty:ContainerWorkingDirectory",
             "-getProperty:ContainerAppCommandInstruction",
             "-getItem:ContainerPort", "-getItem:ContainerEnvironmentVariable",

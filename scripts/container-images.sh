@@ -20,7 +20,7 @@
 #
 # Everything is cached in ${CONTAINER_IMAGES_DIR:-$HOME/.cache/temporal-orders/images}: the bases are made once
 # per .NET version, the worker images once per content of the files they are built from (their tag is its hash).
-# podman, runc, debootstrap and docker-registry are installed with apt-get when missing (root on Debian/Ubuntu).
+# podman, runc, debootstrap, docker-registry and skopeo are installed with apt-get when missing (root on Debian/Ubuntu).
 
 CONTAINER_IMAGES_DIR="${CONTAINER_IMAGES_DIR:-$HOME/.cache/temporal-orders/images}"
 
@@ -33,7 +33,10 @@ _images_install_packages() {
   command -v podman >/dev/null || packages+=(podman)
   command -v runc >/dev/null || packages+=(runc)
   command -v debootstrap >/dev/null || packages+=(debootstrap)
+  [[ -f "$_images_keyring" ]] || packages+=(debian-archive-keyring)
   command -v docker-registry >/dev/null || packages+=(docker-registry)
+  # The release's registry steps (scripts/release.sh push-image, pin-digests), tested against that registry.
+  command -v skopeo >/dev/null || packages+=(skopeo)
   apt_install "${packages[@]}" || return 1
   # Debian's package starts a registry of its own on :5000; ours runs on a free loopback port when needed.
   if [[ ${#packages[@]} -gt 0 ]] && command -v systemctl >/dev/null; then
@@ -59,6 +62,10 @@ EOF
   PODMAN="$dir/podman"
 }
 
+# Debian's archive keys: debootstrap checks the mirror's signed Release file against them and refuses to go on
+# without a valid signature (--force-check-gpg), so a mirror reached over plain HTTP cannot hand the base other packages.
+_images_keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+
 # The first http(s) mirror in apt's sources, the one debootstrap then uses.
 _images_debian_mirror() {
   local mirror
@@ -73,7 +80,7 @@ _images_rootfs() {
   [[ -f "$rootfs/.complete" ]] && return 0
   tmp="$(mktemp -d "$CONTAINER_IMAGES_DIR/.rootfs.XXXXXX")" || return 1
   echo "Making a Debian bookworm base with debootstrap (once, ~30 s)..." >&2
-  if ! debootstrap --variant=minbase --include=libssl3,libgssapi-krb5-2,ca-certificates,tzdata \
+  if ! debootstrap --keyring="$_images_keyring" --force-check-gpg --variant=minbase --include=libssl3,libgssapi-krb5-2,ca-certificates,tzdata \
     bookworm "$tmp/rootfs" "$(_images_debian_mirror)" >"$tmp/debootstrap.log" 2>&1; then
     tail -n 20 "$tmp/debootstrap.log" >&2
     rm -rf "$tmp"
@@ -161,7 +168,7 @@ _images_bases() {
 
 # A hash of everything the worker image is built from: a change to any of it builds the images anew.
 _images_inputs_hash() {
-  (cd "$_images_root" && find global.json Directory.Build.props Directory.Packages.props .dockerignore Worker ServiceDefaults \
+  (cd "$_images_root" && find global.json Directory.Build.props Directory.Packages.props nuget.config .dockerignore Worker ServiceDefaults \
       -type f -not -path '*/bin/*' -not -path '*/obj/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
 }
 
@@ -200,12 +207,20 @@ EOF
   return "$status"
 }
 
+# The Dockerfile names its bases on literal FROM lines (Dependabot reads those): the build stage's, then the final
+# one's. Each is replaced by this machine's image of the same role under that name (--build-context), never pulled.
 _images_build_dockerfile() {
-  local image=$1
+  local image=$1 bases=()
+  mapfile -t bases < <(awk 'toupper($1) == "FROM" { print $2 }' "$_images_root/Worker/Dockerfile")
+  if ((${#bases[@]} != 2)); then
+    echo "Worker/Dockerfile: expected two FROM lines (build, then runtime), found ${#bases[@]}" >&2
+    return 1
+  fi
   echo "Building $image with podman build -f Worker/Dockerfile..." >&2
   # Docker format: OCI image configs have no HEALTHCHECK (podman drops it with a warning).
-  "$PODMAN" build -q --format docker --network host -f "$_images_root/Worker/Dockerfile" \
-    --build-arg BUILD_IMAGE="$_images_build_image" --build-arg RUNTIME_IMAGE="$WORKER_RUNTIME_IMAGE" \
+  "$PODMAN" build -q --pull=never --format docker --network host -f "$_images_root/Worker/Dockerfile" \
+    --build-context "${bases[0]}=container-image://$_images_build_image" \
+    --build-context "${bases[1]}=container-image://$WORKER_RUNTIME_IMAGE" \
     -t "$image" "$_images_root" >/dev/null
 }
 

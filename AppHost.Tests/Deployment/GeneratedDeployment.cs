@@ -165,7 +165,7 @@ public sealed partial class GeneratedDeployment : IAsyncLifetime
 
     public static bool IsCustomResource(string document) =>
         document.Contains("apiVersion: keda.sh/", StringComparison.Ordinal) || document.Contains("apiVersion: monitoring.coreos.com/", StringComparison.Ordinal)
-        || document.Contains("apiVersion: temporal.io/", StringComparison.Ordinal);
+        || document.Contains("apiVersion: temporal.io/", StringComparison.Ordinal) || document.Contains("apiVersion: policy.sigstore.dev/", StringComparison.Ordinal);
 
     [GeneratedRegex(@"^([A-Z0-9_]+)=$", RegexOptions.Multiline)]
     private static partial Regex ExampleLine();

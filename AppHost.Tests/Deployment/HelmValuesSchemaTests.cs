@@ -16,6 +16,7 @@ public sealed class HelmValuesSchemaTests(GeneratedDeployment generated)
         ("capitals in an image path, which no runtime pulls", "--set", "image.repository=ghcr.io/Acme/Worker", "image.repository"),
         ("no image at all", "--set-string", "image.repository=", "image.repository"),
         ("a space in a tag", "--set-string", "image.tag=1.4 beta", "image.tag"),
+        ("a tag with a digest that is not one", "--set-string", "image.tag=1.4.0@sha256:abc", "image.tag"),
         ("a tag Helm reads as the number 1", "-f", "image:\n  tag: 1.0\n", "image.tag"),
         ("an unknown pull policy", "--set", "image.pullPolicy=Sometimes", "image.pullPolicy"),
         ("a CPU that is not a quantity", "--set", "resources.requests.cpu=lots", "resources.requests.cpu"),
@@ -87,10 +88,12 @@ public sealed class HelmValuesSchemaTests(GeneratedDeployment generated)
     public async Task The_values_that_can_deploy_pass(string helm)
     {
         // What a user sets and must keep working: numbers for quantities, a tag of digits given as a string, a registry
-        // with a port, a Secret name with dots, a macro schedule, Temporal Cloud's address.
+        // with a port, a Secret name with dots, a macro schedule, Temporal Cloud's address, a tag pinned by digest (as a
+        // release writes it: scripts/release.sh pin-digests).
         string[] good =
         [
             "--set", "replicaCount=0", "--set-string", "image.tag=17", "--set", "image.repository=registry.local:5000/acme/worker",
+            "--set-string", $"postgresql.image.tag=16.11@sha256:{new string('a', 64)}",
             "--set", "resources.requests.cpu=2", "--set", "resources.limits.memory=1.5Gi", "--set", "postgresql.existingSecret=orders.db",
             "--set", "backup.schedule=@daily", "--set", "temporal.frontendAddress=acme.a1b2c.tmprl.cloud:7233",
         ];

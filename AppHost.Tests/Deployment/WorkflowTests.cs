@@ -18,7 +18,7 @@ public sealed partial class WorkflowTests
     public static TheoryData<string> Workflows() => [.. Names()];
 
     [Fact]
-    public void There_are_a_ci_and_a_release_workflow() => Assert.Equal(["ci.yml", "release.yml"], Names());
+    public void There_are_ci_release_and_scheduled_workflows() => Assert.Equal(["ci.yml", "release.yml", "scheduled.yml"], Names());
 
     private static List<string> Names() =>
         [.. Directory.EnumerateFiles(Folder)

@@ -55,6 +55,14 @@ public sealed class KubernetesContext
     /// <summary>The workload's pod template, as its Deployment has it.</summary>
     public Map PodTemplate() => objects.PodTemplate(workload);
 
+    /// <summary>
+    /// The workload's image repository (its image without the tag) followed by <paramref name="suffix"/>: the model's
+    /// in Kustomize, an expression over <c>image.repository</c> in Helm (a policy that names the image, say).
+    /// </summary>
+    public YamlNode ImageRepository(string suffix = "") => IsHelm
+        ? new Template($"printf \"%s{suffix}\" {Helm.Ref(workload, "image.repository")} | quote")
+        : new Scalar(workload.Image[..workload.Image.LastIndexOf(':')] + suffix);
+
     /// <summary>Whether the workload has a HorizontalPodAutoscaler.</summary>
     public bool HasAutoscaler => workload.IsLongRunning && workload.Settings.Autoscale is not null;
 

@@ -49,9 +49,10 @@ public static class ValueSchemas
 
     /// <summary>
     /// An image tag (<c>1.4.0</c>), as a string: <c>tag: 1.0</c> in a values file is the number 1 to Helm, which would
-    /// pull <c>:1</c>, and JSON Schema cannot tell 1.0 from 1 (<c>--set-string image.tag=17</c> for a number).
+    /// pull <c>:1</c>, and JSON Schema cannot tell 1.0 from 1 (<c>--set-string image.tag=17</c> for a number). A tag may
+    /// carry its digest (<c>1.4.0@sha256:…</c>), as a release pins its images.
     /// </summary>
-    public static JsonObject ImageTag() => new() { ["type"] = "string", ["pattern"] = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$" };
+    public static JsonObject ImageTag() => new() { ["type"] = "string", ["pattern"] = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(@sha256:[0-9a-f]{64})?$" };
 
     /// <summary>A Kubernetes object name (DNS subdomain, a Secret's say), or empty for none when <paramref name="optional"/>.</summary>
     public static JsonObject ObjectName(bool optional) => new()

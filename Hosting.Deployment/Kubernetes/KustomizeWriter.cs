@@ -36,8 +36,12 @@ internal static class KustomizeWriter
             }
             foreach (var (option, document) in contributed.OptionDocuments)
             {
-                // A component added by an overlay does not get the base's namespace: its objects name it themselves.
-                ((Map)((Map)document)["metadata"]!).Add("namespace", options.Name);
+                // A component added by an overlay does not get the base's namespace: its objects name it themselves,
+                // except cluster-wide ones (by Kubernetes' naming of its kinds: ClusterRole, a policy engine's ClusterPolicy).
+                if (!(((Map)document)["kind"] is Scalar { Value: string kind } && kind.StartsWith("Cluster", StringComparison.Ordinal)))
+                {
+                    ((Map)((Map)document)["metadata"]!).Add("namespace", options.Name);
+                }
                 // Workloads that share an object (one Connection to one frontend) contribute it once.
                 var written = components[option.Component].Documents;
                 if (!written.Any(d => YamlWriter.Write(d) == YamlWriter.Write(document)))
