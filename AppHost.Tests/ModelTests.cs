@@ -1,4 +1,9 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace AppHost.Tests;
 
@@ -25,9 +30,9 @@ public sealed class ModelTests
             Assert.False(string.IsNullOrEmpty(image.Tag), $"{container.Name} has no tag");
             Assert.NotEqual("latest", image.Tag);
         }
-        Assert.Equal(("temporalio/server", "1.31.0"), Image(containers["temporal-server"]));
-        Assert.Equal(("temporalio/admin-tools", "1.31.0"), Image(containers["temporal-server-schema"]));
-        Assert.Equal(("temporalio/admin-tools", "1.31.0"), Image(containers["temporal-namespace"]));
+        Assert.Equal(("temporalio/server", "1.31.2"), Image(containers["temporal-server"]));
+        Assert.Equal(("temporalio/admin-tools", "1.31.2"), Image(containers["temporal-server-schema"]));
+        Assert.Equal(("temporalio/admin-tools", "1.31.2"), Image(containers["temporal-namespace"]));
         Assert.Equal("temporalio/ui", Image(containers["temporal-ui"]).Image);
         // PostgreSQL 16 is the newest major Temporal tests its persistence on.
         Assert.Equal(global::AppHost.Stack.PostgresTag, Image(containers["postgres"]).Tag);
@@ -74,12 +79,26 @@ public sealed class ModelTests
         await using var app = await BuildAsync();
         var server = app.Model().Resources.OfType<TemporalServerResource>().Single();
 
-        Assert.Contains(server.Annotations.OfType<HealthCheckAnnotation>(), h => h.Key == "temporal-server-serving");
         Assert.Equal("{temporal-server.bindings.grpc.host}:{temporal-server.bindings.grpc.port}", server.ConnectionStringExpression.ValueExpression);
         var grpc = server.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "grpc");
         Assert.Equal(7233, grpc.TargetPort);
         Assert.Equal("http2", grpc.Transport);
         Assert.Empty(server.Annotations.OfType<ContainerMountAnnotation>()); // dynamic config is written into the container, not mounted
+
+        // The check the model registers for the server, run as Aspire runs it once the gRPC endpoint is allocated:
+        // unhealthy while nothing serves there, healthy once a frontend does.
+        var key = Assert.Single(server.Annotations.OfType<HealthCheckAnnotation>(), h => h.Key == "temporal-server-serving").Key;
+        var registration = app.Services.GetRequiredService<IOptions<HealthCheckServiceOptions>>().Value.Registrations.Single(r => r.Name == key);
+        var port = FreeLoopbackPort();
+        grpc.AllocatedEndpoint = new AllocatedEndpoint(grpc, "127.0.0.1", port);
+        var check = registration.Factory(app.Services);
+
+        var nothingThere = await check.CheckHealthAsync(new HealthCheckContext { Registration = registration });
+        await using var frontend = await TemporalTestServer.TemporalTestServer.StartAsync(new() { Port = port });
+        var serving = await check.CheckHealthAsync(new HealthCheckContext { Registration = registration });
+
+        Assert.Equal(HealthStatus.Unhealthy, nothingThere.Status);
+        Assert.Equal(HealthStatus.Healthy, serving.Status);
     }
 
     [Fact]
@@ -197,6 +216,13 @@ public sealed class ModelTests
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             args.Any(a => a.StartsWith("Stack:Mode=", StringComparison.Ordinal)) ? args : ["Stack:Mode=containers", .. args]);
         return await builder.BuildAsync();
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static (string Image, string? Tag) Image(ContainerResource resource)

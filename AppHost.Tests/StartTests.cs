@@ -33,9 +33,11 @@ public sealed class StartTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
 
         await app.StartAsync(timeout.Token);
-        await app.ResourceNotifications.WaitForResourceHealthyAsync("worker", timeout.Token);
+        var replicas = app.Model().Resources.Single(r => r.Name == "worker").Annotations.OfType<ReplicaAnnotation>().Single().Replicas;
+        var healthy = await WaitForHealthyReplicasAsync(app, "worker", replicas, timeout.Token);
 
-        Assert.Equal(2, app.Model().Resources.Single(r => r.Name == "worker").Annotations.OfType<ReplicaAnnotation>().Single().Replicas);
+        Assert.Equal(2, replicas);
+        Assert.Equal(2, healthy.Count);
         Assert.Equal("Completed", await PlaceOrderAsync(app, "apphost-1", timeout.Token));
         // It ran in the namespace the configuration named, not in the server's default one.
         var shop = await Temporalio.Client.TemporalClient.ConnectAsync(new(temporal.Address) { Namespace = "shop" });
@@ -113,6 +115,60 @@ public sealed class StartTests
         Assert.Contains("redis-server (Redis): Debian/Ubuntu: sudo apt-get install redis-server", output, StringComparison.Ordinal);
         Assert.Contains("ConnectionStrings:appdb", output, StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed}");
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="count"/> distinct replicas of the resource each answer 200 on their own
+    /// <c>/health</c>, at the address Aspire gave that replica. Aspire's own health status does not tell: its check
+    /// goes through the resource's proxy and is shared by the replicas, so every replica shows healthy as soon as one
+    /// serves (<c>WaitForResourceHealthyAsync</c> returns then too). Fails naming what answered after 2 minutes.
+    /// </summary>
+    private static async Task<HashSet<string>> WaitForHealthyReplicasAsync(DistributedApplication app, string name, int count, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(TimeSpan.FromMinutes(2));
+        var addresses = new Dictionary<string, string>(StringComparer.Ordinal);
+        var healthy = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            await foreach (var update in app.ResourceNotifications.WatchAsync(limit.Token))
+            {
+                if (update.Resource.Name == name
+                    && update.Snapshot.EnvironmentVariables.FirstOrDefault(e => e.Name == "ASPNETCORE_URLS")?.Value is { Length: > 0 } urls)
+                {
+                    addresses[update.ResourceId] = urls.Split(';')[0];
+                }
+                if (addresses.Count >= count)
+                {
+                    break;
+                }
+            }
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            while (healthy.Count < addresses.Count)
+            {
+                foreach (var (replica, address) in addresses.Where(a => !healthy.Contains(a.Key)))
+                {
+                    try
+                    {
+                        if ((await http.GetAsync(new Uri(new Uri(address), "/health"), limit.Token)).IsSuccessStatusCode)
+                        {
+                            healthy.Add(replica);
+                        }
+                    }
+                    catch (HttpRequestException)
+                    {
+                        // Not listening yet.
+                    }
+                }
+                await Task.Delay(200, limit.Token);
+            }
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+        }
+        Assert.True(healthy.Count >= count,
+            $"{count} healthy replicas of {name} expected; replicas [{string.Join(", ", addresses.Select(a => $"{a.Key} at {a.Value}"))}], healthy [{string.Join(", ", healthy)}]");
+        return healthy;
     }
 
     /// <summary>Places an order through the worker's API and polls it until it is Completed or the token ends; returns its last status.</summary>

@@ -18,17 +18,62 @@ public static class TemporalBuilderExtensions
     /// <summary>Where <c>temporalio/server</c> reads its dynamic configuration.</summary>
     private const string DynamicConfigDirectory = "/etc/temporal/config/dynamicconfig";
 
+    private const string DynamicConfigFile = "dynamic-config.yaml";
+
     // Written into the container at start, so the resource needs no file of the AppHost's (and no bind mount,
-    // which a deployment could not carry).
-    private const string DynamicConfig = """
-        # Temporal dynamic configuration of this server.
+    // which a deployment could not carry). The server reads the file again while it runs (a changed key applies
+    // without a restart: the deployments mount its directory, docs/temporal-server.md, "Dynamic configuration").
+    private const string SharedDynamicConfig = """
         limit.maxIDLength:
           - value: 255
             constraints: {}
-        system.forceSearchAttributesCacheRefreshOnRead:
-          - value: true # a local server: no cache lag when search attributes are added
+        # Archival off: the image's static configuration archives to a file store under the pod's /tmp, lost with
+        # the pod. To archive, give the server a real store (S3, GCS) first (docs/temporal-server.md, "Archival").
+        system.historyArchivalState:
+          - value: disabled
+            constraints: {}
+        system.enableReadFromHistoryArchival:
+          - value: false
+            constraints: {}
+        system.visibilityArchivalState:
+          - value: disabled
+            constraints: {}
+        system.enableReadFromVisibilityArchival:
+          - value: false
             constraints: {}
         """;
+
+    /// <summary>What the AppHost runs: the shared keys and what only a local server wants.</summary>
+    private const string DevelopmentDynamicConfig = $$"""
+        # Temporal dynamic configuration of a local server (the AppHost's).
+        {{SharedDynamicConfig}}
+        system.forceSearchAttributesCacheRefreshOnRead:
+          - value: true # a local server: no cache lag when search attributes are added (never in production)
+            constraints: {}
+        """;
+
+    /// <summary>What every deployment runs: no development-only key, and a frontend that drains before it stops.</summary>
+    private const string DeployedDynamicConfig = $$"""
+        # Temporal dynamic configuration of a deployed server.
+        {{SharedDynamicConfig}}
+        # On SIGTERM the frontend first reports NOT_SERVING (so the readiness probe and load balancers stop sending
+        # to it), then lets calls in flight finish; 10 s + 20 s fit the 30 s shutdown window the pod is given.
+        frontend.shutdownFailHealthCheckDuration:
+          - value: 10s
+            constraints: {}
+        frontend.shutdownDrainDuration:
+          - value: 20s
+            constraints: {}
+        """;
+
+    /// <summary>The server's history shards in development; <see cref="ProductionHistoryShards"/> in production.</summary>
+    private const string DevelopmentHistoryShards = "4";
+
+    /// <summary>
+    /// Production's history shards: the unit of the history service's parallelism, fixed when the cluster is first
+    /// started and never changeable after (the server refuses to start on another count).
+    /// </summary>
+    private const string ProductionHistoryShards = "512";
 
     /// <summary>
     /// Adds a Temporal server on <paramref name="postgres"/>. A <c>{name}-schema</c> job creates and migrates its
@@ -60,6 +105,7 @@ public static class TemporalBuilderExtensions
             .WithDeployment(d => d.Group(DeploymentGroup).RunAs(TemporalImages.User).Environment("HOME", "/tmp")
                 .Connects(pg, perReplica: 2)); // temporal-sql-tool, one run after the other
 
+        var historyShards = builder.AddParameter($"{name}-history-shards", DevelopmentHistoryShards, publishValueAsDefault: true);
         return builder.AddResource(new TemporalServerResource(name))
             .WithImage(TemporalImages.Server, TemporalImages.ServerTag)
             .WithEndpoint(targetPort: 7233, name: TemporalServerResource.GrpcEndpointName, scheme: "http")
@@ -79,9 +125,15 @@ public static class TemporalBuilderExtensions
             .WithEnvironment("SQL_VIS_MAX_IDLE_CONNS", VisibilityPool.ToString(CultureInfo.InvariantCulture))
             .WithEnvironment("BIND_ON_IP", "0.0.0.0")
             .WithEnvironment("PROMETHEUS_ENDPOINT", "0.0.0.0:9090")
+            // Fixed when the cluster is first started (a parameter: Compose reads it from .env, Helm from settings).
+            .WithEnvironment("NUM_HISTORY_SHARDS", historyShards)
             // Absolute: the server reads this path as given, and a relative one would depend on the image's working directory.
-            .WithEnvironment("DYNAMIC_CONFIG_FILE_PATH", $"{DynamicConfigDirectory}/development-sql.yaml")
-            .WithContainerFiles(DynamicConfigDirectory, [new ContainerFile { Name = "development-sql.yaml", Contents = DynamicConfig }])
+            .WithEnvironment("DYNAMIC_CONFIG_FILE_PATH", $"{DynamicConfigDirectory}/{DynamicConfigFile}")
+            .WithContainerFiles(DynamicConfigDirectory, [new ContainerFile
+            {
+                Name = DynamicConfigFile,
+                Contents = builder.ExecutionContext.IsPublishMode ? DeployedDynamicConfig : DevelopmentDynamicConfig,
+            }])
             .WithTemporalServingHealthCheck()
             .WaitForCompletion(schema)
             .WithDeployment(d => d
@@ -99,6 +151,7 @@ public static class TemporalBuilderExtensions
                 .PodAddressIn("TEMPORAL_BROADCAST_ADDRESS")
                 .Metrics(TemporalServerResource.MetricsEndpointName)
                 .ShutdownWindow(TimeSpan.FromSeconds(30))
+                .InProduction("NUM_HISTORY_SHARDS", ProductionHistoryShards)
                 .Connects(pg, perReplica: ServicesPerProcess * (StorePool + VisibilityPool)));
     }
 

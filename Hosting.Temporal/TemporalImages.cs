@@ -8,7 +8,7 @@ internal static class TemporalImages
     public const string Ui = "temporalio/ui";
 
     /// <summary>Server and admin-tools are released together.</summary>
-    public const string ServerTag = "1.31.0";
+    public const string ServerTag = "1.31.2";
 
     public const string UiTag = "2.49.1";
 

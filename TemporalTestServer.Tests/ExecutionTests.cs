@@ -110,8 +110,16 @@ public sealed class ExecutionTests(ServerFixture fx) : IClassFixture<ServerFixtu
     {
         var unknown = await Assert.ThrowsAsync<RpcException>(() =>
             fx.Client.GetWorkflowHandle<SignalQueryWorkflow>(Id("nobody")).SignalAsync(wf => wf.FinishAsync()));
+        var closed = await fx.Client.StartWorkflowAsync((SignalQueryWorkflow wf) => wf.RunAsync(), new(Id("closed"), Id("idle")));
+        await closed.TerminateAsync("closed before the signal");
+        var eventsBefore = (await closed.FetchHistoryAsync()).Events.Count;
+
+        var toClosed = await Assert.ThrowsAsync<RpcException>(() => closed.SignalAsync(wf => wf.AddAsync("late")));
 
         Assert.Equal(RpcException.StatusCode.NotFound, unknown.Code);
+        Assert.Equal(RpcException.StatusCode.NotFound, toClosed.Code);
+        Assert.Contains("completed", toClosed.Message, StringComparison.Ordinal);
+        Assert.Equal(eventsBefore, (await closed.FetchHistoryAsync()).Events.Count);
     }
 
     [Fact]
@@ -215,16 +223,20 @@ public sealed class ExecutionTests(ServerFixture fx) : IClassFixture<ServerFixtu
     [Fact]
     public async Task Worker_shutdown_releases_its_polls_promptly()
     {
+        var tq = Id("shutdown");
         using var worker = new Temporalio.Worker.TemporalWorker(fx.Client,
-            new Temporalio.Worker.TemporalWorkerOptions(Id("shutdown")).AddWorkflow<SignalQueryWorkflow>());
+            new Temporalio.Worker.TemporalWorkerOptions(tq).AddWorkflow<SignalQueryWorkflow>());
         using var stop = new CancellationTokenSource();
         var run = worker.ExecuteAsync(stop.Token);
-        await Task.Delay(300);
+        await WaitForAsync(() => Task.FromResult(fx.Server.Service.PendingPolls(tq) > 0));
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
         await stop.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        await WaitForAsync(() => Task.FromResult(fx.Server.Service.PendingPolls(tq) == 0));
 
+        // The worker stopped and the server holds none of its polls (released by ShutdownWorker, or ended by the
+        // worker cancelling them), well before a long poll's 20 s.
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"shutdown took {clock.Elapsed}");
     }
 

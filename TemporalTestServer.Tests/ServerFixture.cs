@@ -32,6 +32,14 @@ public sealed class ServerFixture : IAsyncLifetime
         register(options);
         using var worker = new TemporalWorker(Client, options);
         // A test that waits forever would hold up the whole run: fail it instead, with what it was waiting for.
-        await worker.ExecuteAsync(() => test(taskQueue).WaitAsync(TimeSpan.FromMinutes(2)));
+        await worker.ExecuteAsync(async () =>
+        {
+            var run = test(taskQueue);
+            if (await Task.WhenAny(run, Task.Delay(TimeSpan.FromMinutes(2))) != run)
+            {
+                throw new TimeoutException($"The test did not end within 2 minutes. The server holds:\n{Server.Service.DescribeState()}");
+            }
+            await run;
+        });
     }
 }

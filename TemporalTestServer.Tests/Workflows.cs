@@ -43,7 +43,10 @@ public sealed class TestActivities
         var context = ActivityExecutionContext.Current;
         if (context.Info.Attempt > 1)
         {
-            return await context.Info.HeartbeatDetailAtAsync<int>(0);
+            // Without details no later attempt could succeed: say so at once rather than retry until the test times out.
+            return context.Info.HeartbeatDetails.Count > 0
+                ? await context.Info.HeartbeatDetailAtAsync<int>(0)
+                : throw new ApplicationFailureException($"attempt {context.Info.Attempt} got no heartbeat details", "NoDetails", nonRetryable: true);
         }
         context.Heartbeat(42);
         await Task.Delay(TimeSpan.FromSeconds(30), context.CancellationToken);

@@ -12,7 +12,7 @@
 #   MAX_AGE_HOURS    started within this many hours (default 72, the namespace's retention)
 #   WORKFLOW_TYPE    default OrderWorkflow
 #   TEMPORAL_CLI     the CLI command (default: temporal), e.g.
-#                    "docker run --rm -e TEMPORAL_ADDRESS -e TEMPORAL_NAMESPACE -e TEMPORAL_API_KEY temporalio/admin-tools:1.31.0 temporal"
+#                    "docker run --rm -e TEMPORAL_ADDRESS -e TEMPORAL_NAMESPACE -e TEMPORAL_API_KEY temporalio/admin-tools:1.31.2 temporal"
 # Needs jq. Exits non-zero, saying why, when the CLI or jq is missing or the cluster cannot be listed; a workflow
 # whose history cannot be read (deleted since it was listed) is skipped with a warning.
 set -euo pipefail

@@ -100,6 +100,12 @@ public sealed class DeploymentAnnotation : IResourceAnnotation
     public Dictionary<string, string> Environment { get; } = [];
 
     /// <summary>
+    /// Production defaults of settings, by environment variable: each variable holds one non-secret parameter, whose
+    /// value stays the default elsewhere (<see cref="DeploymentBuilder.InProduction"/>).
+    /// </summary>
+    public Dictionary<string, string> ProductionSettings { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
     /// The connections the resource accepts at most (a database server's <c>max_connections</c>), of which
     /// <see cref="ConnectionLimit.Reserved"/> are kept for administration; null when it has no such limit.
     /// </summary>

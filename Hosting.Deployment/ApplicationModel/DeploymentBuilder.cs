@@ -164,6 +164,20 @@ public sealed class DeploymentBuilder
     }
 
     /// <summary>
+    /// In production, the setting in <paramref name="variable"/> (a non-secret parameter) defaults to
+    /// <paramref name="value"/> instead of the parameter's own: the production overlay patches it and Helm's
+    /// <c>values-production.yaml</c> sets it; development and Compose keep the parameter's value. For what a cluster
+    /// needs and a laptop does not (Temporal's history shards, say).
+    /// </summary>
+    public DeploymentBuilder InProduction(string variable, string value)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(variable);
+        ArgumentNullException.ThrowIfNull(value);
+        Annotation.ProductionSettings[variable] = value;
+        return this;
+    }
+
+    /// <summary>
     /// The resource accepts at most <paramref name="limit"/> connections, <paramref name="reserved"/> of them kept for
     /// administration: the generator checks every workload's declared pool against it (<see cref="Connects"/>).
     /// </summary>

@@ -75,6 +75,14 @@ internal sealed class HelmValues(Plan plan, DeploymentOptions options, ChartValu
     private static IEnumerable<ValuePart> Flatten(Value value) =>
         value.Parts.SelectMany(p => p is ResourcePart r ? Flatten(r.Value) : [p]);
 
+    /// <summary>The model's part of the settings hashed here; the values they read hashed by Helm at install.</summary>
+    public override YamlNode SettingsChecksum(IReadOnlyList<EnvironmentVariable> settings, IReadOnlyDictionary<string, string>? overrides = null)
+    {
+        var model = Checksum(settings.Select(v => $"{v.Name}={v.Value.Render(NoSecret, setting: s => $"{{{s.Key}}}")}"));
+        var read = settings.SelectMany(v => v.Value.Settings).Select(s => Chart.Ref($"settings.{s.Key}")).Distinct(StringComparer.Ordinal).ToList();
+        return read.Count == 0 ? new Scalar(model) : new Template($"list \"{model}\" {string.Join(' ', read)} | toJson | sha256sum | quote");
+    }
+
     public override YamlNode Schedule(Workload w) => new Template($"{Ref(w, "schedule")} | quote");
 
     public override YamlNode AutoscaleMin(Workload w) => new Template(Ref(w, "autoscaling.minReplicas"));

@@ -205,6 +205,20 @@ internal static class HelmWriter
             production.Add("replicaCount", min);
             production.Add("autoscaling", new Map { { "enabled", true }, { "minReplicas", min }, { "maxReplicas", Math.Max(min, app.Settings.Autoscale.MaxReplicas) } });
         }
+        var settings = new Map();
+        foreach (var w in plan.Workloads)
+        {
+            foreach (var (variable, value) in w.Settings.ProductionSettings)
+            {
+                // The plan holds each such variable to one setting (PlanReader): its key under settings.
+                var key = ((SettingPart)w.Environment.Single(e => e.Name == variable).Value.Parts[0]).Key;
+                if (settings[key] is null)
+                {
+                    settings.Add(key, new Scalar(value));
+                }
+            }
+        }
+        production.Add("settings", settings.Count > 0 ? settings : null);
         foreach (var w in plan.Workloads.Where(w => w.Kind == WorkloadKind.StatefulService && w.Group is not null))
         {
             var section = plan.Workloads.Count(x => x.Group == w.Group) == 1 ? new Map { { "persistence", new Map { { "size", "50Gi" } } } } : null;

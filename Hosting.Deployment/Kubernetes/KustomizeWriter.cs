@@ -59,8 +59,8 @@ internal static class KustomizeWriter
         yield return ($"{Root}/base/kustomization.yaml", Yaml(kustomization));
 
         var app = plan.Workloads.Where(w => w.IsProject && w.IsLongRunning).ToList();
-        yield return ($"{Root}/overlays/development/kustomization.yaml", Yaml(Overlay(app, development: true)));
-        yield return ($"{Root}/overlays/production/kustomization.yaml", Yaml(Overlay(app, development: false)));
+        yield return ($"{Root}/overlays/development/kustomization.yaml", Yaml(Overlay(plan, values, objects, app, development: true)));
+        yield return ($"{Root}/overlays/production/kustomization.yaml", Yaml(Overlay(plan, values, objects, app, development: false)));
 
         if (options.AlertRules is { } rules)
         {
@@ -118,7 +118,7 @@ internal static class KustomizeWriter
         },
     };
 
-    private static Map Overlay(List<Workload> app, bool development)
+    private static Map Overlay(Plan plan, ManifestValues values, KubernetesObjects objects, List<Workload> app, bool development)
     {
         var overlay = Kustomization("Kustomization");
         overlay.Add("resources", Seq.Of(["../../base"]));
@@ -142,6 +142,19 @@ internal static class KustomizeWriter
                     Spread(w, "kubernetes.io/hostname"),
                     Spread(w, "topology.kubernetes.io/zone"),
                 })));
+            }
+        }
+        if (!development)
+        {
+            // Settings whose production default differs (InProduction): in the settings ConfigMap they are read from.
+            // The pods' checksum of them follows.
+            foreach (var w in plan.Workloads.Where(w => w.Settings.ProductionSettings.Count > 0))
+            {
+                patches.Add(Patch("ConfigMap", $"{w.Name}-settings", [.. w.Settings.ProductionSettings.Select(s =>
+                    Op("replace", $"/data/{s.Key}", new Scalar(s.Value)))]));
+                var checksum = values.SettingsChecksum([.. objects.Settings(w)], w.Settings.ProductionSettings);
+                patches.Add(Patch(w.Kind == WorkloadKind.StatefulService ? "StatefulSet" : "Deployment", w.Name,
+                    Op("replace", $"/spec/template/metadata/annotations/{PodTemplates.SettingsChecksumAnnotation.Replace("/", "~1", StringComparison.Ordinal)}", checksum)));
             }
         }
         overlay.Add("patches", patches.Count > 0 ? patches : null);

@@ -76,6 +76,19 @@ internal class ManifestValues(Plan plan, DeploymentOptions options)
 
     protected static Func<string, string> Literal(bool expands) => expands ? KubernetesObjects.Escape : text => text;
 
+    /// <summary>
+    /// The checksum of a workload's settings (its settings ConfigMap), as a pod annotation: the environment is read
+    /// from the ConfigMap once, when the container starts, so a changed setting must change the pod template to roll the
+    /// pods. <paramref name="overrides"/> replaces settings' defaults (production's, <see cref="DeploymentAnnotation.ProductionSettings"/>).
+    /// </summary>
+    public virtual YamlNode SettingsChecksum(IReadOnlyList<EnvironmentVariable> settings, IReadOnlyDictionary<string, string>? overrides = null) =>
+        new Scalar(Checksum(settings.Select(v => $"{v.Name}={overrides?.GetValueOrDefault(v.Name) ?? v.Value.Render(NoSecret)}")));
+
+    protected static string Checksum(IEnumerable<string> lines) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join('\n', lines))));
+
+    protected static string NoSecret(SecretInput secret) => throw new InvalidOperationException("a setting holds no secret");
+
     public virtual YamlNode Schedule(Workload w) => new Scalar(w.Settings.Schedule!);
 
     public virtual YamlNode AutoscaleMin(Workload w) => new Scalar(w.Settings.Autoscale!.MinReplicas);

@@ -12,20 +12,26 @@ internal sealed class PodTemplates(ManifestValues values, KubernetesObjects obje
 {
     private const string TokenPath = "/var/run/secrets/kubernetes.io/serviceaccount";
 
+    /// <summary>The pod annotation that rolls the pods when their settings change (<see cref="ManifestValues.SettingsChecksum"/>).</summary>
+    public const string SettingsChecksumAnnotation = "checksum/settings";
+
     private Plan Plan => values.Plan;
 
     public Map For(Workload w)
     {
         var metadata = new Map { { "labels", objects.Labels(w) } };
+        var annotations = new Map();
         if (w.Settings.Metrics is { } metrics)
         {
-            metadata.Add("annotations", new Map
-            {
-                { "prometheus.io/scrape", "true" },
-                { "prometheus.io/port", ManifestValues.Number(WorkloadPolicy.PortOf(w, metrics.Endpoint)) },
-                { "prometheus.io/path", metrics.Path },
-            });
+            annotations.Add("prometheus.io/scrape", "true");
+            annotations.Add("prometheus.io/port", ManifestValues.Number(WorkloadPolicy.PortOf(w, metrics.Endpoint)));
+            annotations.Add("prometheus.io/path", metrics.Path);
         }
+        if (objects.Settings(w).ToList() is { Count: > 0 } settings)
+        {
+            annotations.Add(SettingsChecksumAnnotation, values.SettingsChecksum(settings));
+        }
+        metadata.Add("annotations", annotations.Count > 0 ? annotations : null);
         var spec = new Map
         {
             { "serviceAccountName", w.Name },
@@ -205,6 +211,12 @@ internal sealed class PodTemplates(ManifestValues values, KubernetesObjects obje
 
     private static string WritableVolume(int index) => $"writable-{index}";
 
+    private static string FilesVolume(int index) => $"files-{index}";
+
+    private static string Directory(FileMount file) => file.Directory.Length > 1 ? file.Directory.TrimEnd('/') : file.Directory;
+
+    private static IEnumerable<string> FileDirectories(Workload w) => w.Files.Select(Directory).Distinct(StringComparer.Ordinal);
+
     private static Seq VolumeMounts(Workload w)
     {
         var mounts = new Seq();
@@ -216,15 +228,12 @@ internal sealed class PodTemplates(ManifestValues values, KubernetesObjects obje
         {
             mounts.Add(new Map { { "name", volume.Name }, { "mountPath", volume.Target } });
         }
-        foreach (var file in w.Files)
+        // A directory, not each file with subPath: the kubelet then updates the files when the ConfigMap changes, so a
+        // process that reads its file again (Temporal's dynamic configuration) takes a change without a restart. The
+        // directory holds the model's files only.
+        foreach (var (directory, index) in FileDirectories(w).Select((d, i) => (d, i)))
         {
-            mounts.Add(new Map
-            {
-                { "name", "files" },
-                { "mountPath", $"{file.Directory.TrimEnd('/')}/{file.FileName}" },
-                { "subPath", file.FileName },
-                { "readOnly", true },
-            });
+            mounts.Add(new Map { { "name", FilesVolume(index) }, { "mountPath", directory }, { "readOnly", true } });
         }
         return mounts;
     }
@@ -236,9 +245,10 @@ internal sealed class PodTemplates(ManifestValues values, KubernetesObjects obje
         {
             volumes.Add(new Map { { "name", WritableVolume(index) }, { "emptyDir", new Map { { "sizeLimit", "256Mi" } } } });
         }
-        if (w.Files.Count > 0)
+        foreach (var (directory, index) in FileDirectories(w).Select((d, i) => (d, i)))
         {
-            volumes.Add(new Map { { "name", "files" }, { "configMap", new Map { { "name", $"{w.Name}-files" } } } });
+            var items = new Seq(w.Files.Where(f => Directory(f) == directory).Select(f => (YamlNode)new Map { { "key", f.FileName }, { "path", f.FileName } }));
+            volumes.Add(new Map { { "name", FilesVolume(index) }, { "configMap", new Map { { "name", $"{w.Name}-files" }, { "items", items } } } });
         }
         if (w.Kind != WorkloadKind.StatefulService)
         {

@@ -66,6 +66,15 @@ internal sealed partial class PlanReader
         var isProject = resource is ProjectResource;
         var environment = await ReadEnvironmentAsync(resource, cancellationToken);
         var args = await ReadArgsAsync(resource, cancellationToken);
+        foreach (var variable in settings.ProductionSettings.Keys)
+        {
+            if (environment.FirstOrDefault(e => e.Name == variable)?.Value.Parts is not [SettingPart])
+            {
+                throw new DeploymentModelException(
+                    $"'{resource.Name}': InProduction(\"{variable}\") needs {variable} to hold one non-secret parameter and nothing else "
+                    + "(the setting production overrides).");
+            }
+        }
         foreach (var contribution in settings.Contributions)
         {
             await contribution.ReadAsync(new DeploymentReadContext(resource, DeployedAsync), cancellationToken);

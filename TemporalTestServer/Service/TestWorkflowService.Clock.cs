@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace TemporalTestServer.Service;
 
 /// <summary>
@@ -5,12 +7,25 @@ namespace TemporalTestServer.Service;
 /// timers, expires workflow and activity tasks, and re-queues activities whose retry interval ended.
 /// Time skips only to durable timers, and only while nothing is runnable and some client waits for a
 /// workflow result; activity retry intervals and timeouts always run in real time.
+/// <para>
+/// The server runs in its tests' process, beside their workers, on the same thread pool. When that process
+/// stands still (thread-pool starvation, a GC pause, a starved CPU), neither the clock nor the workers'
+/// calls run; afterwards the first tick would find deadlines passed that no worker had a chance to meet,
+/// and time out an activity whose heartbeat or result was waiting to be read (issue 26, defect 11). So a
+/// tick that comes late by more than <see cref="StallThreshold"/> moves the pending deadlines of workflow and
+/// activity tasks on by the excess: time the whole process lost is not counted against a worker.
+/// </para>
 /// </summary>
 public sealed partial class TestWorkflowService
 {
+    /// <summary>Ticks are due every 10 ms; one this much later means the process stood still.</summary>
+    private static readonly TimeSpan StallThreshold = TimeSpan.FromMilliseconds(100);
+
     private readonly CancellationTokenSource stopping = new();
     private readonly Task clockLoop;
     private TimeSpan clockOffset;
+    private long lastTick = Stopwatch.GetTimestamp();
+    private TimeSpan stalled;
 
     /// <summary>Whether time skipping is on (see <see cref="TestServerOptions.TimeSkipping"/>).</summary>
     public bool TimeSkipping { get; set; }
@@ -65,6 +80,12 @@ public sealed partial class TestWorkflowService
 
     private void Tick()
     {
+        var sinceLastTick = Stopwatch.GetElapsedTime(lastTick);
+        lastTick = Stopwatch.GetTimestamp();
+        if (sinceLastTick > StallThreshold)
+        {
+            ExcuseStall(sinceLastTick - StallThreshold);
+        }
         if (TimeSkipping && resultWaiters > 0 && !running.Any(IsBusy))
         {
             var next = running.SelectMany(r => r.Timers.Values).Select(t => (DateTime?)t.FireAt).Min();
@@ -101,6 +122,26 @@ public sealed partial class TestWorkflowService
                     TimerId = timer.TimerId,
                     StartedEventId = timer.StartedEventId,
                 }));
+            }
+        }
+    }
+
+    /// <summary>Moves every pending worker deadline on by <paramref name="stall"/>; durable timers and retry intervals keep theirs.</summary>
+    private void ExcuseStall(TimeSpan stall)
+    {
+        stalled += stall;
+        foreach (var run in running)
+        {
+            if (run.WorkflowTask is { } task)
+            {
+                task.Deadline += stall;
+                task.StickyDeadline += stall;
+            }
+            foreach (var activity in run.Activities.Values)
+            {
+                activity.StartToCloseDeadline += stall;
+                activity.HeartbeatDeadline += stall;
+                activity.ScheduleToCloseDeadline += stall;
             }
         }
     }

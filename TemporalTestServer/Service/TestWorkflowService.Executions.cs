@@ -279,15 +279,19 @@ public sealed partial class TestWorkflowService
     {
         var closeOnly = r.HistoryEventFilterType == HistoryEventFilterType.CloseEvent;
         WorkflowRun run;
+        bool wait;
         lock (gate)
         {
             run = FindRun(r.Namespace, r.Execution.WorkflowId, r.Execution.RunId);
-            if (r.WaitNewEvent && run.IsRunning && closeOnly)
+            // Decided once, under the lock: a run that closed after it was released would otherwise leave a
+            // result waiter counted for ever (and time skipping on while nobody waits).
+            wait = r.WaitNewEvent && run.IsRunning;
+            if (wait && closeOnly)
             {
                 resultWaiters++;
             }
         }
-        if (r.WaitNewEvent && run.IsRunning)
+        if (wait)
         {
             try
             {

@@ -86,6 +86,16 @@ public sealed class TaskDispatcher<TTask> where TTask : class
 
     public void Remove(Poller poller) => pollers.Remove(poller);
 
+    /// <summary>Polls waiting for a task.</summary>
+    public int WaitingPolls => pollers.Count(p => !p.Response.Task.IsCompleted);
+
+    /// <summary>Neither a task nor a poll waits here.</summary>
+    public bool Idle => ready.Count == 0 && WaitingPolls == 0;
+
+    /// <summary>For a diagnosis: the tasks waiting, each named by <paramref name="name"/>, and the workers whose polls wait.</summary>
+    public string Describe(Func<TTask, string> name) =>
+        $"{ready.Count} tasks [{string.Join(", ", ready.Select(name))}], {WaitingPolls} polls [{string.Join(", ", pollers.Where(p => !p.Response.Task.IsCompleted).Select(p => p.Worker))}]";
+
     /// <summary>Answers the waiting polls of a worker that shuts down with an empty response.</summary>
     public void ReleasePollers(string worker)
     {

@@ -130,7 +130,7 @@ public sealed class ActivityState
     public string Identity { get; set; } = "";
     public DateTime? StartToCloseDeadline { get; set; }
     public DateTime? HeartbeatDeadline { get; set; }
-    public DateTime? ScheduleToCloseDeadline { get; init; }
+    public DateTime? ScheduleToCloseDeadline { get; set; }
     public DateTime? RetryAt { get; set; }
     public Payloads? HeartbeatDetails { get; set; }
     public Failure? LastFailure { get; set; }

@@ -28,6 +28,7 @@ public sealed class OrderStatusGuardTests(OrdersDatabase db) : IClassFixture<Ord
     {
         await using var harness = await ActivityHarness.CreateAsync(db, null);
         var order = await db.AddOrderAsync([new("TAMPER", 1)], OrderStatus.Compensating);
+        Assert.Equal(1L, await db.ScalarAsync<long>("SELECT count(*) FROM payment_tokens WHERE order_id = @p0", order));
 
         await env.RunAsync(() => harness.Activities.RecordOrderStatusAsync(new(order, OrderStatus.Cancelled, "Cancelled by request")));
 

@@ -107,10 +107,16 @@ public sealed class FaultToleranceTests
         var id = $"sigterm-{Guid.NewGuid():N}"[..30];
         var post = await api.PostAsJsonAsync("/api/orders", new { orderId = id, lines = new[] { new { sku = "GRINDER", quantity = 1 } }, paymentToken = "tok_visa" });
         Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
-        for (var i = 0; i < 200 && (await api.GetFromJsonAsync<OrderView>($"/api/orders/{id}"))!.Status != OrderStatus.Shipping; i++)
+        // SIGTERM must meet ShipOrder in flight: the order is Shipping and its shipment still in progress (three
+        // stages of a second each), or the test would prove nothing.
+        var status = OrderStatus.Pending;
+        for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30); status != OrderStatus.Shipping && DateTime.UtcNow < deadline;)
         {
             await Task.Delay(25);
+            status = (await api.GetFromJsonAsync<OrderView>($"/api/orders/{id}"))!.Status;
         }
+        Assert.Equal(OrderStatus.Shipping, status);
+        Assert.Equal("InProgress", await database.ScalarAsync<string>("SELECT status FROM shipments WHERE order_id = @p0", id));
 
         worker.Terminate();
 

@@ -54,6 +54,14 @@ public sealed class OrderSagaEndToEndTests(EndToEndEnvironment env) : IClassFixt
 
         var result = await env.ResultAsync(id, "out-of-stock");
         Assert.Equal(OrderStatus.Failed, result.Status);
+        // Failed because of the stock, not any failure: the reservation was refused as OutOfStock, naming the line,
+        // and nothing after it ran.
+        Assert.Equal("Out of stock: ROASTER-PRO x1000", result.FailureReason);
+        Assert.Equal(result.FailureReason, (await env.GetOrderAsync(id)).FailureReason);
+        var events = (await env.Temporal.GetWorkflowHandle(OrderEndpoints.WorkflowId(id)).FetchHistoryAsync()).Events.ToList();
+        var refusal = Assert.Single(events, e => e.EventType == EventType.ActivityTaskFailed).ActivityTaskFailedEventAttributes.Failure;
+        Assert.Equal(OrderErrors.OutOfStock, refusal.ApplicationFailureInfo.Type);
+        Assert.DoesNotContain(events, e => e.ActivityTaskScheduledEventAttributes?.ActivityType.Name == OrderActivities.Names.ChargePayment);
         Assert.Equal(stockBefore, await env.Database.StockAsync("ROASTER-PRO"));
     }
 
