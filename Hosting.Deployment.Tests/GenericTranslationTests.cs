@@ -56,6 +56,28 @@ public sealed class GenericTranslationTests
     }
 
     [Fact]
+    public async Task A_production_setting_is_the_parameter_elsewhere_and_its_production_value_in_the_production_overlay_and_values()
+    {
+        using var model = new PublishModel();
+        var workers = model.Builder.AddParameter("cache-workers", "2", publishValueAsDefault: true);
+        model.Builder.AddContainer("cache", "example/cache", "1.0.0")
+            .WithEnvironment("CACHE_WORKERS", workers)
+            .WithDeployment(d => d.RunAs(1000).InProduction("CACHE_WORKERS", "16"));
+
+        var files = await model.GenerateAsync();
+
+        Assert.Contains("CACHE_WORKERS: \"2\"", files["kubernetes/base/cache.yaml"], StringComparison.Ordinal);
+        Assert.DoesNotContain("CACHE_WORKERS", files["kubernetes/overlays/development/kustomization.yaml"], StringComparison.Ordinal);
+        var production = files["kubernetes/overlays/production/kustomization.yaml"];
+        Assert.Contains("name: cache-settings", production, StringComparison.Ordinal);
+        Assert.Contains("path: /data/CACHE_WORKERS\n        value: \"16\"", production, StringComparison.Ordinal);
+        Assert.Contains("path: \"/spec/template/metadata/annotations/checksum~1settings\"", production, StringComparison.Ordinal);
+        Assert.Contains("CACHE_WORKERS: \"2\"", files["helm/shop/values.yaml"], StringComparison.Ordinal);
+        Assert.Contains("settings:\n  CACHE_WORKERS: \"16\"", files["helm/shop/values-production.yaml"], StringComparison.Ordinal);
+        Assert.Contains("CACHE_WORKERS=2", files["compose/.env.example"], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_scheduled_resource_is_a_cron_job_with_its_own_claim_and_a_compose_service_run_on_demand()
     {
         using var model = new PublishModel();

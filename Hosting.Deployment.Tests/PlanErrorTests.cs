@@ -24,6 +24,24 @@ public sealed class PlanErrorTests
         Directory.Delete(output, recursive: true);
     }
 
+    [Theory]
+    [InlineData("literal")]
+    [InlineData("missing")]
+    [InlineData("mixed")]
+    public async Task A_production_setting_needs_a_variable_that_holds_one_parameter(string variable)
+    {
+        using var model = new PublishModel();
+        var size = model.Builder.AddParameter("cache-size", "64", publishValueAsDefault: true);
+        model.Builder.AddContainer("web", "nginx", "1.27.3")
+            .WithEnvironment("literal", "64")
+            .WithEnvironment("mixed", ReferenceExpression.Create($"{size.Resource}m"))
+            .WithDeployment(d => d.RunAs(101).InProduction(variable, "512"));
+
+        var error = await Assert.ThrowsAsync<DeploymentModelException>(model.GenerateAsync);
+
+        Assert.Contains($"'web': InProduction(\"{variable}\") needs {variable} to hold one non-secret parameter", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_resource_of_no_deployable_kind_is_named()
     {

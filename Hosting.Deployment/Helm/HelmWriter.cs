@@ -162,7 +162,10 @@ internal static class HelmWriter
         text.Append(CultureInfo.InvariantCulture, $"Secrets are in {secretName}; one value, for example:\n")
             .Append(CultureInfo.InvariantCulture, $"  kubectl -n {Namespace} get secret {secretName} -o jsonpath='{{.data.{key}}}' | base64 -d\n\n")
             .Append(CultureInfo.InvariantCulture, $"Watch the start (jobs, then servers, then {app?.Name ?? "the application"}):\n")
-            .Append(CultureInfo.InvariantCulture, $"  kubectl -n {Namespace} get pods -w\n");
+            .Append(CultureInfo.InvariantCulture, $"  kubectl -n {Namespace} get pods -w\n\n")
+            // A chart cannot create or own the namespace it is installed into (the release is stored there first).
+            .Append("Every pod meets the restricted Pod Security Standard; have the namespace enforce it, as the Kustomize base does:\n")
+            .Append(CultureInfo.InvariantCulture, $"  kubectl label namespace {Namespace} {string.Join(' ', KustomizeWriter.PodSecurityLabels.Select(l => $"{l.Key}={l.Value}"))}\n");
         return text.ToString();
     }
 

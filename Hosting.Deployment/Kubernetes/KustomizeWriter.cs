@@ -97,6 +97,13 @@ internal static class KustomizeWriter
         { "kind", kind },
     };
 
+    /// <summary>The labels by which a namespace enforces Kubernetes' "restricted" Pod Security Standard.</summary>
+    public static readonly KeyValuePair<string, string>[] PodSecurityLabels =
+    [
+        new("pod-security.kubernetes.io/enforce", "restricted"),
+        new("pod-security.kubernetes.io/enforce-version", "latest"),
+    ];
+
     /// <summary>The namespace enforces Kubernetes' "restricted" Pod Security Standard: what every workload here meets.</summary>
     private static Map Namespace(DeploymentOptions options) => new()
     {
@@ -110,8 +117,8 @@ internal static class KustomizeWriter
                     "labels", new Map
                     {
                         { "app.kubernetes.io/part-of", options.Name },
-                        { "pod-security.kubernetes.io/enforce", "restricted" },
-                        { "pod-security.kubernetes.io/enforce-version", "latest" },
+                        { PodSecurityLabels[0].Key, PodSecurityLabels[0].Value },
+                        { PodSecurityLabels[1].Key, PodSecurityLabels[1].Value },
                     }
                 },
             }
