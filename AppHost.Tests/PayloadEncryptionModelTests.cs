@@ -22,6 +22,19 @@ public sealed class PayloadEncryptionModelTests
     }
 
     [Fact]
+    public async Task A_rotation_adds_a_key_before_making_it_current_and_a_current_id_outside_the_keys_is_refused()
+    {
+        await using var app = await ModelTests.BuildAsync("Temporal:Encryption:KeyIds=k1,k2", "Temporal:Encryption:CurrentKeyId=k1");
+
+        var env = await ModelTests.PublishEnvironmentAsync(app, "worker");
+
+        Assert.Equal("k1", env["Temporal__Encryption__CurrentKeyId"]);
+        Assert.Equal("{payload-key-k2.value}", env["Temporal__Encryption__Keys__k2"]);
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => ModelTests.BuildAsync("Temporal:Encryption:KeyIds=k1", "Temporal:Encryption:CurrentKeyId=k2"));
+        Assert.Contains("Temporal:Encryption:CurrentKeyId 'k2' is not in Temporal:Encryption:KeyIds (k1)", e.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Running_the_ui_calls_the_workers_codec_at_the_browsers_address_and_the_worker_lets_the_uis_origin_in()
     {
         await using var app = await ModelTests.BuildAsync();

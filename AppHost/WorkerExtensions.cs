@@ -66,7 +66,8 @@ internal static class WorkerExtensions
 
     /// <summary>
     /// Payload encryption (on unless <c>Temporal:Encryption:Enabled</c> is false): a secret parameter per key id of
-    /// <c>Temporal:Encryption:KeyIds</c> (default <c>k1</c>; the last encrypts, the others still decrypt), generated once
+    /// <c>Temporal:Encryption:KeyIds</c> (default <c>k1</c>; <c>Temporal:Encryption:CurrentKeyId</c>, by default the last,
+    /// encrypts, the others still decrypt), generated once
     /// and kept in user secrets like the API keys; and, where the model runs the Temporal Web UI, the UI pointed at the
     /// worker's codec endpoint and that endpoint open to the UI's origin. Running, both are the addresses this machine's
     /// browser uses; deployed, the parameters <c>temporal-codec-endpoint</c> and <c>temporal-ui-origin</c>
@@ -93,7 +94,15 @@ internal static class WorkerExtensions
             worker.WithEnvironment($"Temporal__Encryption__Keys__{id}",
                 builder.AddParameter($"payload-key-{id.ToLowerInvariant()}", generated, secret: true, persist: true));
         }
-        worker.WithEnvironment("Temporal__Encryption__CurrentKeyId", ids[^1]);
+        // A rotation first gives every replica the new key, then makes it current: a replica without it cannot read
+        // what one with it encrypts.
+        var current = builder.Configuration["Temporal:Encryption:CurrentKeyId"] is { Length: > 0 } configured ? configured.Trim() : ids[^1];
+        if (!ids.Contains(current, StringComparer.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException(
+                $"Temporal:Encryption:CurrentKeyId '{current}' is not in Temporal:Encryption:KeyIds ({string.Join(",", ids)}).");
+        }
+        worker.WithEnvironment("Temporal__Encryption__CurrentKeyId", current);
 
         if (temporal.Resource is not TemporalNamespaceResource { Parent: TemporalServerResource server }
             || builder.Resources.OfType<ContainerResource>().FirstOrDefault(r => r.Name == Stack.TemporalUi) is not { } ui)
