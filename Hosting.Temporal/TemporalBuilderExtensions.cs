@@ -2,6 +2,7 @@ using System.Globalization;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Deployment;
 using Aspire.Hosting.Temporal;
+using Aspire.Hosting.Temporal.Deployment;
 using Aspire.Hosting.Temporal.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -152,6 +153,8 @@ public static class TemporalBuilderExtensions
                 .Metrics(TemporalServerResource.MetricsEndpointName)
                 .ShutdownWindow(TimeSpan.FromSeconds(30))
                 .InProduction("NUM_HISTORY_SHARDS", ProductionHistoryShards)
+                // Production runs the four services as Deployments of their own (docs/temporal-server.md, "What runs").
+                .Contribute(new ServerTopology())
                 .Connects(pg, perReplica: ServicesPerProcess * (StorePool + VisibilityPool)));
     }
 
@@ -354,6 +357,8 @@ public static class TemporalBuilderExtensions
             .WithParentRelationship(server)
             .WaitFor(server)
             .WithDeployment(d => d.Group(DeploymentGroup)
+                // Reached with port-forward unless exposed; where it is, an OIDC login (docs/temporal-server.md, "The Web UI").
+                .Contribute(new UiSingleSignOn())
                 .Probes(DeploymentProbe.Http("http", "/healthz"))
                 .HealthCommand("wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/healthz") // the Alpine image's busybox
                 .RunAs(TemporalImages.User));

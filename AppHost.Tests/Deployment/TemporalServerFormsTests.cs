@@ -94,6 +94,80 @@ public sealed class TemporalServerFormsTests(GeneratedDeployment generated)
         Assert.NotEqual(development, production);
     }
 
+    [Theory]
+    [MemberData(nameof(Forms))]
+    public async Task Production_runs_each_service_as_its_own_deployment_and_development_runs_one_process(string tool, string[] form, string shards)
+    {
+        var objects = await RenderAsync(tool, form);
+        var servers = objects.OfType<V1Deployment>().Where(d => d.Spec.Template.Spec.Containers[0].Image.StartsWith("temporalio/server:", StringComparison.Ordinal))
+            .ToDictionary(d => ServicesOf(d), d => d);
+
+        if (shards == "4")
+        {
+            // Development: the single process (no SERVICES: all four).
+            Assert.Equal("(all)", Assert.Single(servers.Keys));
+            return;
+        }
+        Assert.Equal(["frontend", "history", "matching", "worker"], servers.Keys.Order());
+        // The frontend keeps the server's name, so the Service clients reach selects it, and only it.
+        Assert.Equal(Server, servers["frontend"].Name());
+        var service = objects.OfType<V1Service>().Single(s => s.Name() == Server);
+        foreach (var (name, deployment) in servers)
+        {
+            var labels = deployment.Spec.Template.Metadata.Labels;
+            Assert.Equal(name == "frontend", service.Spec.Selector.All(l => labels.TryGetValue(l.Key, out var v) && v == l.Value));
+            Assert.True(deployment.Spec.Template.Spec.TopologySpreadConstraints?.Count >= 2, $"{name}: spread over nodes and zones");
+            Assert.Single(objects.OfType<V1PodDisruptionBudget>(), b => b.Spec.MaxUnavailable?.Value == "1" && b.Spec.Selector.MatchLabels.All(l => labels.TryGetValue(l.Key, out var v) && v == l.Value));
+            // Its own pools (env wins over the settings ConfigMap's).
+            Assert.Contains(deployment.Spec.Template.Spec.Containers[0].Env, e => e.Name == "SQL_MAX_CONNS");
+            // Another service's pod reaches it on every port (membership, internode gRPC).
+            foreach (var other in servers.Values.Where(o => o != deployment))
+            {
+                Assert.True(Admits(objects, from: other.Spec.Template.Metadata.Labels, to: labels), $"{other.Name()} cannot reach {deployment.Name()}");
+            }
+            Assert.True(Egress(objects, labels, 5432), $"{name} cannot reach PostgreSQL");
+            Assert.True(Egress(objects, labels, 53), $"{name} cannot resolve names");
+        }
+        Assert.True(servers["frontend"].Spec.Replicas >= 2 && servers["history"].Spec.Replicas >= 2, "frontend and history survive one pod's loss");
+        // The internal worker is a client of the frontend: through the Service, not its own pod (where none listens).
+        var frontendAddress = servers["worker"].Spec.Template.Spec.Containers[0].Env.Single(e => e.Name == "PUBLIC_FRONTEND_ADDRESS").Value;
+        Assert.Equal($"{service.Name()}:{service.Spec.Ports.Single(p => p.Name == "grpc").Port}", frontendAddress);
+    }
+
+    [Fact]
+    public async Task Helm_sizes_each_service_of_the_production_topology_from_values()
+    {
+        var objects = await RenderAsync("helm", ["-f", "values-production.yaml", "--set", "temporal.temporalServer.topology.history.replicas=5",
+            "--set", "temporal.temporalServer.topology.matching.resources.requests.cpu=750m"]);
+
+        var history = objects.OfType<V1Deployment>().Single(d => d.Name() == $"{Server}-history");
+        var matching = objects.OfType<V1Deployment>().Single(d => d.Name() == $"{Server}-matching");
+        Assert.Equal(5, history.Spec.Replicas);
+        Assert.Equal("750m", matching.Spec.Template.Spec.Containers[0].Resources.Requests["cpu"].ToString());
+    }
+
+    private static string ServicesOf(V1Deployment deployment) =>
+        deployment.Spec.Template.Spec.Containers[0].Env?.FirstOrDefault(e => e.Name == "SERVICES")?.Value ?? "(all)";
+
+    private static bool Selects(V1LabelSelector selector, IDictionary<string, string> labels) =>
+        (selector.MatchLabels ?? new Dictionary<string, string>()).All(l => labels.TryGetValue(l.Key, out var v) && v == l.Value)
+        && (selector.MatchExpressions ?? []).All(e => e.OperatorProperty == "In" && labels.TryGetValue(e.Key, out var v) && e.Values.Contains(v));
+
+    /// <summary>Some NetworkPolicy selecting the destination admits the source on every port, and one selecting the source lets it out.</summary>
+    private static bool Admits(List<IKubernetesObject> objects, IDictionary<string, string> from, IDictionary<string, string> to)
+    {
+        var policies = objects.OfType<V1NetworkPolicy>().ToList();
+        var admitted = policies.Where(p => Selects(p.Spec.PodSelector, to)).SelectMany(p => p.Spec.Ingress ?? [])
+            .Any(r => r.Ports is null && (r.FromProperty ?? []).Any(peer => peer.PodSelector is { } s && peer.NamespaceSelector is null && Selects(s, from)));
+        var released = policies.Where(p => Selects(p.Spec.PodSelector, from)).SelectMany(p => p.Spec.Egress ?? [])
+            .Any(r => r.Ports is null && (r.To ?? []).Any(peer => peer.PodSelector is { } s && peer.NamespaceSelector is null && Selects(s, to)));
+        return admitted && released;
+    }
+
+    private static bool Egress(List<IKubernetesObject> objects, IDictionary<string, string> labels, int port) =>
+        objects.OfType<V1NetworkPolicy>().Where(p => Selects(p.Spec.PodSelector, labels)).SelectMany(p => p.Spec.Egress ?? [])
+            .Any(r => (r.Ports ?? []).Any(p => p.Port?.Value == port.ToString(CultureInfo.InvariantCulture)));
+
     [Fact]
     public async Task Compose_takes_the_shards_from_its_env_file_with_the_development_default_and_mounts_the_deployed_config()
     {

@@ -41,6 +41,12 @@ public sealed class DeploymentOption(string name, string component, string templ
     /// <summary>On, it owns the replica count (Helm leaves <c>replicas</c> out of the Deployment).</summary>
     public bool OwnsReplicas { get; init; }
 
+    /// <summary>
+    /// On in production: the production overlay adds its component and Helm's <c>values-production.yaml</c> switches it
+    /// on (a highly available form of a server, say); development keeps the workload's own form.
+    /// </summary>
+    public bool InProduction { get; init; }
+
     /// <summary>Options of the same workload this one cannot be combined with, each with the message Helm fails with.</summary>
     public IList<(string Option, string Message)> Excludes { get; } = [];
 }

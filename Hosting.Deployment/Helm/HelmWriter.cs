@@ -197,6 +197,23 @@ internal static class HelmWriter
         return text.Append('\n').ToString().ReplaceLineEndings("\n");
     }
 
+    /// <summary>Sets a dotted path in a values map, making the sections on the way.</summary>
+    private static void SetAt(Map root, string path, YamlNode value)
+    {
+        var keys = path.Split('.');
+        var section = root;
+        foreach (var key in keys[..^1])
+        {
+            if (section[key] is not Map next)
+            {
+                next = new Map();
+                section.Add(key, next);
+            }
+            section = next;
+        }
+        section.Add(keys[^1], value);
+    }
+
     private static Map Production(Plan plan, ChartValues values)
     {
         var production = new Map();
@@ -222,6 +239,13 @@ internal static class HelmWriter
             }
         }
         production.Add("settings", settings.Count > 0 ? settings : null);
+        foreach (var w in plan.Workloads)
+        {
+            foreach (var option in values.OptionsOf(w).Where(o => o.InProduction))
+            {
+                SetAt(production, values.PathTo(w, $"{option.Name}.enabled"), new Scalar(true));
+            }
+        }
         foreach (var w in plan.Workloads.Where(w => w.Kind == WorkloadKind.StatefulService && w.Group is not null))
         {
             var section = plan.Workloads.Count(x => x.Group == w.Group) == 1 ? new Map { { "persistence", new Map { { "size", "50Gi" } } } } : null;

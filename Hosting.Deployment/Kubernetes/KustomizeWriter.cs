@@ -20,6 +20,7 @@ internal static class KustomizeWriter
         yield return ($"{Root}/base/namespace.yaml", Yaml(Namespace(options)));
         yield return ($"{Root}/base/default-deny.yaml", Yaml(NetworkPolicies.DefaultDeny(values)));
         var components = new Dictionary<string, (List<YamlNode> Documents, Seq Patches, string File)>(StringComparer.Ordinal);
+        var inProduction = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var workload in plan.Workloads)
         {
             var contributed = ContributedObjects.Of(values, objects, workload);
@@ -28,6 +29,10 @@ internal static class KustomizeWriter
             foreach (var option in contributed.OptionDocuments.Select(d => d.Option).Concat(contributed.Patches.Select(p => p.Option)))
             {
                 components.TryAdd(option.Component, ([], [], option.ResourcesFile));
+                if (option.InProduction)
+                {
+                    inProduction.Add(option.Component);
+                }
             }
             foreach (var (option, document) in contributed.OptionDocuments)
             {
@@ -59,8 +64,8 @@ internal static class KustomizeWriter
         yield return ($"{Root}/base/kustomization.yaml", Yaml(kustomization));
 
         var app = plan.Workloads.Where(w => w.IsProject && w.IsLongRunning).ToList();
-        yield return ($"{Root}/overlays/development/kustomization.yaml", Yaml(Overlay(plan, values, objects, app, development: true)));
-        yield return ($"{Root}/overlays/production/kustomization.yaml", Yaml(Overlay(plan, values, objects, app, development: false)));
+        yield return ($"{Root}/overlays/development/kustomization.yaml", Yaml(Overlay(plan, values, objects, app, [], development: true)));
+        yield return ($"{Root}/overlays/production/kustomization.yaml", Yaml(Overlay(plan, values, objects, app, inProduction, development: false)));
 
         if (options.AlertRules is { } rules)
         {
@@ -125,10 +130,13 @@ internal static class KustomizeWriter
         },
     };
 
-    private static Map Overlay(Plan plan, ManifestValues values, KubernetesObjects objects, List<Workload> app, bool development)
+    private static Map Overlay(Plan plan, ManifestValues values, KubernetesObjects objects, List<Workload> app, IEnumerable<string> components, bool development)
     {
         var overlay = Kustomization("Kustomization");
         overlay.Add("resources", Seq.Of(["../../base"]));
+        // Options on in production (DeploymentOption.InProduction): applied before the overlay's own patches.
+        var added = Seq.Of(components.Select(c => $"../../components/{c}"));
+        overlay.Add("components", added.Count > 0 ? added : null);
         var patches = new Seq();
         foreach (var w in app)
         {
