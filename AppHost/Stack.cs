@@ -29,6 +29,9 @@ internal sealed class Stack
     /// <summary>The worker's Temporal reference: the namespace resource, or the existing server's connection string.</summary>
     public const string Temporal = "temporal";
 
+    /// <summary>The Temporal Web UI, in container mode.</summary>
+    public const string TemporalUi = "temporal-ui";
+
     /// <summary>
     /// PostgreSQL 16, the newest major Temporal tests its persistence on (its docs list 13.18, 14.15, 15.10 and
     /// 16.6; samples-server runs 16); 17 is outside that set. 16.11 is a later patch of the tested 16.6 (patches
@@ -145,7 +148,7 @@ internal sealed class Stack
         return builder.AddTemporalServer("temporal-server", PostgresContainer())
             // Deployed: a frontend's start (schema cache, membership) and its history shards' memory.
             .WithDeployment(d => d.Resources(cpu: "500m/2", memory: "512Mi/1Gi"))
-            .WithTemporalUi("temporal-ui")
+            .WithTemporalUi(TemporalUi)
             .AddNamespace(Temporal, ns, retention)
             // Helm's temporal.enabled=false: Temporal's own chart's frontend by default, Temporal Cloud's API key from the Secret.
             .WithExistingTemporalWhenDeployed("temporal-frontend.temporal.svc:7233", apiKeySecretKey: "apiKey");

@@ -65,6 +65,73 @@ internal static class WorkerExtensions
     }
 
     /// <summary>
+    /// Payload encryption (on unless <c>Temporal:Encryption:Enabled</c> is false): a secret parameter per key id of
+    /// <c>Temporal:Encryption:KeyIds</c> (default <c>k1</c>; <c>Temporal:Encryption:CurrentKeyId</c>, by default the last,
+    /// encrypts, the others still decrypt), generated once
+    /// and kept in user secrets like the API keys; and, where the model runs the Temporal Web UI, the UI pointed at the
+    /// worker's codec endpoint and that endpoint open to the UI's origin. Running, both are the addresses this machine's
+    /// browser uses; deployed, the parameters <c>temporal-codec-endpoint</c> and <c>temporal-ui-origin</c>
+    /// (docs/security.md, "Payload encryption").
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithPayloadEncryption(
+        this IResourceBuilder<ProjectResource> worker, IResourceBuilder<IResourceWithConnectionString> temporal)
+    {
+        var builder = worker.ApplicationBuilder;
+        if (!builder.Configuration.GetValue("Temporal:Encryption:Enabled", true))
+        {
+            return worker;
+        }
+        var ids = (builder.Configuration["Temporal:Encryption:KeyIds"] ?? "k1")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (ids.Length == 0)
+        {
+            throw new InvalidOperationException("Temporal:Encryption:KeyIds names no key: give one or more ids (k1,k2), the last encrypts.");
+        }
+        // 43 letters and digits: about 256 bits, as the worker derives its AES-256 key from the secret.
+        var generated = new GenerateParameterDefault { MinLength = 43, Special = false };
+        foreach (var id in ids)
+        {
+            worker.WithEnvironment($"Temporal__Encryption__Keys__{id}",
+                builder.AddParameter($"payload-key-{id.ToLowerInvariant()}", generated, secret: true, persist: true));
+        }
+        // A rotation first gives every replica the new key, then makes it current: a replica without it cannot read
+        // what one with it encrypts.
+        var current = builder.Configuration["Temporal:Encryption:CurrentKeyId"] is { Length: > 0 } configured ? configured.Trim() : ids[^1];
+        if (!ids.Contains(current, StringComparer.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException(
+                $"Temporal:Encryption:CurrentKeyId '{current}' is not in Temporal:Encryption:KeyIds ({string.Join(",", ids)}).");
+        }
+        worker.WithEnvironment("Temporal__Encryption__CurrentKeyId", current);
+
+        if (temporal.Resource is not TemporalNamespaceResource { Parent: TemporalServerResource server }
+            || builder.Resources.OfType<ContainerResource>().FirstOrDefault(r => r.Name == Stack.TemporalUi) is not { } ui)
+        {
+            return worker; // no Web UI in the model: the codec endpoint still serves the Temporal CLI
+        }
+        object codecEndpoint, uiOrigin;
+        if (builder.ExecutionContext.IsPublishMode)
+        {
+            // The defaults are Compose's published ports (and the port-forwards docs/security.md gives for Kubernetes).
+            codecEndpoint = builder.AddParameter("temporal-codec-endpoint", "http://localhost:8080/codec", publishValueAsDefault: true).Resource;
+            uiOrigin = builder.AddParameter("temporal-ui-origin", "http://localhost:8081", publishValueAsDefault: true).Resource;
+        }
+        else
+        {
+            codecEndpoint = new BrowserUrl(worker.GetEndpoint("http"), "/codec");
+            uiOrigin = new BrowserUrl(new EndpointReference((IResourceWithEndpoints)ui, "http"), "");
+        }
+        builder.CreateResourceBuilder(server).WithUiCodecServer(codecEndpoint);
+        return worker.WithEnvironment(context => context.EnvironmentVariables["Temporal__Encryption__CodecCorsOrigin"] = uiOrigin);
+    }
+
+    /// <summary>An endpoint's URL as a browser on this machine reaches it (its allocated address), not as a container would.</summary>
+    private sealed class BrowserUrl(EndpointReference endpoint, string path) : IValueProvider
+    {
+        public ValueTask<string?> GetValueAsync(CancellationToken cancellationToken = default) => new($"{endpoint.Url}{path}");
+    }
+
+    /// <summary>
     /// Deployed with Compose, the Aspire dashboard on its own (the standalone image, pinned) under the profile
     /// <c>telemetry</c>, as the OTLP target for the same traces, metrics and logs the AppHost shows: start it with
     /// <c>--profile telemetry</c> and set <c>OTEL_EXPORTER_OTLP_ENDPOINT=http://aspire-dashboard:18889</c> in

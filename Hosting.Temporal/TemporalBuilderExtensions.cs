@@ -315,6 +315,20 @@ public static class TemporalBuilderExtensions
     }
 
     /// <summary>
+    /// Points the server's Web UI (<see cref="WithTemporalUi"/>) at a codec server, so that it shows payloads decoded:
+    /// <c>TEMPORAL_CODEC_ENDPOINT</c>, called by the browser with its credentials (<c>TEMPORAL_CODEC_INCLUDE_CREDENTIALS</c>).
+    /// </summary>
+    /// <param name="server">The server.</param>
+    /// <param name="endpoint">The codec's base URL as a browser reaches it (the UI appends <c>/decode</c> and <c>/encode</c>):
+    /// a string, a parameter, or a value provider.</param>
+    public static IResourceBuilder<TemporalServerResource> WithUiCodecServer(this IResourceBuilder<TemporalServerResource> server, object endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        ArgumentNullException.ThrowIfNull(endpoint);
+        return server.WithAnnotation(new TemporalUiCodecAnnotation(endpoint), ResourceAnnotationMutationBehavior.Replace);
+    }
+
+    /// <summary>
     /// Adds the Temporal Web UI for the server, reachable from outside, opening on the server's first namespace.
     /// </summary>
     /// <param name="server">The server.</param>
@@ -331,6 +345,14 @@ public static class TemporalBuilderExtensions
             // Read when the container is configured: namespaces may be added after the UI.
             .WithEnvironment(context => context.EnvironmentVariables["TEMPORAL_DEFAULT_NAMESPACE"] =
                 resource.GetNamespaces() is [var first, ..] ? first.NamespaceName : "default")
+            .WithEnvironment(context =>
+            {
+                if (resource.Annotations.OfType<TemporalUiCodecAnnotation>().LastOrDefault() is { } codec)
+                {
+                    context.EnvironmentVariables["TEMPORAL_CODEC_ENDPOINT"] = codec.Endpoint;
+                    context.EnvironmentVariables["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] = "true";
+                }
+            })
             .WithHttpHealthCheck("/healthz")
             .WithParentRelationship(server)
             .WaitFor(server)

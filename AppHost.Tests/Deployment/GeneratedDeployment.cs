@@ -16,6 +16,7 @@ public sealed partial class GeneratedDeployment : IAsyncLifetime
         ["REDIS_PASSWORD"] = "sentinel-redis-41be0d",
         ["API_KEY"] = "sentinel-api-key-c2d8e6",
         ["APPROVER_API_KEY"] = "sentinel-approver-key-9e51a0",
+        ["PAYLOAD_KEY_K1"] = "sentinel-payload-key-5b7e21a4c9d03f6e8b1a27c4",
     };
 
     public string Root { get; } = Path.Combine(Path.GetTempPath(), $"deploy-{Guid.NewGuid():N}");

@@ -1,6 +1,7 @@
 using Temporalio.Common;
 using Temporalio.Worker;
 using Worker.Tests.EndToEnd;
+using Codecs = Worker.Tests.Codec;
 
 namespace Worker.Tests.Workflows;
 
@@ -84,8 +85,25 @@ public sealed class CommittedHistoryReplayTests
         return data;
     }
 
-    // Payloads sit at every depth of an event (inputs, results, details, headers, markers): walk the message.
-    private static IEnumerable<Temporalio.Api.Common.V1.Payload> Payloads(Google.Protobuf.IMessage message)
+    /// <summary>
+    /// Committed histories hold payloads written without the codec: a worker with encryption on still replays them
+    /// (they pass through decoding unchanged).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(CommittedHistories))]
+    public async Task History_replays_with_encryption_on(string file)
+    {
+        var path = Path.Combine(HistoryExport.CommittedFolder, file);
+        var history = WorkflowHistory.FromJson(Path.GetFileNameWithoutExtension(path), await File.ReadAllTextAsync(path));
+        var codec = Codecs.AesGcmPayloadCodecTests.Codec("k1", ("k1", Codecs.AesGcmPayloadCodecTests.Secret1));
+        var options = new WorkflowReplayerOptions { DataConverter = Worker.Temporal.Codec.PayloadEncryptionSettings.CreateDataConverter(codec) };
+        var replayer = new WorkflowReplayer(options.AddWorkflow<OrderWorkflow>());
+
+        Assert.Null((await replayer.ReplayWorkflowAsync(history, throwOnReplayFailure: false)).ReplayFailure);
+    }
+
+    /// <summary>Payloads sit at every depth of an event (inputs, results, details, headers, markers): walks the message.</summary>
+    public static IEnumerable<Temporalio.Api.Common.V1.Payload> Payloads(Google.Protobuf.IMessage message)
     {
         foreach (var field in message.Descriptor.Fields.InFieldNumberOrder())
         {

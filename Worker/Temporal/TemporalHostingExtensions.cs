@@ -4,6 +4,7 @@ using OpenTelemetry.Metrics;
 using Temporalio.Client;
 using Temporalio.Runtime;
 using Temporalio.Worker;
+using Worker.Temporal.Codec;
 using Worker.Temporal.Tracing;
 
 namespace Worker.Temporal;
@@ -42,6 +43,11 @@ public static class TemporalHostingExtensions
             })
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<TemporalSettings>, TemporalSettingsValidator>();
+        services.AddOptions<PayloadEncryptionSettings>().Bind(builder.Configuration.GetSection(PayloadEncryptionSettings.Section))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PayloadEncryptionSettings>, PayloadEncryptionSettingsValidator>();
+        services.AddSingleton<PayloadEncryption>();
+        services.AddPayloadCodecCors();
 
         services.AddSingleton(sp => new TemporalRuntime(new TemporalRuntimeOptions
         {
@@ -76,6 +82,8 @@ public static class TemporalHostingExtensions
             (options, settings, runtime, loggerFactory, provider) =>
             {
                 Configure(options, settings.Value, runtime, loggerFactory);
+                // The worker made from this client converts through the same codec (workflow and activity payloads).
+                options.DataConverter = provider.GetRequiredService<PayloadEncryption>().DataConverter;
                 if (provider.GetService<TracingClientInterceptor>() is { } tracing)
                 {
                     options.Interceptors = [.. options.Interceptors ?? [], tracing];
@@ -138,6 +146,15 @@ public static class TemporalHostingExtensions
     };
 
     private static byte[]? ReadOptional(string? path) => string.IsNullOrEmpty(path) ? null : File.ReadAllBytes(path);
+
+    private sealed class PayloadEncryptionSettingsValidator : IValidateOptions<PayloadEncryptionSettings>
+    {
+        public ValidateOptionsResult Validate(string? name, PayloadEncryptionSettings options)
+        {
+            var errors = options.Validate().ToList();
+            return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        }
+    }
 
     private sealed class TemporalSettingsValidator : IValidateOptions<TemporalSettings>
     {

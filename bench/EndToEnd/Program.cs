@@ -24,6 +24,10 @@ internal static class EntryPoint
         {
             return await Burst.RunAsync(args);
         }
+        if (args.Length > 0 && args[0] == "--codec")
+        {
+            return await CodecCost.RunAsync(args);
+        }
         if (args.Length > 0 && args[0] == "--otlp-sink")
         {
             return await OtlpSink.RunAsync(args);
@@ -74,8 +78,8 @@ internal static class EntryPoint
         // whichever ran first would otherwise pay for the JIT.
         for (var round = 0; round < 3; round++)
         {
-            await Measure(PlaceOrder, 64, 300);
-            await Measure(RunNull, 64, 300);
+            await Measurement.MeasureAsync(PlaceOrder, 64, 300);
+            await Measurement.MeasureAsync(RunNull, 64, 300);
         }
 
         Console.WriteLine($"{perLevel} workflows per level; latency = start until the workflow completed");
@@ -85,8 +89,8 @@ internal static class EntryPoint
         {
             var count = concurrency == 1 ? Math.Max(perLevel / 4, 16) : perLevel;
             // Alternated halves, so that drift (JIT, the database growing) weighs on both alike.
-            var order = Combine(await Measure(PlaceOrder, concurrency, count / 2), await Measure(PlaceOrder, concurrency, count / 2));
-            var none = Combine(await Measure(RunNull, concurrency, count / 2), await Measure(RunNull, concurrency, count / 2));
+            var order = Measurement.Combine(await Measurement.MeasureAsync(PlaceOrder, concurrency, count / 2), await Measurement.MeasureAsync(PlaceOrder, concurrency, count / 2));
+            var none = Measurement.Combine(await Measurement.MeasureAsync(RunNull, concurrency, count / 2), await Measurement.MeasureAsync(RunNull, concurrency, count / 2));
             Console.WriteLine($"{concurrency,11} | {order.PerSecond,7:F1} | {order.P50,12:F1} | {order.P95,12:F1} | {none.PerSecond,6:F1} | {none.P50,11:F1} | {none.P95,11:F1} | {none.PerSecond / order.PerSecond:F2}");
         }
 
@@ -97,29 +101,33 @@ internal static class EntryPoint
             await admin.CreateCommand($"DROP DATABASE \"{database.Database}\" WITH (FORCE)").ExecuteNonQueryAsync();
         }
         return 0;
+    }
+}
 
-        static Run Combine(Run a, Run b) => new([.. a.Latencies, .. b.Latencies], a.Seconds + b.Seconds);
+/// <summary>Batches of an operation run at a fixed concurrency.</summary>
+internal static class Measurement
+{
+    public static Run Combine(Run a, Run b) => new([.. a.Latencies, .. b.Latencies], a.Seconds + b.Seconds);
 
-        static async Task<Run> Measure(Func<Task> operation, int concurrency, int count)
+    public static async Task<Run> MeasureAsync(Func<Task> operation, int concurrency, int count)
+    {
+        var latencies = new List<double>(count);
+        var remaining = count;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
         {
-            var latencies = new List<double>(count);
-            var remaining = count;
-            var clock = Stopwatch.StartNew();
-            await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+            while (Interlocked.Decrement(ref remaining) >= 0)
             {
-                while (Interlocked.Decrement(ref remaining) >= 0)
+                var started = Stopwatch.GetTimestamp();
+                await operation();
+                var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                lock (latencies)
                 {
-                    var started = Stopwatch.GetTimestamp();
-                    await operation();
-                    var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                    lock (latencies)
-                    {
-                        latencies.Add(elapsed);
-                    }
+                    latencies.Add(elapsed);
                 }
-            }));
-            return new Run(latencies, clock.Elapsed.TotalSeconds);
-        }
+            }
+        }));
+        return new Run(latencies, clock.Elapsed.TotalSeconds);
     }
 }
 

@@ -8,6 +8,7 @@ using Worker.Orders.Persistence;
 using Worker.Orders.Reconciliation;
 using Worker.Orders.Telemetry;
 using Worker.Temporal;
+using Worker.Temporal.Codec;
 
 namespace Worker.Orders.Api;
 
@@ -35,6 +36,7 @@ public static partial class OrderEndpoints
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRateLimiter();
+        app.UseCors();
         app.MapOpenApi();
         var api = app.MapGroup("/api").AddEndpointFilter<ApiKeyFilter>().WithTags("Orders");
         var anyRole = new RequiredRole(ApiRoles.Ordering | ApiRoles.Approving);
@@ -58,6 +60,8 @@ public static partial class OrderEndpoints
             SignalAsync(http, id, s => s == OrderStatus.AwaitingApproval, wf => wf.RejectAsync())).WithMetadata(approving);
         api.MapPost("/orders/{id}/cancel", (string id, HttpContext http) =>
             SignalAsync(http, id, s => !s.IsTerminal() && s != OrderStatus.Compensating, wf => wf.CancelAsync(), CancelUnstartedAsync));
+        // The Temporal Web UI's and CLI's codec server, when payloads are encrypted (docs/security.md, "Payload encryption").
+        app.MapPayloadCodec()?.AddEndpointFilter<ApiKeyFilter>().WithMetadata(anyRole, new KeyInAuthorization("Temporal payload codec"));
         return app;
     }
 

@@ -1,0 +1,136 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Temporalio.Client;
+using TestSupport;
+using Worker.Orders.Api;
+
+namespace Bench;
+
+/// <summary>
+/// <c>--codec [orders per level] [levels]</c>: orders per second and latency end to end with payload encryption on
+/// (the figure) next to the same worker with it off (the anchor), each its own worker host, database and Temporal test
+/// server in this one process, measured in eighths ordered off, on, on, off at each level after a warm-up. The ratio (on/off
+/// throughput) is last; target ≥ 0.90.
+/// </summary>
+internal static class CodecCost
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var perLevel = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 256;
+        var levels = args.Length > 2 ? args[2].Split(',').Select(l => int.Parse(l, CultureInfo.InvariantCulture)) : [1, 8, 64];
+        await using var off = await Side.StartAsync("off", encryption: false);
+        await using var on = await Side.StartAsync("on", encryption: true);
+
+        for (var round = 0; round < 3; round++)
+        {
+            await Measurement.MeasureAsync(off.PlaceOrderAsync, 64, 300);
+            await Measurement.MeasureAsync(on.PlaceOrderAsync, 64, 300);
+        }
+
+        Console.WriteLine($"{perLevel} orders per level; latency = POST until the workflow completed");
+        Console.WriteLine("concurrency | off order/s | off p50 ms | off p95 ms | on order/s | on p50 ms | on p95 ms | on/off throughput");
+        foreach (var concurrency in levels)
+        {
+            var count = concurrency == 1 ? Math.Max(perLevel / 4, 16) : perLevel;
+            Run offRun = new([], 0), onRun = new([], 0);
+            // Eighths in rounds of off, on, on, off, so that drift (JIT, the databases growing, other load on the
+            // machine) weighs on both alike.
+            for (var round = 0; round < 4; round++)
+            {
+                offRun = Measurement.Combine(offRun, await Measurement.MeasureAsync(off.PlaceOrderAsync, concurrency, count / 8));
+                onRun = Measurement.Combine(onRun, await Measurement.MeasureAsync(on.PlaceOrderAsync, concurrency, count / 8));
+                onRun = Measurement.Combine(onRun, await Measurement.MeasureAsync(on.PlaceOrderAsync, concurrency, count / 8));
+                offRun = Measurement.Combine(offRun, await Measurement.MeasureAsync(off.PlaceOrderAsync, concurrency, count / 8));
+            }
+            Console.WriteLine($"{concurrency,11} | {offRun.PerSecond,11:F1} | {offRun.P50,10:F1} | {offRun.P95,10:F1} | {onRun.PerSecond,10:F1} | {onRun.P50,9:F1} | {onRun.P95,9:F1} | {onRun.PerSecond / offRun.PerSecond:F2}");
+        }
+        return 0;
+    }
+
+    /// <summary>One worker host with its own database and Temporal test server.</summary>
+    private sealed class Side : IAsyncDisposable
+    {
+        private int sequence;
+
+        private Side(string name, string database, TemporalTestServer.TemporalTestServer temporal, WebApplicationFactory<Program> worker)
+        {
+            Name = name;
+            Database = database;
+            Temporal = temporal;
+            Worker = worker;
+            Api = worker.CreateClient();
+            Api.DefaultRequestHeaders.Add("X-Api-Key", "bench");
+            Client = worker.Services.GetRequiredService<ITemporalClient>();
+        }
+
+        public string Name { get; }
+
+        private string Database { get; }
+
+        private TemporalTestServer.TemporalTestServer Temporal { get; }
+
+        private WebApplicationFactory<Program> Worker { get; }
+
+        private HttpClient Api { get; }
+
+        private ITemporalClient Client { get; }
+
+        public static async Task<Side> StartAsync(string name, bool encryption)
+        {
+            var database = new NpgsqlConnectionStringBuilder(await TestDatabases.CreateAsync($"bench_codec_{name}")) { MaxPoolSize = 200 };
+            var temporal = await TemporalTestServer.TemporalTestServer.StartAsync();
+            var worker = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+            {
+                web.UseEnvironment("Production");
+                web.UseSetting("ConnectionStrings:appdb", database.ConnectionString);
+                web.UseSetting("ConnectionStrings:redis", TestSettings.RedisConnection);
+                web.UseSetting("Temporal:Address", temporal.Address);
+                web.UseSetting("Api:Keys", "bench");
+                web.UseSetting("Api:ApproverKeys", "bench");
+                web.UseSetting("Orders:ShippingStageDuration", "00:00:00");
+                // The pipeline's cost is measured, not the API's load shedding (16 starts at once by default).
+                web.UseSetting("Api:MaxConcurrentOrderStarts", "64");
+                web.UseSetting("Logging:LogLevel:Default", "Warning");
+                web.UseSetting("Logging:LogLevel:Temporalio", "Warning");
+                web.UseSetting("Logging:LogLevel:Microsoft.Hosting.Lifetime", "Warning");
+                if (encryption)
+                {
+                    web.UseSetting("Temporal:Encryption:Keys:bench", Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+                    web.UseSetting("Temporal:Encryption:CurrentKeyId", "bench");
+                }
+            });
+            var side = new Side(name, database.ConnectionString, temporal, worker);
+            while (!(await side.Api.GetAsync("/health")).IsSuccessStatusCode)
+            {
+                await Task.Delay(100);
+            }
+            return side;
+        }
+
+        public async Task PlaceOrderAsync()
+        {
+            var id = $"codec-{Name}-{Interlocked.Increment(ref sequence)}";
+            var response = await Api.PostAsJsonAsync("/api/orders",
+                new { orderId = id, lines = new[] { new { sku = "BEANS-1KG", quantity = 1 } }, paymentToken = "tok_visa" });
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"{Name}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+            await Client.GetWorkflowHandle(OrderEndpoints.WorkflowId(id)).GetResultAsync();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Api.Dispose();
+            await Worker.DisposeAsync();
+            await Temporal.DisposeAsync();
+            NpgsqlConnection.ClearAllPools();
+            await using var admin = NpgsqlDataSource.Create(TestSettings.PostgresConnection);
+            await admin.CreateCommand($"DROP DATABASE \"{new NpgsqlConnectionStringBuilder(Database).Database}\" WITH (FORCE)").ExecuteNonQueryAsync();
+        }
+    }
+}
