@@ -27,7 +27,9 @@ public sealed class ContainerImageConfigurationTests
     {
         var result = await ProcessRunner.RunAsync("dotnet",
         [
-            "msbuild", Repository.PathOf("Worker", "Worker.csproj"), "-t:ComputeContainerConfig", "-nologo",
+            // An image is of one platform: with several RuntimeIdentifiers (the locked restore's) and none chosen, the
+            // SDK leaves parts of the configuration (the app command) to each platform's inner build.
+            "msbuild", Repository.PathOf("Worker", "Worker.csproj"), "-t:ComputeContainerConfig", "-nologo", "-p:RuntimeIdentifier=linux-x64",
             "-getProperty:ContainerBaseImage", "-getProperty:ContainerUser", "-getItem:ContainerPort",
             "-getItem:ContainerEnvironmentVariables", "-getItem:ContainerAppCommand",
         ], TimeSpan.FromMinutes(5));
