@@ -159,7 +159,14 @@ public sealed class NuGetAuditTests : IDisposable
     private Task<ProcessResult> RestoreAsync(bool ci = false) =>
         ProcessRunner.RunAsync("dotnet", ["restore", Path.Combine(folder, "Audited.csproj"), "--force", "-v", "q", "--nologo"],
             TimeSpan.FromMinutes(2),
-            new Dictionary<string, string?> { ["CI"] = ci ? "true" : null, ["ContinuousIntegrationBuild"] = null }, folder);
+            new Dictionary<string, string?>
+            {
+                ["CI"] = ci ? "true" : null,
+                ["ContinuousIntegrationBuild"] = null,
+                // NuGet caches a source's answers by URL, and a loopback port is reused from test to test: without a
+                // cache of its own, a feed without data could be answered with an earlier feed's advisory.
+                ["NUGET_HTTP_CACHE_PATH"] = Path.Combine(folder, "http-cache"),
+            }, folder);
 
     /// <summary>
     /// A NuGet V3 service index whose VulnerabilityInfo/6.7.0 resource lists one advisory for one package (or no such
