@@ -29,6 +29,7 @@ public sealed partial class FirstRunTests
             "--Stack:Mode=processes", $"--Stack:StateDirectory={state.FullName}", $"--Parameters:api-key={key}",
             $"--Parameters:approver-api-key={Guid.NewGuid():N}",
             $"--Parameters:postgres-password={Guid.NewGuid():N}", $"--Parameters:redis-password={Guid.NewGuid():N}",
+            $"--Parameters:payload-key-k1={Guid.NewGuid():N}",
         ];
 
         using (var apphost = ProcessRunner.Start("setsid", ["bash", "-c", $"exec {run} -- {string.Join(' ', settings)}"],

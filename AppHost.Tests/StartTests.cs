@@ -10,6 +10,9 @@ namespace AppHost.Tests;
 [CollectionDefinition(nameof(StartTests), DisableParallelization = true)]
 public sealed class StartTests
 {
+    /// <summary>Given, so that a run writes no generated key into the user secrets of whoever runs the tests.</summary>
+    private const string PayloadKey = "apphost-test-payload-key-of-32-characters-at-least";
+
     // Both forms an existing Temporal is given in: the reference's own, and a bare address with the namespace apart.
     [Theory]
     [InlineData("Endpoint={0};Namespace=shop")]
@@ -27,6 +30,7 @@ public sealed class StartTests
             $"ConnectionStrings:temporal={string.Format(System.Globalization.CultureInfo.InvariantCulture, temporalConnection, temporal.Address)}",
             "Parameters:api-key=apphost-test-key",
             "Parameters:approver-api-key=apphost-test-approver-key",
+            $"Parameters:payload-key-k1={PayloadKey}",
             .. settings,
         ]);
         await using var app = await builder.BuildAsync();
@@ -40,7 +44,13 @@ public sealed class StartTests
         Assert.Equal(2, healthy.Count);
         Assert.Equal("Completed", await PlaceOrderAsync(app, "apphost-1", timeout.Token));
         // It ran in the namespace the configuration named, not in the server's default one.
-        var shop = await Temporalio.Client.TemporalClient.ConnectAsync(new(temporal.Address) { Namespace = "shop" });
+        // Payloads are encrypted (on by default): the client reads them with the key the AppHost was given.
+        var codec = new Worker.Temporal.Codec.PayloadEncryptionSettings { Keys = { ["k1"] = PayloadKey }, CurrentKeyId = "k1" }.CreateCodec();
+        var shop = await Temporalio.Client.TemporalClient.ConnectAsync(new(temporal.Address)
+        {
+            Namespace = "shop",
+            DataConverter = Worker.Temporal.Codec.PayloadEncryptionSettings.CreateDataConverter(codec),
+        });
         var result = await shop.GetWorkflowHandle("order-apphost-1").GetResultAsync<JsonElement>().WaitAsync(timeout.Token);
         Assert.Equal("Completed", result.GetProperty("Status").GetString());
     }
@@ -71,6 +81,7 @@ public sealed class StartTests
             "Parameters:api-key=apphost-test-key",
             "Parameters:approver-api-key=apphost-test-approver-key",
             "Parameters:postgres-password=apphost-test-password",
+            $"Parameters:payload-key-k1={PayloadKey}",
         ]);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         string[] processes = ["postgres", "redis", "temporal-server"];
