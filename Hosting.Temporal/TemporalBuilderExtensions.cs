@@ -72,7 +72,7 @@ public static class TemporalBuilderExtensions
 
     /// <summary>
     /// Production's history shards: the unit of the history service's parallelism, fixed when the cluster is first
-    /// started and never changeable after (the server refuses to start on another count).
+    /// started and never changeable after (a server given another count warns and keeps the persisted one).
     /// </summary>
     private const string ProductionHistoryShards = "512";
 
@@ -154,7 +154,7 @@ public static class TemporalBuilderExtensions
                 .ShutdownWindow(TimeSpan.FromSeconds(30))
                 .InProduction("NUM_HISTORY_SHARDS", ProductionHistoryShards)
                 // Production runs the four services as Deployments of their own (docs/temporal-server.md, "What runs").
-                .Contribute(new ServerTopology())
+                .Contribute(new ServerTopology(pg))
                 .Connects(pg, perReplica: ServicesPerProcess * (StorePool + VisibilityPool)));
     }
 

@@ -23,7 +23,7 @@ public sealed class ConnectionBudgetTests(GeneratedDeployment generated)
         ["postgres-backup"] = 4,
     };
 
-    /// <summary>The services one Temporal server process runs, each with its own pools, unless SERVICES names fewer.</summary>
+    /// <summary>The services one Temporal server process runs, each with its own pools, unless TEMPORAL_SERVICES names fewer.</summary>
     private const int TemporalServicesPerProcess = 4;
 
     public static TheoryData<string, string[]> KustomizeForms => new()
@@ -97,8 +97,8 @@ public sealed class ConnectionBudgetTests(GeneratedDeployment generated)
             else if (env.GetValueOrDefault("DB") == "postgres12")
             {
                 Assert.True(env.ContainsKey("SQL_MAX_CONNS") && env.ContainsKey("SQL_VIS_MAX_CONNS"), $"{name}: Temporal's pools are not set (SQL_MAX_CONNS, SQL_VIS_MAX_CONNS)");
-                // A pod of the production topology runs the services SERVICES names; the single process runs all four.
-                var services = env.TryGetValue("SERVICES", out var named) ? named.Split(',').Length : TemporalServicesPerProcess;
+                // A pod of the production topology runs the services TEMPORAL_SERVICES names; the single process runs all four.
+                var services = env.TryGetValue("TEMPORAL_SERVICES", out var named) ? named.Split(',').Length : TemporalServicesPerProcess;
                 perReplica = services * (int.Parse(env["SQL_MAX_CONNS"], CultureInfo.InvariantCulture) + int.Parse(env["SQL_VIS_MAX_CONNS"], CultureInfo.InvariantCulture));
             }
             else if (env.ContainsKey("POSTGRES_SEEDS") || env.ContainsKey("PGHOST"))

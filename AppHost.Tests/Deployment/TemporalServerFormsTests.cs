@@ -104,7 +104,7 @@ public sealed class TemporalServerFormsTests(GeneratedDeployment generated)
 
         if (shards == "4")
         {
-            // Development: the single process (no SERVICES: all four).
+            // Development: the single process (no TEMPORAL_SERVICES: all four).
             Assert.Equal("(all)", Assert.Single(servers.Keys));
             return;
         }
@@ -125,13 +125,22 @@ public sealed class TemporalServerFormsTests(GeneratedDeployment generated)
             {
                 Assert.True(Admits(objects, from: other.Spec.Template.Metadata.Labels, to: labels), $"{other.Name()} cannot reach {deployment.Name()}");
             }
-            Assert.True(Egress(objects, labels, 5432), $"{name} cannot reach PostgreSQL");
+            // Both ends: the service may leave for PostgreSQL's port, and PostgreSQL's pods let it in.
+            Assert.True(Egress(objects, labels, 5432), $"{name} cannot leave for PostgreSQL");
+            var postgres = objects.OfType<V1StatefulSet>().Single(d => d.Name() == "postgres").Spec.Template.Metadata.Labels;
+            Assert.True(Ingress(objects, from: labels, to: postgres, 5432), $"PostgreSQL does not admit {name}");
             Assert.True(Egress(objects, labels, 53), $"{name} cannot resolve names");
         }
         Assert.True(servers["frontend"].Spec.Replicas >= 2 && servers["history"].Spec.Replicas >= 2, "frontend and history survive one pod's loss");
-        // The internal worker is a client of the frontend: through the Service, not its own pod (where none listens).
-        var frontendAddress = servers["worker"].Spec.Template.Spec.Containers[0].Env.Single(e => e.Name == "PUBLIC_FRONTEND_ADDRESS").Value;
-        Assert.Equal($"{service.Name()}:{service.Spec.Ports.Single(p => p.Name == "grpc").Port}", frontendAddress);
+        // Every pod reads the production settings and rolls when they change: the same checksum as the frontend's.
+        var checksums = servers.Values.Select(d => d.Spec.Template.Metadata.Annotations["checksum/settings"]).Distinct().ToList();
+        Assert.Single(checksums);
+        // Each service but the frontend is ready once its own gRPC health service says so (history: once it owns its shards).
+        foreach (var (name, deployment) in servers.Where(s => s.Key != "frontend"))
+        {
+            var readiness = deployment.Spec.Template.Spec.Containers[0].ReadinessProbe;
+            Assert.True(readiness.Grpc is { Service.Length: > 0 }, $"{name}: readiness asks its gRPC health service");
+        }
     }
 
     [Fact]
@@ -147,7 +156,7 @@ public sealed class TemporalServerFormsTests(GeneratedDeployment generated)
     }
 
     private static string ServicesOf(V1Deployment deployment) =>
-        deployment.Spec.Template.Spec.Containers[0].Env?.FirstOrDefault(e => e.Name == "SERVICES")?.Value ?? "(all)";
+        deployment.Spec.Template.Spec.Containers[0].Env?.FirstOrDefault(e => e.Name == "TEMPORAL_SERVICES")?.Value ?? "(all)";
 
     private static bool Selects(V1LabelSelector selector, IDictionary<string, string> labels) =>
         (selector.MatchLabels ?? new Dictionary<string, string>()).All(l => labels.TryGetValue(l.Key, out var v) && v == l.Value)
@@ -163,6 +172,11 @@ public sealed class TemporalServerFormsTests(GeneratedDeployment generated)
             .Any(r => r.Ports is null && (r.To ?? []).Any(peer => peer.PodSelector is { } s && peer.NamespaceSelector is null && Selects(s, to)));
         return admitted && released;
     }
+
+    private static bool Ingress(List<IKubernetesObject> objects, IDictionary<string, string> from, IDictionary<string, string> to, int port) =>
+        objects.OfType<V1NetworkPolicy>().Where(p => Selects(p.Spec.PodSelector, to)).SelectMany(p => p.Spec.Ingress ?? [])
+            .Any(r => (r.Ports is null || r.Ports.Any(p => p.Port?.Value == port.ToString(CultureInfo.InvariantCulture)))
+                && (r.FromProperty ?? []).Any(peer => peer.PodSelector is { } s && peer.NamespaceSelector is null && Selects(s, from)));
 
     private static bool Egress(List<IKubernetesObject> objects, IDictionary<string, string> labels, int port) =>
         objects.OfType<V1NetworkPolicy>().Where(p => Selects(p.Spec.PodSelector, labels)).SelectMany(p => p.Spec.Egress ?? [])

@@ -21,6 +21,8 @@ internal static class KustomizeWriter
         yield return ($"{Root}/base/default-deny.yaml", Yaml(NetworkPolicies.DefaultDeny(values)));
         var components = new Dictionary<string, (List<YamlNode> Documents, Seq Patches, string File)>(StringComparer.Ordinal);
         var inProduction = new SortedSet<string>(StringComparer.Ordinal);
+        // The Deployments an option on in production adds beside a workload's own: they read its settings too.
+        var productionDeployments = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var workload in plan.Workloads)
         {
             var contributed = ContributedObjects.Of(values, objects, workload);
@@ -36,6 +38,11 @@ internal static class KustomizeWriter
             }
             foreach (var (option, document) in contributed.OptionDocuments)
             {
+                if (option.InProduction && document is Map { } map && (map["kind"] as Scalar)?.Value as string == "Deployment"
+                    && ((Map)map["metadata"]!)["name"] is Scalar { Value: string name })
+                {
+                    (productionDeployments.TryGetValue(workload.Name, out var names) ? names : productionDeployments[workload.Name] = []).Add(name);
+                }
                 // A component added by an overlay does not get the base's namespace: its objects name it themselves,
                 // except cluster-wide ones (by Kubernetes' naming of its kinds: ClusterRole, a policy engine's ClusterPolicy).
                 if (!(((Map)document)["kind"] is Scalar { Value: string kind } && kind.StartsWith("Cluster", StringComparison.Ordinal)))
@@ -68,8 +75,8 @@ internal static class KustomizeWriter
         yield return ($"{Root}/base/kustomization.yaml", Yaml(kustomization));
 
         var app = plan.Workloads.Where(w => w.IsProject && w.IsLongRunning).ToList();
-        yield return ($"{Root}/overlays/development/kustomization.yaml", Yaml(Overlay(plan, values, objects, app, [], development: true)));
-        yield return ($"{Root}/overlays/production/kustomization.yaml", Yaml(Overlay(plan, values, objects, app, inProduction, development: false)));
+        yield return ($"{Root}/overlays/development/kustomization.yaml", Yaml(Overlay(plan, values, objects, app, [], new Dictionary<string, List<string>>(), development: true)));
+        yield return ($"{Root}/overlays/production/kustomization.yaml", Yaml(Overlay(plan, values, objects, app, inProduction, productionDeployments, development: false)));
 
         if (options.AlertRules is { } rules)
         {
@@ -134,7 +141,8 @@ internal static class KustomizeWriter
         },
     };
 
-    private static Map Overlay(Plan plan, ManifestValues values, KubernetesObjects objects, List<Workload> app, IEnumerable<string> components, bool development)
+    private static Map Overlay(Plan plan, ManifestValues values, KubernetesObjects objects, List<Workload> app, IEnumerable<string> components,
+        IReadOnlyDictionary<string, List<string>> optionDeployments, bool development)
     {
         var overlay = Kustomization("Kustomization");
         overlay.Add("resources", Seq.Of(["../../base"]));
@@ -171,9 +179,13 @@ internal static class KustomizeWriter
             {
                 patches.Add(Patch("ConfigMap", $"{w.Name}-settings", [.. w.Settings.ProductionSettings.Select(s =>
                     Op("replace", $"/data/{s.Key}", new Scalar(s.Value)))]));
-                var checksum = values.SettingsChecksum([.. objects.Settings(w)], w.Settings.ProductionSettings);
-                patches.Add(Patch(w.Kind == WorkloadKind.StatefulService ? "StatefulSet" : "Deployment", w.Name,
-                    Op("replace", $"/spec/template/metadata/annotations/{PodTemplates.SettingsChecksumAnnotation.Replace("/", "~1", StringComparison.Ordinal)}", checksum)));
+                var checksum = Op("replace", $"/spec/template/metadata/annotations/{PodTemplates.SettingsChecksumAnnotation.Replace("/", "~1", StringComparison.Ordinal)}",
+                    values.SettingsChecksum([.. objects.Settings(w)], w.Settings.ProductionSettings));
+                patches.Add(Patch(w.Kind == WorkloadKind.StatefulService ? "StatefulSet" : "Deployment", w.Name, checksum));
+                foreach (var name in optionDeployments.GetValueOrDefault(w.Name) ?? [])
+                {
+                    patches.Add(Patch("Deployment", name, checksum));
+                }
             }
         }
         overlay.Add("patches", patches.Count > 0 ? patches : null);

@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
+using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Deployment;
 using Aspire.Hosting.Deployment.Helm;
 using Aspire.Hosting.Deployment.Yaml;
@@ -9,15 +9,22 @@ namespace Aspire.Hosting.Temporal.Deployment;
 /// <summary>
 /// The highly available form of the Temporal server, on in production (<c>components/temporal-topology</c>,
 /// <c>temporal.temporalServer.topology.enabled</c>): frontend, history, matching and the internal worker as four
-/// Deployments of the one image, each running its service alone (<c>SERVICES</c>) with its own replicas, resources,
+/// Deployments of the one image, each running its service alone (<c>TEMPORAL_SERVICES</c>) with its own replicas, resources,
 /// pools, PodDisruptionBudget and spread over nodes and zones. The frontend keeps the server's name, so its Service and
-/// NetworkPolicy (what clients reach) stay as they are; the other three are <c>{server}-{service}</c>, and one
-/// NetworkPolicy lets the four reach one another (membership and internode gRPC) as the single process did inside.
+/// NetworkPolicy (what clients reach) stay as they are; the other three are <c>{server}-{service}</c>, and
+/// NetworkPolicies let the four reach one another (membership and internode gRPC) as the single process did inside,
+/// and the other three reach the server's database.
 /// </summary>
 internal sealed class ServerTopology : DeploymentContribution
 {
-    /// <summary>One service of the server: its ports in the image's configuration template, replicas, pools, compute.</summary>
-    internal sealed record Service(string Name, int GrpcPort, int MembershipPort, int Replicas, int StorePool, int VisibilityPool, string Cpu, string Memory, string MemoryLimit)
+    /// <summary>
+    /// What the server's entrypoint reads the services to run from (<c>temporal-server start --service</c>'s variable;
+    /// unset, all four). The image's template has no <c>SERVICES</c>: older images' start script had.
+    /// </summary>
+    public const string ServicesVariable = "TEMPORAL_SERVICES";
+
+    /// <summary>One service of the server: its ports in the image's configuration template, the gRPC health service it reports on, replicas, pools, compute.</summary>
+    internal sealed record Service(string Name, int GrpcPort, int MembershipPort, string HealthService, int Replicas, int StorePool, int VisibilityPool, string Cpu, string Memory, string MemoryLimit)
     {
         /// <summary>The connections one pod of it opens at most (<c>SQL_MAX_CONNS</c> + <c>SQL_VIS_MAX_CONNS</c>).</summary>
         public int Connections => StorePool + VisibilityPool;
@@ -31,16 +38,20 @@ internal sealed class ServerTopology : DeploymentContribution
     /// </summary>
     public static readonly IReadOnlyList<Service> Services =
     [
-        new("frontend", 7233, 6933, Replicas: 2, StorePool: 5, VisibilityPool: 5, Cpu: "250m", Memory: "256Mi", MemoryLimit: "512Mi"),
-        new("history", 7234, 6934, Replicas: 2, StorePool: 10, VisibilityPool: 5, Cpu: "500m", Memory: "512Mi", MemoryLimit: "1Gi"),
-        new("matching", 7235, 6935, Replicas: 2, StorePool: 5, VisibilityPool: 2, Cpu: "250m", Memory: "256Mi", MemoryLimit: "512Mi"),
-        new("worker", 7239, 6939, Replicas: 1, StorePool: 5, VisibilityPool: 2, Cpu: "100m", Memory: "128Mi", MemoryLimit: "512Mi"),
+        new("frontend", 7233, 6933, "temporal.api.workflowservice.v1.WorkflowService", Replicas: 2, StorePool: 5, VisibilityPool: 5, Cpu: "250m", Memory: "256Mi", MemoryLimit: "512Mi"),
+        new("history", 7234, 6934, "temporal.api.workflowservice.v1.HistoryService", Replicas: 2, StorePool: 10, VisibilityPool: 5, Cpu: "500m", Memory: "512Mi", MemoryLimit: "1Gi"),
+        new("matching", 7235, 6935, "temporal.api.workflowservice.v1.MatchingService", Replicas: 2, StorePool: 5, VisibilityPool: 2, Cpu: "250m", Memory: "256Mi", MemoryLimit: "512Mi"),
+        new("worker", 7239, 6939, "temporal.api.workflowservice.v1.WorkerService", Replicas: 1, StorePool: 5, VisibilityPool: 2, Cpu: "100m", Memory: "128Mi", MemoryLimit: "512Mi"),
     ];
 
     private readonly DeploymentOption option;
+    private readonly IResourceWithConnectionString database;
+    private DeployedConnection? store;
 
-    public ServerTopology()
+    /// <param name="database">The PostgreSQL server holding the server's stores.</param>
+    public ServerTopology(IResourceWithConnectionString database)
     {
+        this.database = database;
         var serviceSchema = ValueSchemas.Record(
             ("replicas", ValueSchemas.Whole(minimum: 1)),
             ("resources", ValueSchemas.Record(("requests", ValueSchemas.Quantities()), ("limits", ValueSchemas.Quantities()))));
@@ -56,7 +67,12 @@ internal sealed class ServerTopology : DeploymentContribution
         }
     }
 
+    public override async Task ReadAsync(DeploymentReadContext context, CancellationToken cancellationToken) =>
+        store = await context.ResolveAsync(database, cancellationToken);
+
     public override void DeclareValues(DeploymentValues values) => values.AddOption(option);
+
+    private DeployedConnection Store => store ?? throw new InvalidOperationException("Read before it is written.");
 
     public override void WriteKubernetes(KubernetesContext kubernetes)
     {
@@ -81,6 +97,12 @@ internal sealed class ServerTopology : DeploymentContribution
         }
         kubernetes.Add(option, Peers(kubernetes));
         kubernetes.Add(option, ServicesEgress(kubernetes));
+        if (Store.Target is { } target)
+        {
+            // The database's own policy admits the server by name: the other three need a door of their own.
+            var door = DatabaseDoor(kubernetes, target);
+            kubernetes.Add(option, kubernetes.IsHelm && Store.Group is { } group ? new Conditional(kubernetes.RefAt($"{group}.enabled"), door) : door);
+        }
     }
 
     private static string WorkloadOf(KubernetesContext kubernetes, Service service) =>
@@ -92,15 +114,10 @@ internal sealed class ServerTopology : DeploymentContribution
         { "limits", new Map { { "memory", service.MemoryLimit } } },
     };
 
-    /// <summary>
-    /// The service's environment besides the server's settings: which service it runs, where the frontend is (the
-    /// internal worker calls it as a client; the image's template would otherwise point it at its own pod, where no
-    /// frontend listens), and its pools (env wins over envFrom).
-    /// </summary>
-    private static IEnumerable<Map> Environment(KubernetesContext kubernetes, Service service) =>
+    /// <summary>The service's environment besides the server's settings: which service it runs, and its pools (env wins over envFrom).</summary>
+    private static IEnumerable<Map> Environment(Service service) =>
     [
-        DeploymentDocument.Variable("SERVICES", service.Name),
-        DeploymentDocument.Variable("PUBLIC_FRONTEND_ADDRESS", $"{kubernetes.Workload}:{Number(Services[0].GrpcPort)}"),
+        DeploymentDocument.Variable(ServicesVariable, service.Name),
         DeploymentDocument.Variable("SQL_MAX_CONNS", Number(service.StorePool)),
         DeploymentDocument.Variable("SQL_MAX_IDLE_CONNS", Number(service.StorePool)),
         DeploymentDocument.Variable("SQL_VIS_MAX_CONNS", Number(service.VisibilityPool)),
@@ -124,7 +141,7 @@ internal sealed class ServerTopology : DeploymentContribution
             Op("replace", "/spec/template/spec/containers/0/resources", ResourcesOf(kustomize, frontend)),
             Op("add", "/spec/template/spec/topologySpreadConstraints", Spread(kustomize.Workload)),
         ];
-        operations.AddRange(Environment(kustomize, frontend).Select(v => Op("add", "/spec/template/spec/containers/0/env/-", v)));
+        operations.AddRange(Environment(frontend).Select(v => Op("add", "/spec/template/spec/containers/0/env/-", v)));
         return new Map
         {
             { "target", new Map { { "kind", "Deployment" }, { "name", kustomize.Workload } } },
@@ -144,35 +161,34 @@ internal sealed class ServerTopology : DeploymentContribution
         var container = DeploymentDocument.Container(template);
         container["resources"] = ResourcesOf(kubernetes, service);
         var env = DeploymentDocument.Environment(container);
-        foreach (var variable in Environment(kubernetes, service))
+        foreach (var variable in Environment(service))
         {
             env.Add(variable);
         }
         if (service.Name != "frontend")
         {
-            // Only the frontend serves the workflow service (what the server's probes ask for): the others are ready
-            // once their own gRPC port (membership's, for the internal worker, which serves none) accepts connections.
-            var port = service.Name == "worker" ? service.MembershipPort : service.GrpcPort;
+            // Ready once its gRPC health service says SERVING (history: once it owns its shards), so a rollout does not
+            // take the next pod while this one is still taking over; alive while its port accepts connections.
             container["ports"] = new Seq
             {
-                new Map { { "name", "grpc" }, { "containerPort", port }, { "protocol", "TCP" } },
+                new Map { { "name", "grpc" }, { "containerPort", service.GrpcPort }, { "protocol", "TCP" } },
                 new Map { { "name", "metrics" }, { "containerPort", 9090 }, { "protocol", "TCP" } },
             };
-            container["startupProbe"] = TcpProbe(port, periodSeconds: 5, failureThreshold: 60);
-            container["readinessProbe"] = TcpProbe(port, periodSeconds: 10, failureThreshold: 3);
-            container["livenessProbe"] = TcpProbe(port, periodSeconds: 20, failureThreshold: 3);
+            container["startupProbe"] = Probe(new Map { { "grpc", new Map { { "port", service.GrpcPort }, { "service", service.HealthService } } } }, 5, 60);
+            container["readinessProbe"] = Probe(new Map { { "grpc", new Map { { "port", service.GrpcPort }, { "service", service.HealthService } } } }, 10, 3);
+            container["livenessProbe"] = Probe(new Map { { "tcpSocket", new Map { { "port", service.GrpcPort } } } }, 20, 3);
         }
         return DeploymentDocument.Of(new Map { { "name", name }, { "labels", Relabelled(kubernetes.Labels(), name) } },
             ReplicasOf(kubernetes, service), kubernetes.Selector(name), template);
     }
 
-    private static Map TcpProbe(int port, int periodSeconds, int failureThreshold) => new()
+    private static Map Probe(Map check, int periodSeconds, int failureThreshold)
     {
-        { "tcpSocket", new Map { { "port", port } } },
-        { "periodSeconds", periodSeconds },
-        { "timeoutSeconds", 5 },
-        { "failureThreshold", failureThreshold },
-    };
+        check.Add("periodSeconds", periodSeconds);
+        check.Add("timeoutSeconds", 5);
+        check.Add("failureThreshold", failureThreshold);
+        return check;
+    }
 
     /// <summary>The workload's labels with another name (what selects the service's pods).</summary>
     private static Map Relabelled(Map labels, string name)
@@ -212,7 +228,10 @@ internal sealed class ServerTopology : DeploymentContribution
     }
 
     /// <summary>Pods of any of the four services, by name.</summary>
-    private static Map AnyService(KubernetesContext kubernetes) => new()
+    private static Map AnyService(KubernetesContext kubernetes) => Named(kubernetes, Services);
+
+    /// <summary>A selector of the pods of <paramref name="services"/>, by name, in this release.</summary>
+    private static Map Named(KubernetesContext kubernetes, IEnumerable<Service> services) => new()
     {
         {
             "matchExpressions", new Seq
@@ -221,7 +240,7 @@ internal sealed class ServerTopology : DeploymentContribution
                 {
                     { "key", "app.kubernetes.io/name" },
                     { "operator", "In" },
-                    { "values", Seq.Of(Services.Select(s => WorkloadOf(kubernetes, s))) },
+                    { "values", Seq.Of(services.Select(s => WorkloadOf(kubernetes, s))) },
                 },
             }
         },
@@ -241,23 +260,9 @@ internal sealed class ServerTopology : DeploymentContribution
     /// What the server's own NetworkPolicy gives the frontend, for the other three: DNS, PostgreSQL, the Kubernetes
     /// API (their init container waits for the schema job), and Prometheus's scrape.
     /// </summary>
-    private static Map ServicesEgress(KubernetesContext kubernetes)
+    private Map ServicesEgress(KubernetesContext kubernetes)
     {
-        var others = new Map
-        {
-            {
-                "matchExpressions", new Seq
-                {
-                    new Map
-                    {
-                        { "key", "app.kubernetes.io/name" },
-                        { "operator", "In" },
-                        { "values", Seq.Of(Services.Skip(1).Select(s => WorkloadOf(kubernetes, s))) },
-                    },
-                }
-            },
-            { "matchLabels", new Map { { "app.kubernetes.io/instance", kubernetes.SystemLabels()["app.kubernetes.io/instance"]! } } },
-        };
+        var others = Named(kubernetes, Services.Skip(1));
         return Policy(kubernetes, $"{kubernetes.Workload}-services", new Map
         {
             { "podSelector", others },
@@ -267,11 +272,40 @@ internal sealed class ServerTopology : DeploymentContribution
                 "egress", new Seq
                 {
                     new Map { { "ports", new Seq { Port(53, "UDP"), Port(53) } } },
-                    // PostgreSQL wherever it is (the chart's own or an existing one): its port only.
-                    new Map { { "ports", new Seq { Port(5432) } } },
+                    DatabaseEgress(kubernetes),
+                    // The init container's `kubectl wait` for the schema job: the API server's address is the cluster's.
                     new Map { { "ports", new Seq { Port(443), Port(6443) } } },
                 }
             },
+        });
+    }
+
+    /// <summary>To the chart's own PostgreSQL pods, or (Helm, an existing one) its port wherever it is.</summary>
+    private YamlNode DatabaseEgress(KubernetesContext kubernetes)
+    {
+        if (Store.Target is not { } target)
+        {
+            return new Map { { "ports", new Seq { Port(5432) } } };
+        }
+        var toPods = new Map
+        {
+            { "to", new Seq { new Map { { "podSelector", new Map { { "matchLabels", kubernetes.Selector(target.Workload) } } } } } },
+            { "ports", new Seq { Port(target.Port) } },
+        };
+        return kubernetes.IsHelm && Store.Group is { } group
+            ? new Conditional(kubernetes.RefAt($"{group}.enabled"), new Seq { toPods }, new Seq { new Map { { "ports", new Seq { Port(target.Port) } } } })
+            : toPods;
+    }
+
+    /// <summary>The database's pods admit history, matching and the internal worker on its port.</summary>
+    private static Map DatabaseDoor(KubernetesContext kubernetes, ServiceAddress database)
+    {
+        var others = Named(kubernetes, Services.Skip(1));
+        return Policy(kubernetes, $"{database.Workload}-from-{kubernetes.Workload}-services", new Map
+        {
+            { "podSelector", new Map { { "matchLabels", kubernetes.Selector(database.Workload) } } },
+            { "policyTypes", Seq.Of(["Ingress"]) },
+            { "ingress", new Seq { new Map { { "from", new Seq { new Map { { "podSelector", others } } } }, { "ports", new Seq { Port(database.Port) } } } } },
         });
     }
 
