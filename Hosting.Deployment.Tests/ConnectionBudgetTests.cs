@@ -49,6 +49,28 @@ public sealed class ConnectionBudgetTests
         Assert.Contains("app: 4 (replicas) x 30 = 120", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_form_a_contribution_runs_in_production_is_checked_with_its_own_pools()
+    {
+        using var model = new PublishModel();
+        var (db, server) = AddServer(model, limit: 100, reserved: 10);
+        // One replica of 20 as the model runs it (fits); in production, an option runs it as 5 pods of 20 and a router of 10.
+        model.Builder.AddContainer("queue", "example/queue", "1.0.0")
+            .WithDeployment(d => d.RunAs(1000).Connects(server.Resource, 20).Contribute(new ScaledOutInProduction(server.Resource, pods: 5, pool: 20)));
+
+        var error = await Assert.ThrowsAsync<DeploymentModelException>(model.GenerateAsync);
+
+        Assert.Contains("'postgres' accepts 100 connections, but the model may open 120 in production:", error.Message, StringComparison.Ordinal);
+        Assert.Contains("queue shard: 5 (replicas in production) x 20 = 100", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("queue: 1", error.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class ScaledOutInProduction(IResource server, int pods, int pool) : DeploymentContribution
+    {
+        public override IEnumerable<ProductionConnections> ConnectionsInProduction =>
+            [new(server, "queue shard", pods, pool), new(server, "queue router", 1, 10)];
+    }
+
     private static (IResourceBuilder<Database> Db, IResourceBuilder<ContainerResource> Server) AddServer(PublishModel model, int limit, int reserved)
     {
         var server = model.Builder.AddContainer("postgres", "postgres", "16.11").WithEndpoint(targetPort: 5432, name: "tcp")

@@ -25,6 +25,13 @@ public abstract class DeploymentContribution
     {
     }
 
+    /// <summary>
+    /// What the workload opens to servers in production instead of its own declared pools, when the contribution
+    /// changes its form there (an option on in production that runs it as several Deployments, say): the connection
+    /// budget checks the production form with these. Empty leaves the workload's own.
+    /// </summary>
+    public virtual IEnumerable<ProductionConnections> ConnectionsInProduction => [];
+
     /// <summary>Adds to the workload's Docker Compose service, where Compose has a counterpart.</summary>
     /// <param name="compose">The service.</param>
     public virtual void WriteCompose(ComposeContext compose)
@@ -37,3 +44,10 @@ public abstract class DeploymentContribution
     {
     }
 }
+
+/// <summary>Pods a contribution runs in production that connect to <paramref name="Server"/>: how many at most, each with its pool.</summary>
+/// <param name="Server">The server (or a database of it).</param>
+/// <param name="Workload">What the budget's line names.</param>
+/// <param name="Replicas">The most pods at once.</param>
+/// <param name="PerReplica">Each pod's pool.</param>
+public sealed record ProductionConnections(Aspire.Hosting.ApplicationModel.IResource Server, string Workload, int Replicas, int PerReplica);

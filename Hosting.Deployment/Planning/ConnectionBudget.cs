@@ -18,16 +18,26 @@ internal static class ConnectionBudget
         public int Connections => Replicas * PerReplica;
     }
 
-    /// <summary>Each server with a limit, and the lines of the workloads that connect to it.</summary>
-    public static IReadOnlyList<(Workload Server, ConnectionLimit Limit, IReadOnlyList<Line> Lines)> Compute(IReadOnlyDictionary<IResource, Workload> workloads)
+    /// <summary>
+    /// Each server with a limit, and the lines of the workloads that connect to it: as the model runs them, or
+    /// (<paramref name="production"/>) with what contributions run in production instead (<see cref="DeploymentContribution.ConnectionsInProduction"/>).
+    /// </summary>
+    public static IReadOnlyList<(Workload Server, ConnectionLimit Limit, IReadOnlyList<Line> Lines)> Compute(IReadOnlyDictionary<IResource, Workload> workloads, bool production = false)
     {
         var budgets = new List<(Workload, ConnectionLimit, IReadOnlyList<Line>)>();
         foreach (var server in workloads.Values.Where(w => w.Settings.ConnectionLimit is not null))
         {
+            bool ToServer(IResource target) => workloads.GetValueOrDefault(Root(target)) == server;
             var lines = new List<Line>();
             foreach (var client in workloads.Values)
             {
-                foreach (var use in client.Settings.ConnectionUses.Where(u => workloads.GetValueOrDefault(Root(u.Server)) == server))
+                var instead = production ? client.Settings.Contributions.SelectMany(c => c.ConnectionsInProduction).Where(c => ToServer(c.Server)).ToList() : [];
+                if (instead.Count > 0)
+                {
+                    lines.AddRange(instead.Select(c => new Line(c.Workload, c.Replicas, c.PerReplica, "replicas in production")));
+                    continue;
+                }
+                foreach (var use in client.Settings.ConnectionUses.Where(u => ToServer(u.Server)))
                 {
                     var (replicas, why) = MostReplicas(client);
                     lines.Add(new Line(client.Name, replicas, use.PerReplica, why));
@@ -38,18 +48,25 @@ internal static class ConnectionBudget
         return budgets;
     }
 
-    /// <exception cref="DeploymentModelException">A server's budget does not fit, with the arithmetic.</exception>
+    /// <exception cref="DeploymentModelException">A server's budget does not fit, as the model runs or in production, with the arithmetic.</exception>
     public static void Check(IReadOnlyDictionary<IResource, Workload> workloads)
     {
-        foreach (var (server, limit, lines) in Compute(workloads))
+        foreach (var production in new[] { false, true })
         {
-            var total = lines.Sum(l => l.Connections) + limit.Reserved;
-            if (total <= limit.Limit)
+            foreach (var (server, limit, lines) in Compute(workloads, production))
             {
-                continue;
+                Check(server, limit, lines, production ? " in production" : "");
             }
+        }
+    }
+
+    private static void Check(Workload server, ConnectionLimit limit, IReadOnlyList<Line> lines, string form)
+    {
+        var total = lines.Sum(l => l.Connections) + limit.Reserved;
+        if (total > limit.Limit)
+        {
             throw new DeploymentModelException(
-                $"'{server.Name}' accepts {limit.Limit} connections, but the model may open {total}:{System.Environment.NewLine}"
+                $"'{server.Name}' accepts {limit.Limit} connections, but the model may open {total}{form}:{System.Environment.NewLine}"
                 + string.Concat(lines.Select(l => string.Create(CultureInfo.InvariantCulture,
                     $"  {l.Workload}: {l.Replicas} ({l.Why}) x {l.PerReplica} = {l.Connections}{System.Environment.NewLine}")))
                 + $"  reserved for administration: {limit.Reserved}{System.Environment.NewLine}"

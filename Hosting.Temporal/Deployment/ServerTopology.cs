@@ -74,6 +74,10 @@ internal sealed class ServerTopology : DeploymentContribution
 
     private DeployedConnection Store => store ?? throw new InvalidOperationException("Read before it is written.");
 
+    /// <summary>In production each service's pods open their own pools, instead of the single process's four.</summary>
+    public override IEnumerable<ProductionConnections> ConnectionsInProduction =>
+        Services.Select(s => new ProductionConnections(database, $"temporal-server {s.Name}", s.Replicas, s.Connections));
+
     public override void WriteKubernetes(KubernetesContext kubernetes)
     {
         var frontend = Services[0];
