@@ -33,6 +33,25 @@ public sealed class AesGcmPayloadCodecTests
     }
 
     [Fact]
+    public async Task Decrypting_only_it_sends_payloads_as_they_are_and_still_reads_encrypted_ones()
+    {
+        // The first rollout of encryption beside a build without the codec: what it sends, that build can read.
+        var encrypting = Codec("k1", ("k1", Secret1));
+        var decryptingOnly = new PayloadEncryptionSettings { Keys = { ["k1"] = Secret1 }, CurrentKeyId = "k1", Encrypt = false }.CreateCodec()!;
+        var original = Plain("Out of stock: GRINDER x3");
+
+        var sent = (await decryptingOnly.EncodeAsync([original])).Single();
+        var received = (await decryptingOnly.DecodeAsync([(await encrypting.EncodeAsync([original])).Single()])).Single();
+
+        Assert.Equal(original, sent);
+        Assert.Equal("Out of stock: GRINDER x3", DataConverter.Default.PayloadConverter.ToValue<string>(sent));
+        Assert.Equal(original, received);
+        // Failures too are left where a build without the codec reads them (not moved into encoded attributes).
+        Assert.IsNotType<DefaultFailureConverter.WithEncodedCommonAttributes>(PayloadEncryptionSettings.CreateDataConverter(decryptingOnly).FailureConverter);
+        Assert.IsType<DefaultFailureConverter.WithEncodedCommonAttributes>(PayloadEncryptionSettings.CreateDataConverter(encrypting).FailureConverter);
+    }
+
+    [Fact]
     public async Task The_same_payload_encrypts_differently_each_time()
     {
         var codec = Codec("k1", ("k1", Secret1));

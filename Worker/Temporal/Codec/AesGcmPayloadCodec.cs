@@ -34,8 +34,13 @@ public sealed class AesGcmPayloadCodec : IPayloadCodec
 
     /// <param name="keys">Key id → 32-byte key; ids are matched ignoring case, as configuration keys are.</param>
     /// <param name="currentKeyId">The key that encrypts.</param>
-    public AesGcmPayloadCodec(IReadOnlyDictionary<string, byte[]> keys, string currentKeyId)
+    /// <param name="encrypts">
+    /// False: payloads are sent as they are and only decrypted when they come encrypted, while a build without the
+    /// codec still runs orders that must read what this one sends (docs/security.md, "Payload encryption").
+    /// </param>
+    public AesGcmPayloadCodec(IReadOnlyDictionary<string, byte[]> keys, string currentKeyId, bool encrypts = true)
     {
+        Encrypts = encrypts;
         ArgumentNullException.ThrowIfNull(keys);
         ArgumentNullException.ThrowIfNull(currentKeyId);
         if (keys.FirstOrDefault(k => k.Value.Length != KeyBytes) is { Key: not null } wrong)
@@ -50,6 +55,9 @@ public sealed class AesGcmPayloadCodec : IPayloadCodec
         currentKeyIdValue = ByteString.CopyFromUtf8(currentKeyId);
     }
 
+    /// <summary>Whether payloads sent are encrypted; received ones are decrypted either way.</summary>
+    public bool Encrypts { get; }
+
     /// <summary>The id new payloads are encrypted under.</summary>
     public string CurrentKeyId { get; }
 
@@ -63,7 +71,7 @@ public sealed class AesGcmPayloadCodec : IPayloadCodec
     public Task<IReadOnlyCollection<Payload>> EncodeAsync(IReadOnlyCollection<Payload> payloads)
     {
         ArgumentNullException.ThrowIfNull(payloads);
-        return Task.FromResult<IReadOnlyCollection<Payload>>(payloads.Select(Encrypt).ToList());
+        return Task.FromResult<IReadOnlyCollection<Payload>>(Encrypts ? payloads.Select(Encrypt).ToList() : payloads);
     }
 
     public Task<IReadOnlyCollection<Payload>> DecodeAsync(IReadOnlyCollection<Payload> payloads)

@@ -35,6 +35,13 @@ public sealed class PayloadEncryptionSettings
     public string? CurrentKeyId { get; set; }
 
     /// <summary>
+    /// False: decrypt what comes encrypted but send payloads in clear. For the first rollout of encryption beside a
+    /// build without the codec, which could not read an encrypted signal or query and would stop its orders; true once
+    /// that build is gone (docs/security.md, "Payload encryption").
+    /// </summary>
+    public bool Encrypt { get; set; } = true;
+
+    /// <summary>
     /// The one origin (<c>scheme://host[:port]</c>) whose browser pages may call the codec endpoint: the Temporal Web
     /// UI's. Unset: no browser page may, while other clients (the Temporal CLI) still can.
     /// </summary>
@@ -92,7 +99,7 @@ public sealed class PayloadEncryptionSettings
             return null;
         }
         var keys = ConfiguredKeys.ToDictionary(k => k.Key, k => DeriveKey(k.Value!), StringComparer.OrdinalIgnoreCase);
-        return new AesGcmPayloadCodec(keys, keys.Keys.First(id => string.Equals(id, CurrentKeyId!.Trim(), StringComparison.OrdinalIgnoreCase)));
+        return new AesGcmPayloadCodec(keys, keys.Keys.First(id => string.Equals(id, CurrentKeyId!.Trim(), StringComparison.OrdinalIgnoreCase)), Encrypt);
     }
 
     /// <summary>
@@ -100,9 +107,13 @@ public sealed class PayloadEncryptionSettings
     /// messages and stack traces go into the failure's encoded attributes, through the codec: they name SKUs and
     /// quantities ("Out of stock: GRINDER x3").
     /// </summary>
-    public static DataConverter CreateDataConverter(IPayloadCodec? codec) => codec is null
-        ? DataConverter.Default
-        : DataConverter.Default with { PayloadCodec = codec, FailureConverter = new DefaultFailureConverter.WithEncodedCommonAttributes() };
+    public static DataConverter CreateDataConverter(AesGcmPayloadCodec? codec) => codec switch
+    {
+        null => DataConverter.Default,
+        // Decrypting only: failures as a build without the codec writes and reads them.
+        { Encrypts: false } => DataConverter.Default with { PayloadCodec = codec },
+        _ => DataConverter.Default with { PayloadCodec = codec, FailureConverter = new DefaultFailureConverter.WithEncodedCommonAttributes() },
+    };
 
     /// <summary>
     /// The AES-256 key of a configured secret: HKDF-SHA256 over its UTF-8 bytes. A derivation, not the bytes themselves,
