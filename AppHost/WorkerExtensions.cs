@@ -103,7 +103,7 @@ internal static class WorkerExtensions
                 $"Temporal:Encryption:CurrentKeyId '{current}' is not in Temporal:Encryption:KeyIds ({string.Join(",", ids)}).");
         }
         worker.WithEnvironment("Temporal__Encryption__CurrentKeyId", current);
-        // false for the first rollout beside a build without the codec: decrypt, but send in clear (docs/security.md,
+        // false for the first rollout over a build without the codec: decrypt, but send in clear (docs/security.md,
         // "Payload encryption"); a setting, so that a deployment flips it without regenerating.
         worker.WithEnvironment("Temporal__Encryption__Encrypt", builder.AddParameter("payload-encryption-encrypt", "true", publishValueAsDefault: true));
 

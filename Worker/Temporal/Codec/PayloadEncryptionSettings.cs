@@ -35,9 +35,10 @@ public sealed class PayloadEncryptionSettings
     public string? CurrentKeyId { get; set; }
 
     /// <summary>
-    /// False: decrypt what comes encrypted but send payloads in clear. For the first rollout of encryption beside a
-    /// build without the codec, which could not read an encrypted signal or query and would stop its orders; true once
-    /// that build is gone (docs/security.md, "Payload encryption").
+    /// False: decrypt what comes encrypted but send payloads in clear. For the first rollout of encryption over a build
+    /// without the codec, which cannot read an encrypted task that lands on it (unversioned, both poll one queue) nor
+    /// continue, after a rollback, orders this build started; true once that build is gone (docs/security.md,
+    /// "Payload encryption").
     /// </summary>
     public bool Encrypt { get; set; } = true;
 
