@@ -52,6 +52,9 @@ public sealed class KubernetesContext
     /// <summary>The labels that select the pods of <paramref name="workloadName"/>.</summary>
     public Map Selector(string workloadName) => KubernetesObjects.Selector(values, workloadName);
 
+    /// <summary>Topology spread over nodes and zones for the pods named <paramref name="name"/>, as the production overlay gives the application's.</summary>
+    public static Seq SpreadOverNodesAndZones(string name) => KubernetesObjects.SpreadOverNodesAndZones(name);
+
     /// <summary>The workload's pod template, as its Deployment has it.</summary>
     public Map PodTemplate() => objects.PodTemplate(workload);
 

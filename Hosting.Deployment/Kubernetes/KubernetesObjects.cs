@@ -70,6 +70,24 @@ internal sealed class KubernetesObjects(ManifestValues values)
         { "app.kubernetes.io/instance", values.Instance },
     };
 
+    /// <summary>
+    /// Topology spread constraints over nodes and zones for the pods named <paramref name="name"/>, so that one node or
+    /// zone going down leaves the others serving (preferred, not required: a small cluster still schedules them).
+    /// </summary>
+    public static Seq SpreadOverNodesAndZones(string name) =>
+    [
+        SpreadOver("kubernetes.io/hostname", name),
+        SpreadOver("topology.kubernetes.io/zone", name),
+    ];
+
+    private static Map SpreadOver(string topologyKey, string name) => new()
+    {
+        { "maxSkew", 1 },
+        { "topologyKey", topologyKey },
+        { "whenUnsatisfiable", "ScheduleAnyway" },
+        { "labelSelector", new Map { { "matchLabels", new Map { { "app.kubernetes.io/name", name } } } } },
+    };
+
     /// <summary>The pod template of the workload's Deployment, StatefulSet or Job (also what a WorkerDeployment is given).</summary>
     public Map PodTemplate(Workload w) => Pods.For(w);
 

@@ -164,11 +164,7 @@ internal static class KustomizeWriter
             else
             {
                 // Replicas spread over nodes and zones, so one node or zone going down leaves the others serving.
-                patches.Add(Patch("Deployment", w.Name, Op("add", "/spec/template/spec/topologySpreadConstraints", new Seq
-                {
-                    Spread(w, "kubernetes.io/hostname"),
-                    Spread(w, "topology.kubernetes.io/zone"),
-                })));
+                patches.Add(Patch("Deployment", w.Name, Op("add", "/spec/template/spec/topologySpreadConstraints", KubernetesObjects.SpreadOverNodesAndZones(w.Name))));
             }
         }
         if (!development)
@@ -214,12 +210,4 @@ internal static class KustomizeWriter
         operation.Add("value", value);
         return operation;
     }
-
-    private static Map Spread(Workload w, string topologyKey) => new()
-    {
-        { "maxSkew", 1 },
-        { "topologyKey", topologyKey },
-        { "whenUnsatisfiable", "ScheduleAnyway" },
-        { "labelSelector", new Map { { "matchLabels", new Map { { "app.kubernetes.io/name", w.Name } } } } },
-    };
 }

@@ -143,7 +143,7 @@ internal sealed class ServerTopology : DeploymentContribution
         [
             Op("replace", "/spec/replicas", ReplicasOf(kustomize, frontend)),
             Op("replace", "/spec/template/spec/containers/0/resources", ResourcesOf(kustomize, frontend)),
-            Op("add", "/spec/template/spec/topologySpreadConstraints", Spread(kustomize.Workload)),
+            Op("add", "/spec/template/spec/topologySpreadConstraints", KubernetesContext.SpreadOverNodesAndZones(kustomize.Workload)),
         ];
         operations.AddRange(Environment(frontend).Select(v => Op("add", "/spec/template/spec/containers/0/env/-", v)));
         return new Map
@@ -161,7 +161,7 @@ internal sealed class ServerTopology : DeploymentContribution
         var metadata = (Map)template["metadata"]!;
         metadata["labels"] = Relabelled(kubernetes.Labels(), name);
         var spec = (Map)template["spec"]!;
-        spec["topologySpreadConstraints"] = Spread(name);
+        spec["topologySpreadConstraints"] = KubernetesContext.SpreadOverNodesAndZones(name);
         var container = DeploymentDocument.Container(template);
         container["resources"] = ResourcesOf(kubernetes, service);
         var env = DeploymentDocument.Environment(container);
@@ -204,20 +204,6 @@ internal sealed class ServerTopology : DeploymentContribution
         }
         return copy;
     }
-
-    private static Seq Spread(string name) =>
-    [
-        SpreadOver("kubernetes.io/hostname", name),
-        SpreadOver("topology.kubernetes.io/zone", name),
-    ];
-
-    private static Map SpreadOver(string topologyKey, string name) => new()
-    {
-        { "maxSkew", 1 },
-        { "topologyKey", topologyKey },
-        { "whenUnsatisfiable", "ScheduleAnyway" },
-        { "labelSelector", new Map { { "matchLabels", new Map { { "app.kubernetes.io/name", name } } } } },
-    };
 
     private static Map DisruptionBudget(KubernetesContext kubernetes, Service service)
     {
