@@ -15,7 +15,7 @@ internal static class KubernetesPolicy
     public static void Check(string rendered, List<IKubernetesObject> objects)
     {
         var workerDeployments = WorkerControllerObjects.WorkerDeployments(rendered);
-        var pods = PodTemplates(objects).Concat(workerDeployments.Select(d => (Owner: $"WorkerDeployment/{d.Name}", d.Template, LongRunning: true))).ToList();
+        var pods = Pods(rendered, objects);
         Assert.NotEmpty(pods);
         foreach (var (owner, template, longRunning) in pods)
         {
@@ -103,6 +103,10 @@ internal static class KubernetesPolicy
             $"the worker's grace period ({worker.Spec.TerminationGracePeriodSeconds} s) must exceed its shutdown window ({window.TotalSeconds} s)");
     }
 
+    /// <summary>Every pod template of a rendered output, named by its owner: the workloads' and the worker controller's WorkerDeployments'.</summary>
+    public static List<(string Owner, V1PodTemplateSpec Template, bool LongRunning)> Pods(string rendered, List<IKubernetesObject> objects) =>
+        [.. PodTemplates(objects), .. WorkerControllerObjects.WorkerDeployments(rendered).Select(d => ($"WorkerDeployment/{d.Name}", d.Template, true))];
+
     private static IEnumerable<(string Owner, V1PodTemplateSpec Template, bool LongRunning)> PodTemplates(List<IKubernetesObject> objects)
     {
         foreach (var o in objects)
@@ -125,6 +129,7 @@ internal static class KubernetesPolicy
         }
     }
 
-    private static bool Matches(IDictionary<string, string>? selector, IDictionary<string, string> labels) =>
+    /// <summary>Whether a non-empty label selector (matchLabels, a Service's selector) selects <paramref name="labels"/>.</summary>
+    public static bool Matches(IDictionary<string, string>? selector, IDictionary<string, string> labels) =>
         selector is { Count: > 0 } && selector.All(s => labels.TryGetValue(s.Key, out var value) && value == s.Value);
 }

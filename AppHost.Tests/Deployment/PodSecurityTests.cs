@@ -64,29 +64,6 @@ public sealed class PodSecurityTests(GeneratedDeployment generated)
         ? await generated.HelmTemplateAsync(Validators.Helm4, form)
         : await generated.KustomizeAsync(form[0], form[1..]);
 
-    private static List<(string Owner, V1PodSpec Spec)> Pods(string rendered)
-    {
-        var objects = GeneratedDeployment.ParseStrict(rendered);
-        var pods = new List<(string, V1PodSpec)>();
-        foreach (var o in objects)
-        {
-            switch (o)
-            {
-                case V1Deployment d:
-                    pods.Add(($"Deployment/{d.Name()}", d.Spec.Template.Spec));
-                    break;
-                case V1StatefulSet s:
-                    pods.Add(($"StatefulSet/{s.Name()}", s.Spec.Template.Spec));
-                    break;
-                case V1Job j:
-                    pods.Add(($"Job/{j.Name()}", j.Spec.Template.Spec));
-                    break;
-                case V1CronJob c:
-                    pods.Add(($"CronJob/{c.Name()}", c.Spec.JobTemplate.Spec.Template.Spec));
-                    break;
-            }
-        }
-        pods.AddRange(WorkerControllerObjects.WorkerDeployments(rendered).Select(d => ($"WorkerDeployment/{d.Name}", d.Template.Spec)));
-        return pods;
-    }
+    private static List<(string Owner, V1PodSpec Spec)> Pods(string rendered) =>
+        [.. KubernetesPolicy.Pods(rendered, GeneratedDeployment.ParseStrict(rendered)).Select(p => (p.Owner, p.Template.Spec))];
 }

@@ -115,9 +115,9 @@ public sealed class TemporalServerFormsTests(GeneratedDeployment generated)
         foreach (var (name, deployment) in servers)
         {
             var labels = deployment.Spec.Template.Metadata.Labels;
-            Assert.Equal(name == "frontend", service.Spec.Selector.All(l => labels.TryGetValue(l.Key, out var v) && v == l.Value));
+            Assert.Equal(name == "frontend", KubernetesPolicy.Matches(service.Spec.Selector, labels));
             Assert.True(deployment.Spec.Template.Spec.TopologySpreadConstraints?.Count >= 2, $"{name}: spread over nodes and zones");
-            Assert.Single(objects.OfType<V1PodDisruptionBudget>(), b => b.Spec.MaxUnavailable?.Value == "1" && b.Spec.Selector.MatchLabels.All(l => labels.TryGetValue(l.Key, out var v) && v == l.Value));
+            Assert.Single(objects.OfType<V1PodDisruptionBudget>(), b => b.Spec.MaxUnavailable?.Value == "1" && KubernetesPolicy.Matches(b.Spec.Selector.MatchLabels, labels));
             // Its own pools (env wins over the settings ConfigMap's).
             Assert.Contains(deployment.Spec.Template.Spec.Containers[0].Env, e => e.Name == "SQL_MAX_CONNS");
             // Another service's pod reaches it on every port (membership, internode gRPC).

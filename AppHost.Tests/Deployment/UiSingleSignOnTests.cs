@@ -94,7 +94,7 @@ public sealed class UiSingleSignOnTests(GeneratedDeployment generated)
     private static void AssertReachesProvider(List<IKubernetesObject> objects)
     {
         var labels = objects.OfType<V1Deployment>().Single(d => d.Name() == Ui).Spec.Template.Metadata.Labels;
-        Assert.Contains(objects.OfType<V1NetworkPolicy>().Where(p => p.Spec.PodSelector.MatchLabels.All(l => labels.TryGetValue(l.Key, out var v) && v == l.Value))
+        Assert.Contains(objects.OfType<V1NetworkPolicy>().Where(p => KubernetesPolicy.Matches(p.Spec.PodSelector.MatchLabels, labels))
             .SelectMany(p => p.Spec.Egress ?? []), r => (r.Ports ?? []).Any(p => p.Port?.Value == "443"));
     }
 
