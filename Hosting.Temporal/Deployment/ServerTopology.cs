@@ -238,7 +238,7 @@ internal sealed class ServerTopology : DeploymentContribution
     };
 
     /// <summary>The four services reach one another on every port: membership (ringpop) and internode gRPC.</summary>
-    private static Map Peers(KubernetesContext kubernetes) => Policy(kubernetes, $"{kubernetes.Workload}-peers", new Map
+    private static Map Peers(KubernetesContext kubernetes) => NetworkPolicyDocument.Of(kubernetes, $"{kubernetes.Workload}-peers", new Map
     {
         { "podSelector", AnyService(kubernetes) },
         { "policyTypes", Seq.Of(["Ingress", "Egress"]) },
@@ -253,18 +253,18 @@ internal sealed class ServerTopology : DeploymentContribution
     private Map ServicesEgress(KubernetesContext kubernetes)
     {
         var others = Named(kubernetes, Services.Skip(1));
-        return Policy(kubernetes, $"{kubernetes.Workload}-services", new Map
+        return NetworkPolicyDocument.Of(kubernetes, $"{kubernetes.Workload}-services", new Map
         {
             { "podSelector", others },
             { "policyTypes", Seq.Of(["Ingress", "Egress"]) },
-            { "ingress", new Seq { new Map { { "ports", new Seq { Port(9090) } } } } },
+            { "ingress", new Seq { new Map { { "ports", new Seq { NetworkPolicyDocument.Port(9090) } } } } },
             {
                 "egress", new Seq
                 {
-                    new Map { { "ports", new Seq { Port(53, "UDP"), Port(53) } } },
+                    new Map { { "ports", new Seq { NetworkPolicyDocument.Port(53, "UDP"), NetworkPolicyDocument.Port(53) } } },
                     DatabaseEgress(kubernetes),
                     // The init container's `kubectl wait` for the schema job: the API server's address is the cluster's.
-                    new Map { { "ports", new Seq { Port(443), Port(6443) } } },
+                    new Map { { "ports", new Seq { NetworkPolicyDocument.Port(443), NetworkPolicyDocument.Port(6443) } } },
                 }
             },
         });
@@ -275,15 +275,15 @@ internal sealed class ServerTopology : DeploymentContribution
     {
         if (Store.Target is not { } target)
         {
-            return new Map { { "ports", new Seq { Port(5432) } } };
+            return new Map { { "ports", new Seq { NetworkPolicyDocument.Port(5432) } } };
         }
         var toPods = new Map
         {
             { "to", new Seq { new Map { { "podSelector", new Map { { "matchLabels", kubernetes.Selector(target.Workload) } } } } } },
-            { "ports", new Seq { Port(target.Port) } },
+            { "ports", new Seq { NetworkPolicyDocument.Port(target.Port) } },
         };
         return kubernetes.IsHelm && Store.Group is { } group
-            ? new Conditional(kubernetes.RefAt($"{group}.enabled"), new Seq { toPods }, new Seq { new Map { { "ports", new Seq { Port(target.Port) } } } })
+            ? new Conditional(kubernetes.RefAt($"{group}.enabled"), new Seq { toPods }, new Seq { new Map { { "ports", new Seq { NetworkPolicyDocument.Port(target.Port) } } } })
             : toPods;
     }
 
@@ -291,23 +291,13 @@ internal sealed class ServerTopology : DeploymentContribution
     private static Map DatabaseDoor(KubernetesContext kubernetes, ServiceAddress database)
     {
         var others = Named(kubernetes, Services.Skip(1));
-        return Policy(kubernetes, $"{database.Workload}-from-{kubernetes.Workload}-services", new Map
+        return NetworkPolicyDocument.Of(kubernetes, $"{database.Workload}-from-{kubernetes.Workload}-services", new Map
         {
             { "podSelector", new Map { { "matchLabels", kubernetes.Selector(database.Workload) } } },
             { "policyTypes", Seq.Of(["Ingress"]) },
-            { "ingress", new Seq { new Map { { "from", new Seq { new Map { { "podSelector", others } } } }, { "ports", new Seq { Port(database.Port) } } } } },
+            { "ingress", new Seq { new Map { { "from", new Seq { new Map { { "podSelector", others } } } }, { "ports", new Seq { NetworkPolicyDocument.Port(database.Port) } } } } },
         });
     }
-
-    private static Map Port(int port, string protocol = "TCP") => new() { { "port", port }, { "protocol", protocol } };
-
-    private static Map Policy(KubernetesContext kubernetes, string name, Map spec) => new()
-    {
-        { "apiVersion", "networking.k8s.io/v1" },
-        { "kind", "NetworkPolicy" },
-        { "metadata", new Map { { "name", name }, { "labels", kubernetes.Labels() } } },
-        { "spec", spec },
-    };
 
     private static Map Op(string op, string path, YamlNode value) => new() { { "op", op }, { "path", path }, { "value", value } };
 }

@@ -120,18 +120,10 @@ internal sealed class UiSingleSignOn : DeploymentContribution
     }
 
     /// <summary>The login calls the provider (discovery, token exchange) over HTTPS, wherever it is.</summary>
-    private static Map ProviderEgress(KubernetesContext kubernetes) => new()
+    private static Map ProviderEgress(KubernetesContext kubernetes) => NetworkPolicyDocument.Of(kubernetes, $"{kubernetes.Workload}-sso", new Map
     {
-        { "apiVersion", "networking.k8s.io/v1" },
-        { "kind", "NetworkPolicy" },
-        { "metadata", new Map { { "name", $"{kubernetes.Workload}-sso" }, { "labels", kubernetes.Labels() } } },
-        {
-            "spec", new Map
-            {
-                { "podSelector", new Map { { "matchLabels", kubernetes.Selector(kubernetes.Workload) } } },
-                { "policyTypes", Seq.Of(["Egress"]) },
-                { "egress", new Seq { new Map { { "ports", new Seq { new Map { { "port", 443 }, { "protocol", "TCP" } } } } } } },
-            }
-        },
-    };
+        { "podSelector", new Map { { "matchLabels", kubernetes.Selector(kubernetes.Workload) } } },
+        { "policyTypes", Seq.Of(["Egress"]) },
+        { "egress", new Seq { new Map { { "ports", new Seq { NetworkPolicyDocument.Port(443) } } } } },
+    });
 }
