@@ -23,7 +23,7 @@ public sealed class ModelTests
         await using var app = await BuildAsync();
         var containers = app.Model().Resources.OfType<ContainerResource>().ToDictionary(r => r.Name);
 
-        Assert.Equal(["postgres", "postgres-backup", "redis", "temporal-namespace", "temporal-server", "temporal-server-schema", "temporal-ui"], containers.Keys.Order());
+        Assert.Equal(["postgres", "postgres-backup", "postgres-roles", "redis", "temporal-namespace", "temporal-server", "temporal-server-schema", "temporal-ui"], containers.Keys.Order());
         foreach (var container in containers.Values)
         {
             var image = container.Annotations.OfType<ContainerImageAnnotation>().Single();
@@ -37,6 +37,7 @@ public sealed class ModelTests
         // PostgreSQL 16 is the newest major Temporal tests its persistence on.
         Assert.Equal(global::AppHost.Stack.PostgresTag, Image(containers["postgres"]).Tag);
         Assert.Equal(Image(containers["postgres"]), Image(containers["postgres-backup"])); // pg_dump of the server's own version
+        Assert.Equal(Image(containers["postgres"]), Image(containers["postgres-roles"])); // and its psql
         Assert.StartsWith("16.", global::AppHost.Stack.PostgresTag);
     }
 
@@ -143,8 +144,37 @@ public sealed class ModelTests
 
         Assert.True(parameters["postgres-password"].Secret);
         Assert.True(parameters["api-key"].Secret);
-        var schemaEnv = await PublishEnvironmentAsync(app, "temporal-server-schema");
-        Assert.Equal("{postgres-password.value}", schemaEnv["SQL_PASSWORD"]);
+        foreach (var role in new[] { "orders", "orders-schema", "temporal", "temporal-schema" })
+        {
+            Assert.True(parameters[$"postgres-{role}-password"].Secret, role);
+        }
+    }
+
+    [Fact]
+    public async Task Each_workload_connects_to_postgresql_as_its_own_role_and_the_superuser_only_runs_once()
+    {
+        await using var app = await BuildAsync();
+
+        var schema = await PublishEnvironmentAsync(app, "temporal-server-schema");
+        Assert.Equal(("temporal_schema", "{postgres-temporal-schema-password.value}"), (schema["POSTGRES_USER"], schema["SQL_PASSWORD"]));
+        var server = await PublishEnvironmentAsync(app, "temporal-server");
+        Assert.Equal(("temporal", "{postgres-temporal-password.value}"), (server["POSTGRES_USER"], server["POSTGRES_PWD"]));
+        var migrations = await PublishEnvironmentAsync(app, "appdb-migrations");
+        Assert.Contains("Username=orders_schema;Password={postgres-orders-schema-password.value};Database=appdb", Expand(app, migrations["ConnectionStrings__appdb"]), StringComparison.Ordinal);
+        var worker = await PublishEnvironmentAsync(app, "worker");
+        Assert.Contains("Username=orders;Password={postgres-orders-password.value};Database=appdb", Expand(app, worker["ConnectionStrings__appdb"]), StringComparison.Ordinal);
+
+        // The superuser's password: the server itself, the job that makes the roles, the nightly backup; nothing that runs on.
+        List<string> users = [];
+        foreach (var resource in app.Model().Resources.Where(r => r is ContainerResource or ProjectResource))
+        {
+            var environment = await PublishEnvironmentAsync(app, resource.Name);
+            if (environment.Values.Any(v => Expand(app, v).Contains("{postgres-password.value}", StringComparison.Ordinal)))
+            {
+                users.Add(resource.Name);
+            }
+        }
+        Assert.Equal(["postgres", "postgres-backup", "postgres-roles"], users.Order());
     }
 
     [Fact]
@@ -241,6 +271,16 @@ public sealed class ModelTests
             .BuildAsync(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Run), NullLogger.Instance, CancellationToken.None);
         return configuration.Arguments.Select(a => a.Value).ToList();
     }
+
+    /// <summary>
+    /// A published value with every <c>{name.connectionString}</c> of a resource replaced by its own expression,
+    /// recursively (a conditional part, such as Redis's TLS switch, has no resource and stays).
+    /// </summary>
+    private static string Expand(DistributedApplication app, string value) =>
+        System.Text.RegularExpressions.Regex.Replace(value, @"\{([a-z0-9-]+)\.connectionString\}", m =>
+            app.Model().Resources.OfType<IResourceWithConnectionString>().SingleOrDefault(r => r.Name == m.Groups[1].Value) is { } resource
+                ? Expand(app, resource.ConnectionStringExpression.ValueExpression)
+                : m.Value);
 
     internal static async Task<Dictionary<string, string>> PublishEnvironmentAsync(DistributedApplication app, string name)
     {

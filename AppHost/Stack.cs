@@ -58,6 +58,7 @@ internal sealed class Stack
     private readonly IDistributedApplicationBuilder builder;
     private IResourceBuilder<PostgresServerResource>? postgresContainer;
     private IResourceBuilder<PostgresProcessResource>? postgresProcess;
+    private DatabaseRoles? roles;
 
     private Stack(IDistributedApplicationBuilder builder, StackMode mode)
     {
@@ -114,10 +115,27 @@ internal sealed class Stack
         {
             return builder.AddConnectionString(AppDatabase);
         }
-        return Mode == StackMode.Containers
-            ? PostgresContainer().AddDatabase(AppDatabase)
-            : PostgresProcess().AddDatabase(AppDatabase);
+        if (Mode == StackMode.Processes)
+        {
+            return PostgresProcess().AddDatabase(AppDatabase);
+        }
+        // The replicas connect with rights on rows only; a job connected as the owner applies the migrations first, and
+        // waiting on the database waits for it (docs/security.md, "Database roles").
+        var owner = Roles().Login($"{AppDatabase}-owner", AppDatabase, DatabaseRoles.AppOwner);
+        var migrations = builder.AddProject<Projects.Worker>($"{AppDatabase}-migrations", o => o.ExcludeLaunchProfile = true)
+            .RunFromBuildOutput()
+            .WithArgs(MigrateFlag)
+            .WithEnvironment($"ConnectionStrings__{AppDatabase}", owner)
+            .WaitForCompletion(Roles().Job)
+            .WithDeployment(d => d.Image(WorkerExtensions.WorkerImage).RunAs(WorkerExtensions.WorkloadUser).Resources(cpu: "100m/1", memory: "128Mi/256Mi")
+                .Connects(PostgresContainer().Resource, perReplica: 1));
+        var appDb = Roles().Login(AppDatabase, AppDatabase, DatabaseRoles.AppUser, readyAfter: migrations.Resource);
+        migrations.WithParentRelationship(appDb);
+        return appDb;
     }
+
+    /// <summary>The worker's <c>--migrate</c> command (Worker/MigrateCommand.cs).</summary>
+    private const string MigrateFlag = "--migrate";
 
     /// <summary>
     /// The worker's Temporal namespace (<c>Temporal:Namespace</c>, default <c>orders</c>, retention
@@ -145,7 +163,10 @@ internal sealed class Stack
                 $"ConnectionStrings:{AppDatabase} points at an existing PostgreSQL, so Temporal cannot run in a container "
                 + $"on the AppHost's PostgreSQL: also set ConnectionStrings:{Temporal} (host:port of an existing Temporal).");
         }
-        return builder.AddTemporalServer("temporal-server", PostgresContainer())
+        return builder.AddTemporalServer("temporal-server", PostgresContainer(), new TemporalDatabaseRoles(
+                DatabaseRoles.TemporalOwner, Roles().Password(DatabaseRoles.TemporalOwner),
+                DatabaseRoles.TemporalUser, Roles().Password(DatabaseRoles.TemporalUser),
+                Roles().Job))
             // Deployed: a frontend's start (schema cache, membership) and its history shards' memory.
             .WithDeployment(d => d.Resources(cpu: "500m/2", memory: "512Mi/1Gi"))
             .WithTemporalUi(TemporalUi)
@@ -176,6 +197,8 @@ internal sealed class Stack
                 builder.AddParameter("redis-password", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true));
     }
 
+    private DatabaseRoles Roles() => roles ??= DatabaseRoles.Add(builder, PostgresContainer(), AppDatabase);
+
     private IResourceBuilder<PostgresServerResource> PostgresContainer() =>
         postgresContainer ??= WithBackup(builder.AddPostgres("postgres", password: PostgresPassword())
             .WithImageTag(PostgresTag)
@@ -187,8 +210,6 @@ internal sealed class Stack
                 .RunAs(ImageUser, "/var/run/postgresql")
                 // A volume's root holds lost+found on many storage classes, which initdb refuses: a folder below it.
                 .Environment("PGDATA", "/var/lib/postgresql/data/pgdata")
-                // Aspire creates the database when it runs the model; deployed, the image creates it on first start.
-                .Environment("POSTGRES_DB", AppDatabase)
                 .Resources(cpu: "250m/2", memory: "256Mi/1Gi")
                 .ShutdownWindow(TimeSpan.FromSeconds(60))));
 
@@ -225,7 +246,7 @@ internal sealed class Stack
     }
 
     /// <summary>The postgres and redis images' non-root user.</summary>
-    private const long ImageUser = 999;
+    public const long ImageUser = 999;
 
     private IResourceBuilder<PostgresProcessResource> PostgresProcess() =>
         postgresProcess ??= builder.AddPostgresProcess("postgres", Program(LocalBinaries.Postgres),

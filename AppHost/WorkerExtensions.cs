@@ -198,7 +198,10 @@ internal static class WorkerExtensions
     private const string AspireDashboardTag = "13.6.5";
 
     /// <summary>The .NET images' non-root user ("app").</summary>
-    private const long WorkloadUser = 1654;
+    public const long WorkloadUser = 1654;
+
+    /// <summary>The worker's image repository (under Release:Registry), also the migration job's.</summary>
+    public const string WorkerImage = "temporal-orders-worker";
 
     /// <summary>
     /// How the worker is deployed: probes on its own endpoints, the image's health-check entry for Compose, scaling on
@@ -211,7 +214,7 @@ internal static class WorkerExtensions
         .WithDeployment(d =>
         {
             d.Connects(appDb.Resource, Stack.WorkerPoolSize);
-            d.Image("temporal-orders-worker")
+            d.Image(WorkerImage)
                 .Replicas(2)
                 .Probes(readiness: DeploymentProbe.Http("http", "/health"), liveness: DeploymentProbe.Http("http", "/alive"), startup: DeploymentProbe.Http("http", "/alive"))
                 .HealthCommand("dotnet", "/app/Worker.dll", "--health-check")

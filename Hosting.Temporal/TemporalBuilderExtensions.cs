@@ -84,27 +84,39 @@ public static class TemporalBuilderExtensions
     /// <param name="builder">The application builder.</param>
     /// <param name="name">Resource name; also the host name of the server inside the container network.</param>
     /// <param name="postgres">The PostgreSQL server that holds Temporal's databases.</param>
+    /// <param name="roles">The roles the schema job and the server connect as; without, both connect as the superuser
+    /// (and the schema job creates the databases).</param>
     /// <returns>The server, to add namespaces to (<see cref="AddNamespace"/>).</returns>
     public static IResourceBuilder<TemporalServerResource> AddTemporalServer(
-        this IDistributedApplicationBuilder builder, [ResourceName] string name, IResourceBuilder<PostgresServerResource> postgres)
+        this IDistributedApplicationBuilder builder, [ResourceName] string name, IResourceBuilder<PostgresServerResource> postgres,
+        TemporalDatabaseRoles? roles = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(postgres);
         var pg = postgres.Resource;
         var host = pg.PrimaryEndpoint.Property(EndpointProperty.Host);
         var port = pg.PrimaryEndpoint.Property(EndpointProperty.TargetPort);
+        object schemaUser = roles?.SchemaUser ?? (object)pg.UserNameReference;
+        object serverUser = roles?.ServerUser ?? (object)pg.UserNameReference;
+        var schemaPassword = roles?.SchemaPassword.Resource ?? pg.PasswordParameter;
+        var serverPassword = roles?.ServerPassword.Resource ?? pg.PasswordParameter;
 
         var schema = builder.AddContainer($"{name}-schema", TemporalImages.AdminTools, TemporalImages.ServerTag)
             .WithEntrypoint("/bin/sh")
             .WithArgs("-c", TemporalScripts.SetupSchema)
             .WithEnvironment("POSTGRES_SEEDS", host)
             .WithEnvironment("DB_PORT", port)
-            .WithEnvironment("POSTGRES_USER", pg.UserNameReference)
-            .WithEnvironment("SQL_PASSWORD", pg.PasswordParameter)
+            .WithEnvironment(context => context.EnvironmentVariables["POSTGRES_USER"] = schemaUser)
+            .WithEnvironment("SQL_PASSWORD", schemaPassword)
             .WithParentRelationship(postgres)
             .WaitFor(postgres)
             .WithDeployment(d => d.Group(DeploymentGroup).RunAs(TemporalImages.User).Environment("HOME", "/tmp")
                 .Connects(pg, perReplica: 2)); // temporal-sql-tool, one run after the other
+
+        if (roles is not null)
+        {
+            schema.WaitForCompletion(roles.CreatedBy);
+        }
 
         var historyShards = builder.AddParameter($"{name}-history-shards", DevelopmentHistoryShards, publishValueAsDefault: true);
         return builder.AddResource(new TemporalServerResource(name))
@@ -115,8 +127,8 @@ public static class TemporalBuilderExtensions
             .WithEnvironment("DB", "postgres12")
             .WithEnvironment("POSTGRES_SEEDS", host)
             .WithEnvironment("DB_PORT", port)
-            .WithEnvironment("POSTGRES_USER", pg.UserNameReference)
-            .WithEnvironment("POSTGRES_PWD", pg.PasswordParameter)
+            .WithEnvironment(context => context.EnvironmentVariables["POSTGRES_USER"] = serverUser)
+            .WithEnvironment("POSTGRES_PWD", serverPassword)
             // Each of the process's four services (frontend, history, matching, worker) opens its own pools, of the
             // default store (20 unless set) and the visibility store (10): 120 connections, more than PostgreSQL's
             // default limit alone. Set, and declared to the connection budget.

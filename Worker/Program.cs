@@ -8,6 +8,10 @@ if (HealthCheckCommand.IsRequested(args))
 {
     return await HealthCheckCommand.RunAsync(args);
 }
+if (MigrateCommand.IsRequested(args))
+{
+    return await MigrateCommand.RunAsync(args);
+}
 
 WebApplication app;
 try

@@ -13,6 +13,10 @@ public sealed partial class GeneratedDeployment : IAsyncLifetime
     public static readonly IReadOnlyDictionary<string, string> SecretSentinels = new Dictionary<string, string>
     {
         ["POSTGRES_PASSWORD"] = "sentinel-postgres-7f3a9c",
+        ["POSTGRES_ORDERS_PASSWORD"] = "sentinel-orders-3d1f08",
+        ["POSTGRES_ORDERS_SCHEMA_PASSWORD"] = "sentinel-orders-schema-a6c2e9",
+        ["POSTGRES_TEMPORAL_PASSWORD"] = "sentinel-temporal-58b7d4",
+        ["POSTGRES_TEMPORAL_SCHEMA_PASSWORD"] = "sentinel-temporal-schema-e03c71",
         ["REDIS_PASSWORD"] = "sentinel-redis-41be0d",
         ["API_KEY"] = "sentinel-api-key-c2d8e6",
         ["APPROVER_API_KEY"] = "sentinel-approver-key-9e51a0",

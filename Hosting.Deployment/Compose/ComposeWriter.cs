@@ -46,7 +46,7 @@ internal static class ComposeWriter
 
     private static Map Service(Plan plan, Workload w, HashSet<int> hostPorts)
     {
-        var service = new Map { { "image", Image(w) } };
+        var service = new Map { { "image", Image(plan, w) } };
         if (w.Entrypoint is { } entrypoint)
         {
             service.Add("entrypoint", Seq.Of(entrypoint.Select(Escape)));
@@ -166,17 +166,26 @@ internal static class ComposeWriter
     /// An image built from a project gets its tag from <c>.env</c> (<c>WORKER_IMAGE_TAG</c>, default the generated
     /// one): a release moves it there, and a second build can run beside the first (a versioned rollout).
     /// </summary>
-    private static string Image(Workload w)
+    private static string Image(Plan plan, Workload w)
     {
         if (!w.IsProject)
         {
             return w.Image;
         }
         var at = w.Image.LastIndexOf(':');
-        return $"{w.Image[..at]}:${{{ImageTagKey(w)}:-{w.Image[(at + 1)..]}}}";
+        return $"{w.Image[..at]}:${{{ImageTagKey(plan, w)}:-{w.Image[(at + 1)..]}}}";
     }
 
-    private static string ImageTagKey(Workload w) => $"{w.Name}_IMAGE_TAG".ToUpperInvariant().Replace('-', '_');
+    /// <summary>
+    /// One key per image: workloads that run the same image (the worker and its migration job) move together, under the
+    /// name of the one that runs continuously.
+    /// </summary>
+    private static string ImageTagKey(Plan plan, Workload w)
+    {
+        static string Repository(Workload p) => p.Image[..p.Image.LastIndexOf(':')];
+        var named = plan.Workloads.Where(p => p.IsProject && Repository(p) == Repository(w)).OrderBy(p => p.IsLongRunning ? 0 : 1).First();
+        return $"{named.Name}_IMAGE_TAG".ToUpperInvariant().Replace('-', '_');
+    }
 
     /// <summary>Secrets as <c>${KEY:?…}</c> read from <c>.env</c>; a literal <c>$</c> doubled so Compose leaves it to the container.</summary>
     private static string Render(Value value) =>
@@ -197,7 +206,7 @@ internal static class ComposeWriter
     {
         var text = Generated.SecretsExample(plan, "# Copy to .env (never commit it) and give every secret a value, for example: openssl rand -hex 24\n");
         var settings = plan.Workloads.SelectMany(w => w.Values).SelectMany(v => v.Settings).Select(s => (s.Key, s.Default))
-            .Concat(plan.Workloads.Where(w => w.IsProject).Select(w => (Key: ImageTagKey(w), Default: w.Image[(w.Image.LastIndexOf(':') + 1)..])))
+            .Concat(plan.Workloads.Where(w => w.IsProject).Select(w => (Key: ImageTagKey(plan, w), Default: w.Image[(w.Image.LastIndexOf(':') + 1)..])))
             .DistinctBy(s => s.Key).ToList();
         if (settings.Count > 0)
         {

@@ -21,7 +21,9 @@ internal sealed class ChartValues
     public ChartValues(Plan plan, DeploymentOptions deployment)
     {
         this.plan = plan;
-        foreach (var w in plan.Workloads.Where(IsApp))
+        // The application's values at the top are its long-running workload's; a job of the application (a migration job,
+        // the same image) shares them.
+        foreach (var w in plan.Workloads.Where(IsApp).OrderBy(w => w.IsLongRunning ? 0 : 1).Take(1))
         {
             DeclareWorkload(w);
         }
