@@ -126,6 +126,7 @@ internal sealed class Stack
             .RunFromBuildOutput()
             .WithArgs(MigrateFlag)
             .WithEnvironment($"ConnectionStrings__{AppDatabase}", owner)
+            .WithEnvironment("Database__MaxPoolSize", "1")
             .WaitForCompletion(Roles().Job)
             .WithDeployment(d => d.Image(WorkerExtensions.WorkerImage).RunAs(WorkerExtensions.WorkloadUser).Resources(cpu: "100m/1", memory: "128Mi/256Mi")
                 .Connects(PostgresContainer().Resource, perReplica: 1));

@@ -8,7 +8,7 @@ namespace Worker;
 /// <c>Worker --migrate</c>: applies the application schema's missing migrations and exits, for the migration job
 /// that connects as the database's owner while the replicas connect as a role with table rights only
 /// (docs/security.md, "Database roles"). Waits for PostgreSQL while it is unreachable, up to
-/// <c>Database:MigrateTimeoutSeconds</c> (default 120); exit 0 when the schema is current, 1 when it could not be
+/// <c>Database:MigrateTimeoutSeconds</c> (default 120), on a pool of <c>Database:MaxPoolSize</c> (default 1); exit 0 when the schema is current, 1 when it could not be
 /// made so (the reason in one line), 2 on a configuration mistake.
 /// </summary>
 public static partial class MigrateCommand
@@ -31,7 +31,10 @@ public static partial class MigrateCommand
         }
         var timeout = TimeSpan.FromSeconds(builder.Configuration.GetValue("Database:MigrateTimeoutSeconds", 120));
         using var cancellation = new CancellationTokenSource(timeout);
-        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        var source = new NpgsqlDataSourceBuilder(connectionString);
+        // One migration runs on one connection; the deployment declares the job's pool to the connection budget.
+        source.ConnectionStringBuilder.MaxPoolSize = builder.Configuration.GetValue("Database:MaxPoolSize", 1);
+        await using var dataSource = source.Build();
         var delay = TimeSpan.FromMilliseconds(250);
         while (true)
         {

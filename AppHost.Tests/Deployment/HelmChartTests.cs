@@ -66,12 +66,19 @@ public sealed class HelmChartTests(GeneratedDeployment generated)
         switch (install)
         {
             case "existing-infrastructure":
-                Assert.Equal(["worker"], workloads);
+                // The application's migrations still run, as a hook before the worker, on the existing database's connection string.
+                Assert.Equal(["appdb-migrations", "worker"], workloads.Order());
+                var migrations = objects.OfType<V1Job>().Single(j => j.Name() == "appdb-migrations");
+                Assert.Equal("pre-install,pre-upgrade", migrations.Metadata.Annotations["helm.sh/hook"]);
+                Assert.Equal("orders-db", migrations.Spec.Template.Spec.Containers[0].Env.Single(e => e.Name == "ConnectionStrings__appdb").ValueFrom.SecretKeyRef.Name);
                 Assert.Equal("Endpoint=acme.a1b2c.tmprl.cloud:7233;Namespace=acme.a1b2c", env.Single(e => e.Name == "ConnectionStrings__temporal").Value);
                 Assert.Equal("orders-db", env.Single(e => e.Name == "ConnectionStrings__appdb").ValueFrom.SecretKeyRef.Name);
                 Assert.Equal("temporal-cloud", env.Single(e => e.Name == "Temporal__ApiKey").ValueFrom.SecretKeyRef.Name);
-                Assert.Null(worker.InitContainers); // nothing of the release to wait for
-                Assert.DoesNotContain(objects, o => o is V1Role);
+                // Nothing of the release to wait for but the migrations hook, complete before the release's objects exist.
+                Assert.Equal(["wait-for-appdb-migrations"], worker.InitContainers.Select(c => c.Name));
+                Assert.Contains("job/appdb-migrations", worker.InitContainers[0].Command);
+                // The worker's Role names every job it may wait for (a switched-off one's name reads nothing).
+                Assert.Contains("appdb-migrations", Assert.Single(objects.OfType<V1Role>()).Rules.Single().ResourceNames);
                 break;
             case "keda":
                 Assert.Contains("kind: ScaledObject", rendered, StringComparison.Ordinal);
@@ -92,7 +99,8 @@ public sealed class HelmChartTests(GeneratedDeployment generated)
             default:
                 // A Job per release revision: its pod template is immutable, and migrations run again on upgrade.
                 Assert.Contains("temporal-server-schema-1", workloads);
-                Assert.Contains(objects.OfType<V1Role>(), r => r.Rules.Single().ResourceNames.SequenceEqual(["temporal-namespace-1"]));
+                Assert.Equal(["appdb-migrations-1", "temporal-namespace-1"],
+                    objects.OfType<V1Role>().Single(r => r.Name() == "worker-wait-for-jobs").Rules.Single().ResourceNames.Order());
                 Assert.Contains(objects, o => o is V2HorizontalPodAutoscaler h && h.Spec.ScaleTargetRef.Name == "worker"
                     && h.Spec.MinReplicas == (install == "production" ? 3 : 2));
                 // The schema job runs on the release's own PostgreSQL: a plain Job, not a pre-install hook.

@@ -114,7 +114,7 @@ public sealed class KustomizeDeploymentTests(GeneratedDeployment generated)
         var role = objects.OfType<V1Role>().Single(r => r.Name() == "worker-wait-for-jobs");
         var rule = Assert.Single(role.Rules);
         Assert.Equal(["jobs"], rule.Resources);
-        Assert.Equal(["temporal-namespace"], rule.ResourceNames);
+        Assert.Equal(["appdb-migrations", "temporal-namespace"], rule.ResourceNames.Order());
         Assert.DoesNotContain(rule.Verbs, v => v is "create" or "update" or "patch" or "delete");
         Assert.All(objects.OfType<V1ServiceAccount>(), a => Assert.False(a.AutomountServiceAccountToken));
         // The token reaches the waiting init container only, never the worker itself.
