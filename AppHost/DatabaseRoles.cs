@@ -34,7 +34,7 @@ internal sealed class DatabaseRoles
     public IResourceBuilder<ContainerResource> Job { get; }
 
     /// <summary>Adds the roles job for <c>appdb</c> and Temporal's databases on <paramref name="postgres"/>.</summary>
-    public static DatabaseRoles Add(IDistributedApplicationBuilder builder, IResourceBuilder<PostgresServerResource> postgres, string appDatabase)
+    public static DatabaseRoles Add(IDistributedApplicationBuilder builder, IResourceBuilder<PostgresServerResource> postgres, string appDatabase, DatabaseTls tls)
     {
         var server = postgres.Resource;
         // The server's own image: psql of its version, and nothing more to pull.
@@ -54,6 +54,7 @@ internal sealed class DatabaseRoles
             .WaitFor(postgres)
             .WithDeployment(d => d.Group("postgresql").RunAs(Stack.ImageUser).Resources(cpu: "50m/1", memory: "64Mi/256Mi")
                 .Connects(server, perReplica: 1)); // one psql at a time
+        tls.LibpqClient(job);
         var roles = new DatabaseRoles(builder, postgres, job);
         foreach (var role in new[] { AppOwner, AppUser, TemporalOwner, TemporalUser })
         {

@@ -16,6 +16,7 @@ builder.AddProject<Projects.Worker>("worker")
     .RunFromBuildOutput()
     .WithReferenceEnvironment(ReferenceEnvironmentInjectionFlags.ConnectionString) // no password copies in *_URI variables
     .WithDependency(appDb)
+    .WithAppDatabaseTls(stack)
     .WithDependency(temporal)
     .WithDependency(cache)
     .WithExistingTemporalSettings()

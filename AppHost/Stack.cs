@@ -59,6 +59,7 @@ internal sealed class Stack
     private IResourceBuilder<PostgresServerResource>? postgresContainer;
     private IResourceBuilder<PostgresProcessResource>? postgresProcess;
     private DatabaseRoles? roles;
+    private DatabaseTls? databaseTls;
 
     private Stack(IDistributedApplicationBuilder builder, StackMode mode)
     {
@@ -122,7 +123,7 @@ internal sealed class Stack
         // The replicas connect with rights on rows only; a job connected as the owner applies the migrations first, and
         // waiting on the database waits for it (docs/security.md, "Database roles").
         var owner = Roles().Login($"{AppDatabase}-owner", AppDatabase, DatabaseRoles.AppOwner);
-        var migrations = builder.AddProject<Projects.Worker>($"{AppDatabase}-migrations", o => o.ExcludeLaunchProfile = true)
+        var migrations = Tls().NpgsqlClient(builder.AddProject<Projects.Worker>($"{AppDatabase}-migrations", o => o.ExcludeLaunchProfile = true))
             .RunFromBuildOutput()
             .WithArgs(MigrateFlag)
             .WithEnvironment($"ConnectionStrings__{AppDatabase}", owner)
@@ -167,7 +168,7 @@ internal sealed class Stack
         return builder.AddTemporalServer("temporal-server", PostgresContainer(), new TemporalDatabaseRoles(
                 DatabaseRoles.TemporalOwner, Roles().Password(DatabaseRoles.TemporalOwner),
                 DatabaseRoles.TemporalUser, Roles().Password(DatabaseRoles.TemporalUser),
-                Roles().Job))
+                Roles().Job), Tls().Temporal)
             // Deployed: a frontend's start (schema cache, membership) and its history shards' memory.
             .WithDeployment(d => d.Resources(cpu: "500m/2", memory: "512Mi/1Gi"))
             .WithTemporalUi(TemporalUi)
@@ -198,13 +199,17 @@ internal sealed class Stack
                 builder.AddParameter("redis-password", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true));
     }
 
-    private DatabaseRoles Roles() => roles ??= DatabaseRoles.Add(builder, PostgresContainer(), AppDatabase);
+    private DatabaseRoles Roles() => roles ??= DatabaseRoles.Add(builder, PostgresContainer(), AppDatabase, Tls());
+
+    /// <summary>TLS to the PostgreSQL container (on in production); null where the model does not run that container.</summary>
+    public DatabaseTls? AppDatabaseTls => postgresContainer is null ? null : Tls();
+
+    private DatabaseTls Tls() => databaseTls ??= new DatabaseTls(builder);
 
     private IResourceBuilder<PostgresServerResource> PostgresContainer() =>
-        postgresContainer ??= WithBackup(builder.AddPostgres("postgres", password: PostgresPassword())
+        postgresContainer ??= WithBackup(Tls().Serve(builder.AddPostgres("postgres", password: PostgresPassword()), "-c", $"max_connections={MaxConnections}")
             .WithImageTag(PostgresTag)
             .WithDataVolume()
-            .WithArgs("-c", $"max_connections={MaxConnections}")
             .WithDeployment(d => d.Group("postgresql")
                 .AcceptsConnections(MaxConnections, ReservedConnections)
                 .Probes(DeploymentProbe.Exec("pg_isready", "-U", "postgres", "-h", "127.0.0.1"))
@@ -225,7 +230,7 @@ internal sealed class Stack
         var server = postgres.Resource;
         // The server's own image: pg_dump of its version, and nothing more to pull.
         var image = server.Annotations.OfType<ContainerImageAnnotation>().Last();
-        builder.AddContainer("postgres-backup", image.Image, image.Tag!)
+        var backup = builder.AddContainer("postgres-backup", image.Image, image.Tag!)
             .WithImageRegistry(image.Registry)
             .WithEntrypoint("/bin/sh")
             .WithArgs("/scripts/pg-backup.sh", "backup")
@@ -243,6 +248,7 @@ internal sealed class Stack
             // One pg_dump per database at once (appdb, temporal, temporal_visibility) and the psql that watches them.
             .WithDeployment(d => d.Group("backup").Schedule("0 3 * * *").RunAs(ImageUser).Resources(cpu: "100m/1", memory: "128Mi/512Mi")
                 .Connects(server, perReplica: 4));
+        Tls().LibpqClient(backup);
         return postgres;
     }
 

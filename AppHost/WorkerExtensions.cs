@@ -24,6 +24,10 @@ internal static class WorkerExtensions
         return dependency.Resource is ParameterResource ? worker : worker.WaitFor(dependency); // a connection string read from configuration
     }
 
+    /// <summary>TLS to the application database where the model runs its PostgreSQL (on in production).</summary>
+    public static IResourceBuilder<ProjectResource> WithAppDatabaseTls(this IResourceBuilder<ProjectResource> worker, Stack stack) =>
+        stack.AppDatabaseTls is { } tls ? tls.NpgsqlClient(worker) : worker;
+
     /// <summary>
     /// Settings an existing Temporal needs besides its address: the namespace when <c>ConnectionStrings:temporal</c>
     /// is a bare <c>host:port</c>, and Temporal Cloud's API key as a secret parameter (<c>Parameters:temporal-api-key</c>).

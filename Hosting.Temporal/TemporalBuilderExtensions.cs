@@ -86,10 +86,11 @@ public static class TemporalBuilderExtensions
     /// <param name="postgres">The PostgreSQL server that holds Temporal's databases.</param>
     /// <param name="roles">The roles the schema job and the server connect as; without, both connect as the superuser
     /// (and the schema job creates the databases).</param>
+    /// <param name="tls">TLS to PostgreSQL for the schema job and the server; without, plain.</param>
     /// <returns>The server, to add namespaces to (<see cref="AddNamespace"/>).</returns>
     public static IResourceBuilder<TemporalServerResource> AddTemporalServer(
         this IDistributedApplicationBuilder builder, [ResourceName] string name, IResourceBuilder<PostgresServerResource> postgres,
-        TemporalDatabaseRoles? roles = null)
+        TemporalDatabaseRoles? roles = null, TemporalDatabaseTls? tls = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(postgres);
@@ -116,6 +117,14 @@ public static class TemporalBuilderExtensions
         if (roles is not null)
         {
             schema.WaitForCompletion(roles.CreatedBy);
+        }
+        if (tls is not null)
+        {
+            // temporal-sql-tool's own variables; the host it verifies is the one it connects to.
+            schema.WithEnvironment("SQL_TLS", tls.Enabled)
+                .WithEnvironment("SQL_TLS_CA_FILE", tls.CaFile)
+                .WithEnvironment("SQL_TLS_ENABLE_HOST_VERIFICATION", "true")
+                .WithDeployment(d => d.MountsSecret(tls.CaSecret, tls.CaDirectory, "ca.crt").InProduction("SQL_TLS", "true"));
         }
 
         var historyShards = builder.AddParameter($"{name}-history-shards", DevelopmentHistoryShards, publishValueAsDefault: true);
@@ -167,8 +176,19 @@ public static class TemporalBuilderExtensions
                 .InProduction("NUM_HISTORY_SHARDS", ProductionHistoryShards)
                 // Production runs the four services as Deployments of their own (docs/temporal-server.md, "What runs").
                 .Contribute(new ServerTopology(pg))
-                .Connects(pg, perReplica: ServicesPerProcess * (StorePool + VisibilityPool)));
+                .Connects(pg, perReplica: ServicesPerProcess * (StorePool + VisibilityPool)))
+            .WithDatabaseTls(tls, host);
     }
+
+    /// <summary>The server's side of <see cref="TemporalDatabaseTls"/>: both stores verify PostgreSQL's certificate and host name.</summary>
+    private static IResourceBuilder<TemporalServerResource> WithDatabaseTls(
+        this IResourceBuilder<TemporalServerResource> server, TemporalDatabaseTls? tls, EndpointReferenceExpression host) =>
+        tls is null ? server : server
+            .WithEnvironment("SQL_TLS_ENABLED", tls.Enabled)
+            .WithEnvironment("SQL_CA", tls.CaFile)
+            .WithEnvironment("SQL_HOST_VERIFICATION", "true")
+            .WithEnvironment("SQL_HOST_NAME", host)
+            .WithDeployment(d => d.MountsSecret(tls.CaSecret, tls.CaDirectory, "ca.crt").InProduction("SQL_TLS_ENABLED", "true"));
 
     /// <summary>Each service's pool to the default store (<c>SQL_MAX_CONNS</c>).</summary>
     private const int StorePool = 10;

@@ -32,6 +32,18 @@ public static partial class MigrateCommand
         var timeout = TimeSpan.FromSeconds(builder.Configuration.GetValue("Database:MigrateTimeoutSeconds", 120));
         using var cancellation = new CancellationTokenSource(timeout);
         var source = new NpgsqlDataSourceBuilder(connectionString);
+        try
+        {
+            if (DatabaseSslMode.From(builder.Configuration) is { } mode)
+            {
+                source.ConnectionStringBuilder.SslMode = mode;
+            }
+        }
+        catch (InvalidOperationException e)
+        {
+            await Console.Error.WriteLineAsync($"Configuration error: {e.Message}");
+            return 2;
+        }
         // One migration runs on one connection; the deployment declares the job's pool to the connection budget.
         source.ConnectionStringBuilder.MaxPoolSize = builder.Configuration.GetValue("Database:MaxPoolSize", 1);
         await using var dataSource = source.Build();

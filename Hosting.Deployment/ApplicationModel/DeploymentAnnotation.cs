@@ -75,6 +75,9 @@ public sealed class DeploymentAnnotation : IResourceAnnotation
     /// <summary>Paths the process writes to, each given an <c>emptyDir</c>/tmpfs because the root filesystem is read-only.</summary>
     public List<string> WritablePaths { get; } = ["/tmp"];
 
+    /// <summary>Secrets mounted read-only in Kubernetes (certificates an operator or cert-manager provides); Compose mounts none.</summary>
+    public List<SecretMount> SecretMounts { get; } = [];
+
     /// <summary>The image repository of a project resource (its tag and registry come from the generator's options).</summary>
     public string? ImageRepository { get; set; }
 
@@ -143,3 +146,10 @@ public sealed record ExternalConnection(
     IReadOnlyDictionary<string, string> Defaults,
     IReadOnlyDictionary<string, string>? SecretEnvironment = null,
     IReadOnlyDictionary<string, System.Text.Json.Nodes.JsonObject>? Schemas = null);
+
+/// <summary>
+/// A Secret's keys as files under <paramref name="Path"/>: only <paramref name="Keys"/> when given (a client takes a CA
+/// certificate, never the server's key beside it). Optional: a missing Secret mounts an empty folder, so the pod
+/// starts and what reads the files says which is missing.
+/// </summary>
+public sealed record SecretMount(string SecretName, string Path, IReadOnlyList<string>? Keys);

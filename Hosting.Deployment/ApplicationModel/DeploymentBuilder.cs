@@ -119,6 +119,18 @@ public sealed class DeploymentBuilder
         return this;
     }
 
+    /// <summary>
+    /// Kubernetes mounts the Secret <paramref name="secretName"/> read-only at <paramref name="path"/> (only
+    /// <paramref name="keys"/> when given), optional so that a missing Secret leaves the folder empty; Compose mounts nothing.
+    /// </summary>
+    public DeploymentBuilder MountsSecret(string secretName, string path, params string[] keys)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(secretName);
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        Annotation.SecretMounts.Add(new SecretMount(secretName, path, keys.Length > 0 ? keys : null));
+        return this;
+    }
+
     /// <summary>The image repository of a project resource.</summary>
     public DeploymentBuilder Image(string repository)
     {

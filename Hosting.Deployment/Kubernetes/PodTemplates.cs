@@ -213,6 +213,8 @@ internal sealed class PodTemplates(ManifestValues values, KubernetesObjects obje
 
     private static string FilesVolume(int index) => $"files-{index}";
 
+    private static string SecretVolume(int index) => $"secret-{index}";
+
     private static string Directory(FileMount file) => file.Directory.Length > 1 ? file.Directory.TrimEnd('/') : file.Directory;
 
     private static IEnumerable<string> FileDirectories(Workload w) => w.Files.Select(Directory).Distinct(StringComparer.Ordinal);
@@ -227,6 +229,10 @@ internal sealed class PodTemplates(ManifestValues values, KubernetesObjects obje
         foreach (var volume in w.Volumes)
         {
             mounts.Add(new Map { { "name", volume.Name }, { "mountPath", volume.Target } });
+        }
+        foreach (var (secret, index) in w.Settings.SecretMounts.Select((m, i) => (m, i)))
+        {
+            mounts.Add(new Map { { "name", SecretVolume(index) }, { "mountPath", secret.Path }, { "readOnly", true } });
         }
         // A directory, not each file with subPath: the kubelet then updates the files when the ConfigMap changes, so a
         // process that reads its file again (Temporal's dynamic configuration) takes a change without a restart. The
@@ -249,6 +255,16 @@ internal sealed class PodTemplates(ManifestValues values, KubernetesObjects obje
         {
             var items = new Seq(w.Files.Where(f => Directory(f) == directory).Select(f => (YamlNode)new Map { { "key", f.FileName }, { "path", f.FileName } }));
             volumes.Add(new Map { { "name", FilesVolume(index) }, { "configMap", new Map { { "name", $"{w.Name}-files" }, { "items", items } } } });
+        }
+        foreach (var (mount, index) in w.Settings.SecretMounts.Select((m, i) => (m, i)))
+        {
+            // 0440: readable by the pod's group (fsGroup) as PostgreSQL wants a key it does not own, and by no one else.
+            var secret = new Map { { "secretName", mount.SecretName }, { "optional", true }, { "defaultMode", 288 } };
+            if (mount.Keys is { } keys)
+            {
+                secret.Add("items", new Seq(keys.Select(k => (YamlNode)new Map { { "key", k }, { "path", k } })));
+            }
+            volumes.Add(new Map { { "name", SecretVolume(index) }, { "secret", secret } });
         }
         if (w.Kind != WorkloadKind.StatefulService)
         {

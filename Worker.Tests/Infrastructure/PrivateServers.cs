@@ -15,12 +15,14 @@ public sealed class PrivatePostgres : IAsyncDisposable
     private readonly string bin;
 
     private readonly int maxConnections;
+    private readonly string serverOptions;
 
-    private PrivatePostgres(string dataDir, string bin, int port, int maxConnections)
+    private PrivatePostgres(string dataDir, string bin, int port, int maxConnections, string serverOptions)
     {
         this.dataDir = dataDir;
         this.bin = bin;
         this.maxConnections = maxConnections;
+        this.serverOptions = serverOptions;
         Port = port;
     }
 
@@ -28,22 +30,28 @@ public sealed class PrivatePostgres : IAsyncDisposable
 
     public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Timeout=3";
 
-    /// <summary>Starts a server of its own; <paramref name="maxConnections"/> as PostgreSQL's own default unless given.</summary>
-    public static async Task<PrivatePostgres> StartAsync(int maxConnections = 100)
+    /// <summary>The folder the server's own files live in, which the postgres user owns (for a certificate it must read).</summary>
+    public string DataDirectory => dataDir;
+
+    /// <summary>
+    /// Starts a server of its own; <paramref name="maxConnections"/> as PostgreSQL's own default unless given, and
+    /// <paramref name="serverOptions"/> (<c>-c name=value</c> …) on its command line.
+    /// </summary>
+    public static async Task<PrivatePostgres> StartAsync(int maxConnections = 100, string serverOptions = "")
     {
         var bin = TestSettings.PostgresBinaries;
         var root = Environment.GetEnvironmentVariable("TEST_SERVICES_DIR") ?? Path.GetTempPath();
         var dataDir = Path.Combine(root, $"pg-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dataDir);
         await ProcessRunner.RunAsync("chown", ["postgres", dataDir], CommandTimeout); // only as root; otherwise the folder is ours already
-        var server = new PrivatePostgres(dataDir, bin, Loopback.FreePort(), maxConnections);
+        var server = new PrivatePostgres(dataDir, bin, Loopback.FreePort(), maxConnections, serverOptions);
         (await AsPostgresAsync(Path.Combine(bin, "initdb"), "-D", dataDir, "-U", "postgres", "--auth=trust")).EnsureSuccess();
         await server.StartServerAsync();
         return server;
     }
 
     public async Task StartServerAsync() => (await AsPostgresAsync(Path.Combine(bin, "pg_ctl"), "-D", dataDir, "-l", Path.Combine(dataDir, "log"), "-w",
-        "-o", $"-p {Port} -k {dataDir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections={maxConnections}", "start")).EnsureSuccess();
+        "-o", $"-p {Port} -k {dataDir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections={maxConnections} {serverOptions}", "start")).EnsureSuccess();
 
     public async Task StopServerAsync() => (await AsPostgresAsync(Path.Combine(bin, "pg_ctl"), "-D", dataDir, "-m", "fast", "-w", "stop")).EnsureSuccess();
 

@@ -41,6 +41,7 @@ public static class OrdersHostingExtensions
             throw new InvalidOperationException(string.Join(" ", problems));
         }
         var poolSize = budget.PoolSize(ExplicitPoolSize(builder.Configuration.GetConnectionString(DatabaseConnectionName)!));
+        var sslMode = DatabaseSslMode.From(builder.Configuration);
         // Aspire's client integration: pooled NpgsqlDataSource, tracing and metrics. Its health check is
         // replaced by one with a stable name, so probes and dashboards can name the dependency.
         var tracing = builder.IsOtlpExporterEnabled();
@@ -59,6 +60,10 @@ public static class OrdersHostingExtensions
             // Npgsql's default of 100 per process, times the replicas, is more than PostgreSQL's default max_connections.
             dataSource.ConnectionStringBuilder.MaxPoolSize = poolSize;
             dataSource.ConnectionStringBuilder.MinPoolSize = Math.Min(dataSource.ConnectionStringBuilder.MinPoolSize, poolSize);
+            if (sslMode is { } mode)
+            {
+                dataSource.ConnectionStringBuilder.SslMode = mode;
+            }
         });
         services.AddHealthChecks().AddNpgSql(sp => sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), name: DatabaseConnectionName);
         // Business metrics (Telemetry/OrderMetrics.cs). The approval-backlog gauges exist once the meter provider

@@ -1,0 +1,64 @@
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Deployment;
+
+namespace AppHost;
+
+/// <summary>
+/// TLS to the model's PostgreSQL container, on in production (docs/security.md, "Encryption in transit"): the server
+/// serves the certificate of the Secret <c>postgres-tls</c> (<c>tls.crt</c>, <c>tls.key</c>, <c>ca.crt</c>, as
+/// cert-manager writes it), and every client verifies it and the host name against <c>ca.crt</c>, mounted alone.
+/// Running and in the development forms each setting keeps its plain default, so Compose and a local run need no
+/// certificate. Three non-secret parameters carry the switch in each client's own terms, and production sets them.
+/// </summary>
+internal sealed class DatabaseTls
+{
+    public const string SecretName = "postgres-tls";
+
+    /// <summary>Where the server finds its certificate and key.</summary>
+    private const string ServerDirectory = "/etc/postgres-tls";
+
+    /// <summary>Where a client finds the CA certificate (the only key of the Secret it mounts).</summary>
+    private const string CaDirectory = "/etc/postgres-ca";
+
+    private const string CaFile = CaDirectory + "/ca.crt";
+
+    /// <summary>libpq's <c>sslmode</c> of production; also what the worker's <c>Database:SslMode</c> takes.</summary>
+    private const string ProductionSslMode = "verify-full";
+
+    private readonly IResourceBuilder<ParameterResource> serverSsl;
+    private readonly IResourceBuilder<ParameterResource> sslMode;
+
+    public DatabaseTls(IDistributedApplicationBuilder builder)
+    {
+        serverSsl = builder.AddParameter("postgres-ssl", "off", publishValueAsDefault: true);
+        sslMode = builder.AddParameter("postgres-ssl-mode", "prefer", publishValueAsDefault: true);
+        Temporal = new TemporalDatabaseTls(builder.AddParameter("postgres-tls-temporal", "false", publishValueAsDefault: true), SecretName, CaDirectory);
+    }
+
+    /// <summary>What the Temporal integration's schema job and server need.</summary>
+    public TemporalDatabaseTls Temporal { get; }
+
+    /// <summary>
+    /// The server: <c>ssl</c> from <c>POSTGRES_SSL</c>, read by a shell in front of the image's entrypoint, since the
+    /// server takes it only as an argument. With <c>off</c> the certificate files are never read, so they may be missing.
+    /// </summary>
+    public IResourceBuilder<PostgresServerResource> Serve(IResourceBuilder<PostgresServerResource> postgres, params string[] serverArguments) =>
+        postgres.WithEntrypoint("/bin/sh")
+            .WithArgs(["-c", $$"""exec docker-entrypoint.sh postgres "$@" -c ssl="${POSTGRES_SSL:-off}" -c ssl_cert_file={{ServerDirectory}}/tls.crt -c ssl_key_file={{ServerDirectory}}/tls.key""",
+                "postgres", .. serverArguments])
+            .WithEnvironment("POSTGRES_SSL", serverSsl)
+            .WithDeployment(d => d.MountsSecret(SecretName, ServerDirectory).InProduction("POSTGRES_SSL", "on"));
+
+    /// <summary>A client through libpq (psql, pg_dump): its own variables.</summary>
+    public IResourceBuilder<T> LibpqClient<T>(IResourceBuilder<T> client)
+        where T : IResourceWithEnvironment =>
+        client.WithEnvironment("PGSSLMODE", sslMode)
+            .WithEnvironment("PGSSLROOTCERT", CaFile)
+            .WithDeployment(d => d.MountsSecret(SecretName, CaDirectory, "ca.crt").InProduction("PGSSLMODE", ProductionSslMode));
+
+    /// <summary>The worker or its migration job (Npgsql): <c>Database:SslMode</c>, and the CA through <c>PGSSLROOTCERT</c>, which Npgsql reads.</summary>
+    public IResourceBuilder<ProjectResource> NpgsqlClient(IResourceBuilder<ProjectResource> client) =>
+        client.WithEnvironment("Database__SslMode", sslMode)
+            .WithEnvironment("PGSSLROOTCERT", CaFile)
+            .WithDeployment(d => d.MountsSecret(SecretName, CaDirectory, "ca.crt").InProduction("Database__SslMode", ProductionSslMode));
+}

@@ -1,0 +1,145 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using TestSupport;
+using Worker.Tests.Infrastructure;
+
+namespace Worker.Tests.Hosting;
+
+/// <summary>
+/// TLS to PostgreSQL as the deployments set it (docs/security.md, "Encryption in transit"), against a real server of
+/// the test's own: in production the server has <c>ssl=on</c> with a certificate of a private CA, and the worker
+/// (<c>Database:SslMode</c>) and the psql-based jobs (<c>PGSSLMODE</c>) verify it and the host name with only
+/// <c>PGSSLROOTCERT</c>; in development the server has <c>ssl=off</c> and certificate paths that do not exist, and
+/// the same clients with <c>prefer</c> still connect.
+/// </summary>
+public sealed class DatabaseTlsTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task With_verify_full_the_worker_and_psql_accept_the_servers_certificate_and_only_it()
+    {
+        using var pki = TestPki.Create(serverName: "localhost");
+        await using var server = await PrivatePostgres.StartAsync(serverOptions:
+            $"-c ssl=on -c ssl_cert_file={pki.ServerCertificate} -c ssl_key_file={pki.ServerKey}");
+
+        // The worker's migration command, as the deployed job runs it.
+        var (exitCode, output) = await MigrateAsync(server, "localhost", "verify-full", pki.CaCertificate);
+        Assert.True(exitCode == 0, output);
+        var (psqlExit, psqlOutput) = await PsqlAsync(server, "localhost", "verify-full", pki.CaCertificate,
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
+        Assert.True(psqlExit == 0, psqlOutput);
+        Assert.Equal("t", psqlOutput.Trim());
+
+        // Another CA's certificate is refused, and so is the right certificate under a name it was not issued for.
+        using var stranger = TestPki.Create(serverName: "localhost");
+        Assert.Equal(1, (await MigrateAsync(server, "localhost", "verify-full", stranger.CaCertificate)).ExitCode);
+        Assert.NotEqual(0, (await PsqlAsync(server, "localhost", "verify-full", stranger.CaCertificate, "SELECT 1")).ExitCode);
+        var wrongName = await MigrateAsync(server, "127.0.0.1", "verify-full", pki.CaCertificate);
+        Assert.Equal(1, wrongName.ExitCode);
+        Assert.Equal(0, (await MigrateAsync(server, "127.0.0.1", "verify-ca", pki.CaCertificate)).ExitCode); // the name was the only fault
+    }
+
+    [Fact]
+    public async Task Without_tls_the_server_ignores_missing_certificate_files_and_prefer_connects_in_clear()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"no-certificates-{Guid.NewGuid():N}");
+        // What the deployments' development form runs: the same paths, no Secret behind them, ssl=off.
+        await using var server = await PrivatePostgres.StartAsync(serverOptions:
+            $"-c ssl=off -c ssl_cert_file={missing}/tls.crt -c ssl_key_file={missing}/tls.key");
+
+        var (exitCode, output) = await MigrateAsync(server, "localhost", "prefer", Path.Combine(missing, "ca.crt"));
+        Assert.True(exitCode == 0, output);
+        var (psqlExit, psqlOutput) = await PsqlAsync(server, "localhost", "prefer", Path.Combine(missing, "ca.crt"),
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
+        Assert.True(psqlExit == 0, psqlOutput);
+        Assert.Equal("f", psqlOutput.Trim());
+        // verify-full against that server is refused, not quietly plain.
+        Assert.Equal(1, (await MigrateAsync(server, "localhost", "verify-full", Path.Combine(missing, "ca.crt"))).ExitCode);
+    }
+
+    [Fact]
+    public async Task A_mode_libpq_does_not_know_stops_the_migration_naming_the_setting()
+    {
+        using var migrate = WorkerProcess.Start(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__appdb"] = "Host=localhost;Port=1;Username=postgres;Database=postgres",
+            ["Database__SslMode"] = "VerifyFull",
+        }, MigrateCommand.Flag);
+
+        Assert.Equal(2, await migrate.WaitForExitAsync(Timeout));
+        Assert.Contains("Database:SslMode must be one of", migrate.StandardError, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int ExitCode, string Output)> MigrateAsync(PrivatePostgres server, string host, string sslMode, string caFile)
+    {
+        using var migrate = WorkerProcess.Start(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__appdb"] = $"Host={host};Port={server.Port};Username=postgres;Database=postgres;Timeout=5",
+            ["Database__SslMode"] = sslMode,
+            ["PGSSLROOTCERT"] = caFile,
+            ["Database__MigrateTimeoutSeconds"] = "10",
+        }, MigrateCommand.Flag);
+        var exitCode = await migrate.WaitForExitAsync(Timeout);
+        return (exitCode, migrate.StandardOutput + migrate.StandardError);
+    }
+
+    /// <summary>psql as the roles and backup jobs connect: libpq's variables only.</summary>
+    private static Task<ProcessResult> PsqlAsync(PrivatePostgres server, string host, string sslMode, string caFile, string sql) =>
+        ProcessRunner.RunAsync(Path.Combine(TestSettings.PostgresBinaries, "psql"), ["--no-psqlrc", "-At", "-d", "postgres", "-c", sql], Timeout,
+            new Dictionary<string, string?>
+            {
+                ["PGHOST"] = host,
+                ["PGPORT"] = server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["PGUSER"] = "postgres",
+                ["PGSSLMODE"] = sslMode,
+                ["PGSSLROOTCERT"] = caFile,
+                ["PGCONNECT_TIMEOUT"] = "5",
+            });
+
+    /// <summary>A private CA and a server certificate it issued for one DNS name, as PEM files the postgres user may read.</summary>
+    private sealed class TestPki : IDisposable
+    {
+        private readonly string directory;
+
+        private TestPki(string directory) => this.directory = directory;
+
+        public string CaCertificate => Path.Combine(directory, "ca.crt");
+
+        public string ServerCertificate => Path.Combine(directory, "tls.crt");
+
+        public string ServerKey => Path.Combine(directory, "tls.key");
+
+        public static TestPki Create(string serverName)
+        {
+            var pki = new TestPki(Path.Combine(Path.GetTempPath(), $"pki-{Guid.NewGuid():N}"));
+            Directory.CreateDirectory(pki.directory);
+            var now = DateTimeOffset.UtcNow;
+            using var caKey = RSA.Create(2048);
+            var caRequest = new CertificateRequest("CN=test-ca", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+            caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+            using var ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddDays(1));
+            using var key = RSA.Create(2048);
+            var request = new CertificateRequest($"CN={serverName}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            var names = new SubjectAlternativeNameBuilder();
+            names.AddDnsName(serverName);
+            request.CertificateExtensions.Add(names.Build());
+            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+            request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+            using var certificate = request.Create(ca, now.AddDays(-1), now.AddDays(1), RandomNumberGenerator.GetBytes(8));
+            File.WriteAllText(pki.CaCertificate, ca.ExportCertificatePem());
+            File.WriteAllText(pki.ServerCertificate, certificate.ExportCertificatePem());
+            File.WriteAllText(pki.ServerKey, key.ExportPkcs8PrivateKeyPem());
+            // PostgreSQL refuses a key others may read; as root the tests hand the files to the postgres user.
+            System.Diagnostics.Process.Start("chmod", ["0600", pki.ServerKey])!.WaitForExit();
+            if (Environment.UserName == "root")
+            {
+                System.Diagnostics.Process.Start("chown", ["-R", "postgres", pki.directory])!.WaitForExit();
+            }
+            return pki;
+        }
+
+        public void Dispose() => Directory.Delete(directory, recursive: true);
+    }
+}
