@@ -216,6 +216,8 @@ internal sealed class Stack
                 .RunAs(ImageUser, "/var/run/postgresql")
                 // A volume's root holds lost+found on many storage classes, which initdb refuses: a folder below it.
                 .Environment("PGDATA", "/var/lib/postgresql/data/pgdata")
+                // The image creates it on first start (the roles job makes it otherwise, and gives it its owner).
+                .Environment("POSTGRES_DB", AppDatabase)
                 .Resources(cpu: "250m/2", memory: "256Mi/1Gi")
                 .ShutdownWindow(TimeSpan.FromSeconds(60))));
 

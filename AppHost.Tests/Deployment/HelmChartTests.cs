@@ -71,6 +71,9 @@ public sealed class HelmChartTests(GeneratedDeployment generated)
                 var migrations = objects.OfType<V1Job>().Single(j => j.Name() == "appdb-migrations");
                 Assert.Equal("pre-install,pre-upgrade", migrations.Metadata.Annotations["helm.sh/hook"]);
                 Assert.Equal("orders-db", migrations.Spec.Template.Spec.Containers[0].Env.Single(e => e.Name == "ConnectionStrings__appdb").ValueFrom.SecretKeyRef.Name);
+                // The chart's own database passwords are not read where its PostgreSQL is off: a secrets.existingSecret needs no such keys.
+                Assert.DoesNotContain(env, e => e.ValueFrom?.SecretKeyRef?.Key?.StartsWith("POSTGRES_", StringComparison.Ordinal) == true);
+                Assert.DoesNotContain(migrations.Spec.Template.Spec.Containers[0].Env, e => e.ValueFrom?.SecretKeyRef?.Key?.StartsWith("POSTGRES_", StringComparison.Ordinal) == true);
                 Assert.Equal("Endpoint=acme.a1b2c.tmprl.cloud:7233;Namespace=acme.a1b2c", env.Single(e => e.Name == "ConnectionStrings__temporal").Value);
                 Assert.Equal("orders-db", env.Single(e => e.Name == "ConnectionStrings__appdb").ValueFrom.SecretKeyRef.Name);
                 Assert.Equal("temporal-cloud", env.Single(e => e.Name == "Temporal__ApiKey").ValueFrom.SecretKeyRef.Name);
@@ -103,6 +106,9 @@ public sealed class HelmChartTests(GeneratedDeployment generated)
                     objects.OfType<V1Role>().Single(r => r.Name() == "worker-wait-for-jobs").Rules.Single().ResourceNames.Order());
                 Assert.Contains(objects, o => o is V2HorizontalPodAutoscaler h && h.Spec.ScaleTargetRef.Name == "worker"
                     && h.Spec.MinReplicas == (install == "production" ? 3 : 2));
+                // Production storage for PostgreSQL, whatever else shares its group (an upgrade cannot change the claim's size).
+                Assert.Equal(install == "production" ? "50Gi" : "8Gi", objects.OfType<V1StatefulSet>().Single(s => s.Name() == "postgres")
+                    .Spec.VolumeClaimTemplates.Single().Spec.Resources.Requests["storage"].ToString());
                 // The schema job runs on the release's own PostgreSQL: a plain Job, not a pre-install hook.
                 Assert.DoesNotContain(objects.OfType<V1Job>(), j => j.Metadata.Annotations?.ContainsKey("helm.sh/hook") == true);
                 break;

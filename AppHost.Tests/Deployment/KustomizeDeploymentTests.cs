@@ -115,6 +115,8 @@ public sealed class KustomizeDeploymentTests(GeneratedDeployment generated)
         var rule = Assert.Single(role.Rules);
         Assert.Equal(["jobs"], rule.Resources);
         Assert.Equal(["appdb-migrations", "temporal-namespace"], rule.ResourceNames.Order());
+        // Every Job carries the label the upgrade deletes them by (docs/deployment.md), the application's migration job included.
+        Assert.All(objects.OfType<V1Job>(), j => Assert.Equal("job", j.Metadata.Labels["app.kubernetes.io/component"]));
         Assert.DoesNotContain(rule.Verbs, v => v is "create" or "update" or "patch" or "delete");
         Assert.All(objects.OfType<V1ServiceAccount>(), a => Assert.False(a.AutomountServiceAccountToken));
         // The token reaches the waiting init container only, never the worker itself.

@@ -158,6 +158,8 @@ internal sealed class HelmValues(Plan plan, DeploymentOptions options, ChartValu
         return $"and {Chart.Ref("hooks.enabled")} {string.Join(" ", groups.Distinct().Select(g => $"(not {Chart.Ref($"{g}.enabled")})"))}";
     }
 
+    public override YamlNode OnlyWhileGroupIsOn(string group, Map entry) => new Conditional(Chart.Ref($"{group}.enabled"), new Seq { entry });
+
     public override void AddEnvironment(Seq env, Workload w, EnvironmentVariable variable, Func<EnvironmentVariable, YamlNode> entry)
     {
         if (ForeignGroup(w, variable.Value) is not { } group)

@@ -246,10 +246,11 @@ internal static class HelmWriter
                 SetAt(production, values.PathTo(w, $"{option.Name}.enabled"), new Scalar(true));
             }
         }
+        // Production storage for every stateful workload of a group, wherever its values live (the group's section, or
+        // the workload's own within it when the group has several).
         foreach (var w in plan.Workloads.Where(w => w.Kind == WorkloadKind.StatefulService && w.Group is not null))
         {
-            var section = plan.Workloads.Count(x => x.Group == w.Group) == 1 ? new Map { { "persistence", new Map { { "size", "50Gi" } } } } : null;
-            production.Add(w.Group!, section);
+            SetAt(production, values.PathTo(w, "persistence.size"), new Scalar("50Gi"));
         }
         return production;
     }

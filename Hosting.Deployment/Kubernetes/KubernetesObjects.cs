@@ -57,7 +57,8 @@ internal sealed class KubernetesObjects(ManifestValues values)
     {
         { "app.kubernetes.io/name", w.Name },
         { "app.kubernetes.io/instance", values.Instance },
-        { "app.kubernetes.io/component", w.IsProject ? "application" : w.Kind switch { WorkloadKind.Job => "job", WorkloadKind.ScheduledJob => "scheduled-job", _ => "infrastructure" } },
+        // Jobs by kind first, the application's migration job included: an upgrade deletes them by this label (docs/deployment.md).
+        { "app.kubernetes.io/component", w.Kind switch { WorkloadKind.Job => "job", WorkloadKind.ScheduledJob => "scheduled-job", _ => w.IsProject ? "application" : "infrastructure" } },
         { "app.kubernetes.io/part-of", values.Options.Name },
         { "app.kubernetes.io/managed-by", values.ManagedBy },
     };

@@ -175,12 +175,19 @@ internal static class KustomizeWriter
             {
                 patches.Add(Patch("ConfigMap", $"{w.Name}-settings", [.. w.Settings.ProductionSettings.Select(s =>
                     Op("replace", $"/data/{s.Key}", new Scalar(s.Value)))]));
-                var checksum = Op("replace", $"/spec/template/metadata/annotations/{PodTemplates.SettingsChecksumAnnotation.Replace("/", "~1", StringComparison.Ordinal)}",
-                    values.SettingsChecksum([.. objects.Settings(w)], w.Settings.ProductionSettings));
-                patches.Add(Patch(w.Kind == WorkloadKind.StatefulService ? "StatefulSet" : "Deployment", w.Name, checksum));
+                var annotation = $"metadata/annotations/{PodTemplates.SettingsChecksumAnnotation.Replace("/", "~1", StringComparison.Ordinal)}";
+                var checksum = values.SettingsChecksum([.. objects.Settings(w)], w.Settings.ProductionSettings);
+                var (kind, template) = w.Kind switch
+                {
+                    WorkloadKind.StatefulService => ("StatefulSet", "/spec/template"),
+                    WorkloadKind.Job => ("Job", "/spec/template"),
+                    WorkloadKind.ScheduledJob => ("CronJob", "/spec/jobTemplate/spec/template"),
+                    _ => ("Deployment", "/spec/template"),
+                };
+                patches.Add(Patch(kind, w.Name, Op("replace", $"{template}/{annotation}", checksum)));
                 foreach (var name in optionDeployments.GetValueOrDefault(w.Name) ?? [])
                 {
-                    patches.Add(Patch("Deployment", name, checksum));
+                    patches.Add(Patch("Deployment", name, Op("replace", $"/spec/template/{annotation}", checksum)));
                 }
             }
         }

@@ -117,6 +117,9 @@ internal class ManifestValues(Plan plan, DeploymentOptions options)
     protected virtual IEnumerable<InterpolationPart> JobNameParts(Workload job) => [new(job.Name, IsExpression: false)];
 
     /// <summary>The group of another part of the system this value reaches, if any (Helm can switch it off).</summary>
+    /// <summary>An environment entry that applies only while <paramref name="group"/> is deployed (Helm: its switch); always here.</summary>
+    public virtual YamlNode OnlyWhileGroupIsOn(string group, Map entry) => entry;
+
     public string? ForeignGroup(Workload w, Value value) =>
         value.Resources.Select(r => r.Group).Concat(value.Connections.Select(c => Plan[c.Target].Group))
             .FirstOrDefault(g => g is not null && g != w.Group);

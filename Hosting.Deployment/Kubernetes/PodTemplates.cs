@@ -106,10 +106,14 @@ internal sealed class PodTemplates(ManifestValues values, KubernetesObjects obje
                 { "valueFrom", new Map { { "fieldRef", new Map { { "fieldPath", "status.podIP" } } } } },
             });
         }
-        var composite = w.Environment.Where(e => e.Value.HasSecret && e.Value.WholeSecret is null).SelectMany(e => e.Value.Secrets).Distinct();
-        foreach (var secret in composite)
+        var composite = w.Environment.Where(e => e.Value.HasSecret && e.Value.WholeSecret is null).ToList();
+        foreach (var secret in composite.SelectMany(e => e.Value.Secrets).Distinct())
         {
-            env.Add(KubernetesObjects.SecretEnv(KubernetesObjects.SecretVariable(secret), values.SecretNameNode, secret.Key));
+            var entry = KubernetesObjects.SecretEnv(KubernetesObjects.SecretVariable(secret), values.SecretNameNode, secret.Key);
+            // A secret only the connection strings of one switchable group use is read only while that group is on: an
+            // existing server's values come from its own Secret, and the chart's needs no key for them.
+            var groups = composite.Where(e => e.Value.Secrets.Contains(secret)).Select(e => values.ForeignGroup(w, e.Value)).Distinct().ToList();
+            env.Add(groups is [{ } group] ? values.OnlyWhileGroupIsOn(group, entry) : entry);
         }
         foreach (var variable in w.Environment.Where(e => !objects.Settings(w).Contains(e)))
         {

@@ -1,6 +1,7 @@
 using Npgsql;
 using TestSupport;
 using Worker.Orders.Persistence;
+using Worker.Tests.Infrastructure;
 
 namespace Worker.Tests.Hosting;
 
@@ -18,8 +19,12 @@ public sealed class DatabaseRolesTests
     public async Task The_owner_migrates_and_the_user_reads_and_writes_rows_and_nothing_more()
     {
         var (database, owner, user) = await NewDatabaseAsync();
-        // A table the superuser made before the roles existed: a deployment from before, upgraded.
-        await ExecuteAsync(As(database, "postgres"), "CREATE TABLE legacy_notes (id serial PRIMARY KEY, note text)");
+        // What the superuser made before the roles existed: a deployment from before, upgraded.
+        await ExecuteAsync(As(database, "postgres"), """
+            CREATE TABLE legacy_notes (id serial PRIMARY KEY, note text);
+            CREATE TYPE legacy_state AS ENUM ('new');
+            CREATE PROCEDURE legacy_noop() LANGUAGE sql AS 'SELECT 1';
+            """);
 
         var roles = await RunRolesScriptAsync($"{Name(database)}:{owner}:{user}", owner, user);
         Assert.True(roles.ExitCode == 0, roles.Output);
@@ -51,6 +56,32 @@ public sealed class DatabaseRolesTests
             Assert.True(denied.SqlState is PostgresErrorCodes.InsufficientPrivilege, $"{statement}: {denied.SqlState} {denied.MessageText}");
         }
         Assert.Equal(owner, await ScalarAsync(As(database, "postgres"), "SELECT tableowner FROM pg_tables WHERE tablename = 'legacy_notes'"));
+        // The owner may change what it now owns (a later migration), types and routines included.
+        await ExecuteAsync(As(database, owner), "ALTER TYPE legacy_state ADD VALUE 'old'; DROP PROCEDURE legacy_noop(); ALTER TABLE legacy_notes ADD COLUMN at timestamptz");
+    }
+
+    [Fact]
+    public async Task Four_runs_at_once_all_succeed_and_no_password_reaches_the_server_log()
+    {
+        // A server that logs every DDL statement, as an operator might set it.
+        await using var server = await PrivatePostgres.StartAsync(serverOptions: "-c log_statement=ddl -c log_min_error_statement=error");
+        await ExecuteAsync(server.ConnectionString, "CREATE DATABASE appdb");
+        var passwords = new Dictionary<string, string?> { ["PASSWORD_OWNER_A"] = $"secret-{Guid.NewGuid():N}", ["PASSWORD_USER_A"] = $"secret-{Guid.NewGuid():N}" };
+
+        var runs = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => RunRolesScriptAsync("appdb:owner_a:user_a", server.ConnectionString, passwords)));
+
+        Assert.All(runs, run => Assert.True(run.ExitCode == 0, run.Output));
+        var log = await File.ReadAllTextAsync(Path.Combine(server.DataDirectory, "log"));
+        Assert.Contains("CREATE TABLE", await LoggedDdlProbeAsync(server, log), StringComparison.Ordinal);
+        Assert.All(passwords.Values, password => Assert.DoesNotContain(password!, log, StringComparison.Ordinal));
+    }
+
+    /// <summary>The log after a DDL statement of another session: proof that the server does log DDL, so a password would show.</summary>
+    private static async Task<string> LoggedDdlProbeAsync(PrivatePostgres server, string before)
+    {
+        await ExecuteAsync(server.ConnectionString, "CREATE TABLE logged_probe (id int)");
+        await Task.Delay(200);
+        return (await File.ReadAllTextAsync(Path.Combine(server.DataDirectory, "log")))[before.Length..];
     }
 
     [Fact]
@@ -67,8 +98,11 @@ public sealed class DatabaseRolesTests
 
         Assert.True(rerun.ExitCode == 0, rerun.Output);
         Assert.NotEqual(password, await PasswordOfAsync(firstUser)); // each run sets the password it is given
-        var refused = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(As(second, firstUser), "SELECT 1"));
-        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
+        foreach (var elsewhere in new[] { As(second, firstUser), new NpgsqlConnectionStringBuilder(As(first, firstUser)) { Database = "postgres" }.ConnectionString })
+        {
+            var refused = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(elsewhere, "SELECT 1"));
+            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
+        }
         Assert.DoesNotContain("password", run.StandardOutput + run.StandardError, StringComparison.OrdinalIgnoreCase);
     }
 
@@ -126,11 +160,16 @@ public sealed class DatabaseRolesTests
 
     private static string As(string connection, string role) => new NpgsqlConnectionStringBuilder(connection) { Username = role, Pooling = false }.ConnectionString;
 
-    /// <summary>The script as the job runs it: sh, psql on PATH, libpq's variables, a password per role.</summary>
-    private static Task<ProcessResult> RunRolesScriptAsync(string triples, params string[] rolesWithPasswords)
+    /// <summary>The script as the job runs it on the shared server, with a new password for each of <paramref name="rolesWithPasswords"/>.</summary>
+    private static Task<ProcessResult> RunRolesScriptAsync(string triples, params string[] rolesWithPasswords) =>
+        RunRolesScriptAsync(triples, TestSettings.PostgresConnection,
+            rolesWithPasswords.ToDictionary(role => $"PASSWORD_{role.ToUpperInvariant()}", string? (_) => Guid.NewGuid().ToString("N")));
+
+    /// <summary>The script as the job runs it: sh, psql on PATH, libpq's variables, the passwords as given.</summary>
+    private static Task<ProcessResult> RunRolesScriptAsync(string triples, string serverConnection, IReadOnlyDictionary<string, string?> passwords)
     {
-        var server = new NpgsqlConnectionStringBuilder(TestSettings.PostgresConnection);
-        var environment = new Dictionary<string, string?>
+        var server = new NpgsqlConnectionStringBuilder(serverConnection);
+        var environment = new Dictionary<string, string?>(passwords)
         {
             ["PATH"] = $"{TestSettings.PostgresBinaries}:{Environment.GetEnvironmentVariable("PATH")}",
             ["PGHOST"] = server.Host,
@@ -138,10 +177,6 @@ public sealed class DatabaseRolesTests
             ["PGUSER"] = server.Username,
             ["DATABASE_ROLES"] = triples,
         };
-        foreach (var role in rolesWithPasswords)
-        {
-            environment[$"PASSWORD_{role.ToUpperInvariant()}"] = Guid.NewGuid().ToString("N");
-        }
         return ProcessRunner.RunAsync("sh", [Repository.PathOf("scripts", "pg-roles.sh")], Timeout, environment);
     }
 

@@ -20,17 +20,26 @@ set -eu
 
 : "${DATABASE_ROLES:?set DATABASE_ROLES to database:owner:user triples}"
 
+# Every session first: statements here carry passwords, so none is logged, not even a failed one (the superuser may
+# set these for its own session); and one run at a time (a session lock, held until psql exits), since two runs (two
+# upgrades in a row) altering the same role would fail each other with "tuple concurrently updated".
+SESSION=$(cat <<'SQL'
+SET log_statement = 'none'; SET log_min_error_statement = 'panic'; SET log_min_duration_statement = -1;
+DO $$BEGIN PERFORM pg_advisory_lock(4242424201); END$$;
+SQL
+)
+
 psql_admin() {
-  psql --no-psqlrc --quiet -v ON_ERROR_STOP=1 "$@"
+  psql --no-psqlrc --quiet -v ON_ERROR_STOP=1 -c "$SESSION" -f - "$@"
 }
 
 # A role once, its password on every run. The password reaches psql through \getenv, never the command line.
+password_variable() {
+  printf 'PASSWORD_%s' "$1" | tr '[:lower:]' '[:upper:]'
+}
+
 ensure_role() {
-  variable="PASSWORD_$(printf '%s' "$1" | tr '[:lower:]' '[:upper:]')"
-  if ! printenv "$variable" >/dev/null; then
-    echo "No password for role $1: set $variable" >&2
-    exit 2
-  fi
+  variable=$(password_variable "$1")
   psql_admin -d postgres -v role="$1" -v variable="$variable" <<'SQL'
 SELECT format('CREATE ROLE %I LOGIN', :'role') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role')
 \gexec
@@ -68,11 +77,20 @@ SELECT format('ALTER %s %I.%I OWNER TO %I',
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
   AND pg_get_userbyid(c.relowner) <> :'owner'
-  AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))
+  AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i', 'e'))
 \gexec
-SELECT format('ALTER FUNCTION %s OWNER TO %I', p.oid::regprocedure, :'owner')
+-- Functions and procedures, and types of their own (enums, domains, composites; a table's row type follows the
+-- table). What an extension owns stays the extension's.
+SELECT format('ALTER ROUTINE %s OWNER TO %I', p.oid::regprocedure, :'owner')
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> :'owner'
+  AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.classid = 'pg_proc'::regclass AND d.deptype = 'e')
+\gexec
+SELECT format('ALTER TYPE %I.%I OWNER TO %I', n.nspname, t.typname, :'owner')
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE n.nspname = 'public' AND pg_get_userbyid(t.typowner) <> :'owner'
+  AND (t.typtype IN ('e', 'd', 'r', 'm') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
+  AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = t.oid AND d.classid = 'pg_type'::regclass AND d.deptype IN ('e', 'i'))
 \gexec
 SELECT format('GRANT USAGE ON SCHEMA public TO %I', :'user')
 \gexec
@@ -89,6 +107,7 @@ SQL
   echo "Database $database: owner $owner, user $user"
 }
 
+# Every triple and password checked before anything changes.
 for triple in $DATABASE_ROLES; do
   IFS=: read -r database owner user <<EOF
 $triple
@@ -102,6 +121,17 @@ EOF
     echo "DATABASE_ROLES: '$triple' names ${PGUSER:-postgres}, the superuser this runs as; give the database roles of its own" >&2
     exit 2
   fi
+  for role in "$owner" "$user"; do
+    if ! printenv "$(password_variable "$role")" >/dev/null; then
+      echo "No password for role $role: set $(password_variable "$role")" >&2
+      exit 2
+    fi
+  done
+done
+for triple in $DATABASE_ROLES; do
+  IFS=: read -r database owner user <<EOF
+$triple
+EOF
   ensure_role "$owner"
   ensure_role "$user"
 done
@@ -111,4 +141,8 @@ $triple
 EOF
   ensure_database "$database" "$owner" "$user"
 done
+# The maintenance database too: by default anyone may connect to it and make temporary tables there.
+psql_admin -d postgres <<'SQL'
+REVOKE CONNECT, TEMPORARY ON DATABASE postgres FROM PUBLIC;
+SQL
 echo "Database roles are up to date"

@@ -1,0 +1,103 @@
+using k8s;
+using k8s.Models;
+
+namespace AppHost.Tests.Deployment;
+
+/// <summary>
+/// TLS to PostgreSQL as each rendered form runs it (docs/security.md, "Encryption in transit"): in production the
+/// server serves the Secret <c>postgres-tls</c> and every pod that connects to it verifies certificate and host name
+/// against that Secret's <c>ca.crt</c>, mounted alone; in development everything stays plain and needs no Secret.
+/// </summary>
+[Collection(SharedDeployment.Name)]
+public sealed class DatabaseTlsFormsTests(GeneratedDeployment generated)
+{
+    public static TheoryData<string, string[], bool> Forms => new()
+    {
+        { "kustomize", ["overlays/development"], false },
+        { "kustomize", ["overlays/production"], true },
+        { "helm", [], false },
+        { "helm", ["-f", "values-production.yaml"], true },
+    };
+
+    /// <summary>Each client's switch, in its own terms, with its development and production values.</summary>
+    private static readonly Dictionary<string, (string Plain, string Verified)> Switches = new()
+    {
+        ["PGSSLMODE"] = ("prefer", "verify-full"),
+        ["Database__SslMode"] = ("prefer", "verify-full"),
+        ["SQL_TLS"] = ("false", "true"),
+        ["SQL_TLS_ENABLED"] = ("false", "true"),
+    };
+
+    [Theory]
+    [MemberData(nameof(Forms))]
+    public async Task Every_pod_that_connects_to_postgresql_verifies_it_in_production_and_none_needs_a_certificate_in_development(
+        string tool, string[] form, bool production)
+    {
+        var rendered = tool == "helm" ? await generated.HelmTemplateAsync(Validators.Helm4, form) : await generated.KustomizeAsync(form[0]);
+        var objects = GeneratedDeployment.ParseStrict(rendered);
+
+        var clients = 0;
+        foreach (var (owner, template, _) in KubernetesPolicy.Pods(rendered, objects))
+        {
+            var container = template.Spec.Containers[0];
+            var env = Environment(objects, container);
+            if (owner == "postgres")
+            {
+                Assert.Equal(production ? "on" : "off", env["POSTGRES_SSL"]);
+                Assert.Contains("ssl=\"${POSTGRES_SSL:-off}\"", string.Join(' ', container.Args ?? []), StringComparison.Ordinal);
+                Assert.Null(Mount(template, container, "/etc/postgres-tls").Secret.Items); // certificate, key and CA
+                continue;
+            }
+            if (!ConnectsToPostgres(env))
+            {
+                continue;
+            }
+            clients++;
+            var switches = Switches.Where(s => env.ContainsKey(s.Key)).ToList();
+            Assert.True(switches.Count > 0, $"{owner} connects to PostgreSQL with no TLS setting");
+            foreach (var (name, (plain, verified)) in switches)
+            {
+                Assert.True(env[name] == (production ? verified : plain), $"{owner}: {name}={env[name]}");
+            }
+            // The CA certificate only, never the server's key beside it.
+            var ca = Mount(template, container, "/etc/postgres-ca").Secret;
+            Assert.Equal("postgres-tls", ca.SecretName);
+            Assert.True(ca.Optional, $"{owner}: development runs without the Secret");
+            Assert.Equal(["ca.crt"], ca.Items.Select(i => i.Key));
+        }
+        // The worker, its migration job, the roles job, the backup, Temporal's schema job and server (and its services in production).
+        Assert.True(clients >= 6, $"only {clients} clients of PostgreSQL found");
+    }
+
+    private static bool ConnectsToPostgres(Dictionary<string, string> env) =>
+        env.ContainsKey("PGHOST") || env.ContainsKey("POSTGRES_SEEDS")
+        || (env.TryGetValue("ConnectionStrings__appdb", out var appdb) && appdb.Contains("Host=postgres", StringComparison.Ordinal));
+
+    /// <summary>The container's variables: its settings ConfigMaps, then its own entries (which win).</summary>
+    private static Dictionary<string, string> Environment(List<IKubernetesObject> objects, V1Container container)
+    {
+        var env = new Dictionary<string, string>();
+        foreach (var source in container.EnvFrom ?? [])
+        {
+            if (source.ConfigMapRef is { } reference)
+            {
+                foreach (var (key, value) in objects.OfType<V1ConfigMap>().Single(c => c.Name() == reference.Name).Data ?? new Dictionary<string, string>())
+                {
+                    env[key] = value;
+                }
+            }
+        }
+        foreach (var variable in container.Env ?? [])
+        {
+            env[variable.Name] = variable.Value ?? "(from a Secret)";
+        }
+        return env;
+    }
+
+    private static V1Volume Mount(V1PodTemplateSpec template, V1Container container, string path)
+    {
+        var mount = Assert.Single(container.VolumeMounts, m => m.MountPath == path);
+        Assert.True(mount.ReadOnlyProperty, $"{path} is mounted writable");
+        return template.Spec.Volumes.Single(v => v.Name == mount.Name);
+    }
+}
