@@ -47,7 +47,8 @@ internal sealed class DatabaseTls
             .WithArgs(["-c", $$"""exec docker-entrypoint.sh postgres "$@" -c ssl="${POSTGRES_SSL:-off}" -c ssl_cert_file={{ServerDirectory}}/tls.crt -c ssl_key_file={{ServerDirectory}}/tls.key""",
                 "postgres", .. serverArguments])
             .WithEnvironment("POSTGRES_SSL", serverSsl)
-            .WithDeployment(d => d.MountsSecret(SecretName, ServerDirectory).InProduction("POSTGRES_SSL", "on"));
+            // The Secret from the operator's PKI, or from cert-manager with this option on (components/postgres-certificates).
+            .WithDeployment(d => d.MountsSecret(SecretName, ServerDirectory).InProduction("POSTGRES_SSL", "on").Contribute(new PostgresCertificates(SecretName)));
 
     /// <summary>A client through libpq (psql, pg_dump): its own variables.</summary>
     public IResourceBuilder<T> LibpqClient<T>(IResourceBuilder<T> client)

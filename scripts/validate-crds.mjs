@@ -2,7 +2,8 @@
 // Validates the custom resources of multi-document YAML files against the schemas of the operators that own
 // them, offline: KEDA's keda.sh/v1alpha1 (ScaledObject, TriggerAuthentication, ...) with @kubernetes-models/keda,
 // the Prometheus operator's monitoring.coreos.com/v1 (PrometheusRule, ServiceMonitor, ...) with
-// @kubernetes-models/prometheus-operator, and Temporal's worker controller's temporal.io/v1alpha1 (WorkerDeployment,
+// @kubernetes-models/prometheus-operator, cert-manager's cert-manager.io/v1 (Certificate, Issuer) with
+// @kubernetes-models/cert-manager, and Temporal's worker controller's temporal.io/v1alpha1 (WorkerDeployment,
 // Connection, WorkerResourceTemplate) against the controller's own CRDs, vendored in
 // validate-crds/crds/temporal-worker-controller/, and Sigstore's policy-controller's policy.sigstore.dev/v1beta1
 // (ClusterImagePolicy) against its CRD in validate-crds/crds/sigstore-policy-controller/ (see their READMEs).
@@ -36,6 +37,7 @@ import { parseAllDocuments } from "yaml";
 const GROUPS = {
   "keda.sh/v1alpha1": (kind) => import(`@kubernetes-models/keda/keda.sh/v1alpha1/${kind}`),
   "monitoring.coreos.com/v1": (kind) => import(`@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/${kind}`),
+  "cert-manager.io/v1": (kind) => import(`@kubernetes-models/cert-manager/cert-manager.io/v1/${kind}`),
 };
 
 const args = process.argv.slice(2);

@@ -69,6 +69,42 @@ public sealed class DatabaseTlsFormsTests(GeneratedDeployment generated)
         Assert.True(clients >= 6, $"only {clients} clients of PostgreSQL found");
     }
 
+    [Theory]
+    [InlineData("kustomize")]
+    [InlineData("helm")]
+    public async Task Cert_manager_issues_the_secret_the_pods_mount_for_the_name_clients_connect_to(string tool)
+    {
+        var rendered = tool == "helm"
+            ? await generated.HelmTemplateAsync(Validators.Helm4, "-f", "values-production.yaml", "--set", "postgresql.postgres.certificates.enabled=true")
+            : await generated.KustomizeAsync("overlays/production", "postgres-certificates");
+        await GeneratedDeployment.ValidateCustomResourcesAsync(rendered, "Certificate");
+        var documents = WorkerControllerObjects.Of(rendered, "Certificate").Concat(WorkerControllerObjects.Of(rendered, "Issuer")).ToList();
+
+        var server = Spec(documents.Single(d => Name(d) == "postgres-tls"));
+        Assert.Equal("postgres-tls", server["secretName"]);
+        Assert.Contains("postgres", (List<object>)server["dnsNames"]); // the host every client's connection names
+        // Its issuer is in the output, and so is that one's: a CA of the system's own, signed once by a self-signed issuer.
+        var issuer = (string)((Dictionary<object, object>)server["issuerRef"])["name"];
+        Assert.Contains(documents, d => (string)d["kind"] == "Issuer" && Name(d) == issuer && Spec(d).ContainsKey("ca"));
+        var ca = Spec(documents.Single(d => (string)d["kind"] == "Certificate" && Name(d) == issuer));
+        Assert.Equal("true", ca["isCA"].ToString()!.ToLowerInvariant());
+    }
+
+    [Fact]
+    public async Task Helm_takes_an_issuer_of_the_organisations_instead_of_making_a_ca()
+    {
+        var rendered = await generated.HelmTemplateAsync(Validators.Helm4, "-f", "values-production.yaml", "--set", "postgresql.postgres.certificates.enabled=true",
+            "--set", "postgresql.postgres.certificates.issuer.name=corporate-ca", "--set", "postgresql.postgres.certificates.issuer.kind=ClusterIssuer");
+
+        Assert.Empty(WorkerControllerObjects.Of(rendered, "Issuer"));
+        var issuerRef = (Dictionary<object, object>)Spec(Assert.Single(WorkerControllerObjects.Of(rendered, "Certificate")))["issuerRef"];
+        Assert.Equal(("corporate-ca", "ClusterIssuer"), ((string)issuerRef["name"], (string)issuerRef["kind"]));
+    }
+
+    private static Dictionary<object, object> Spec(Dictionary<object, object> document) => (Dictionary<object, object>)document["spec"];
+
+    private static string Name(Dictionary<object, object> document) => (string)((Dictionary<object, object>)document["metadata"])["name"];
+
     private static bool ConnectsToPostgres(Dictionary<string, string> env) =>
         env.ContainsKey("PGHOST") || env.ContainsKey("POSTGRES_SEEDS")
         || (env.TryGetValue("ConnectionStrings__appdb", out var appdb) && appdb.Contains("Host=postgres", StringComparison.Ordinal));

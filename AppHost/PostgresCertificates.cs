@@ -1,0 +1,106 @@
+using Aspire.Hosting.Deployment;
+using Aspire.Hosting.Deployment.Helm;
+using Aspire.Hosting.Deployment.Yaml;
+
+namespace AppHost;
+
+/// <summary>
+/// PostgreSQL's certificate from cert-manager, an option of the server (<c>components/postgres-certificates</c>,
+/// <c>postgresql.postgres.certificates.enabled</c>): off by default, since production may bring the Secret
+/// <c>postgres-tls</c> from its own PKI. On, cert-manager issues it from a CA of the system's own, made in the
+/// namespace (a self-signed issuer signs the CA once; the CA issuer signs the server's certificate and renews it),
+/// unless <c>issuer</c> names one of the organisation's (an <c>Issuer</c> or <c>ClusterIssuer</c>). The server's
+/// certificate names the host names clients use, so <c>verify-full</c> holds (docs/security.md, "Encryption in transit").
+/// </summary>
+internal sealed class PostgresCertificates(string secretName) : DeploymentContribution
+{
+    private readonly DeploymentOption option = CreateOption();
+
+    private static DeploymentOption CreateOption()
+    {
+        var option = new DeploymentOption("certificates", "postgres-certificates", "certificates")
+        {
+            ValuesSchema = ValueSchemas.Record(
+                ("enabled", ValueSchemas.Boolean()),
+                ("issuer", ValueSchemas.Record(("name", ValueSchemas.ObjectName(optional: true)), ("kind", ValueSchemas.OneOf("Issuer", "ClusterIssuer"))))),
+        };
+        option.Values.Add("issuer", new Map { { "name", "" }, { "kind", "Issuer" } });
+        return option;
+    }
+
+    public override void DeclareValues(DeploymentValues values) => values.AddOption(option);
+
+    public override void WriteKubernetes(KubernetesContext kubernetes)
+    {
+        var ca = $"{kubernetes.SystemName}-ca";
+        YamlNode issuerName;
+        YamlNode issuerKind;
+        if (kubernetes.IsHelm)
+        {
+            // The system's own CA unless values name an issuer; the CA's documents only then.
+            var named = kubernetes.Ref($"{option.Name}.issuer.name");
+            issuerName = new Template($"{named} | default \"{ca}\" | quote");
+            issuerKind = new Template($"ternary {kubernetes.Ref($"{option.Name}.issuer.kind")} \"Issuer\" (ne {named} \"\") | quote");
+            foreach (var document in OwnCa(kubernetes, ca))
+            {
+                kubernetes.Add(option, new Conditional($"not {named}", document));
+            }
+        }
+        else
+        {
+            issuerName = new Scalar(ca);
+            issuerKind = new Scalar("Issuer");
+            foreach (var document in OwnCa(kubernetes, ca))
+            {
+                kubernetes.Add(option, document);
+            }
+        }
+        YamlNode namespaced = kubernetes.IsHelm ? new Template("printf \"postgres.%s.svc\" .Release.Namespace | quote") : new Scalar($"postgres.{kubernetes.SystemName}.svc");
+        YamlNode qualified = kubernetes.IsHelm
+            ? new Template("printf \"postgres.%s.svc.cluster.local\" .Release.Namespace | quote")
+            : new Scalar($"postgres.{kubernetes.SystemName}.svc.cluster.local");
+        kubernetes.Add(option, Certificate(kubernetes, secretName, new Map
+        {
+            { "secretName", secretName },
+            { "commonName", kubernetes.Workload },
+            { "dnsNames", new Seq { new Scalar(kubernetes.Workload), namespaced, qualified } },
+            { "usages", Seq.Of(["server auth", "digital signature"]) },
+            { "privateKey", new Map { { "algorithm", "ECDSA" }, { "size", 256 }, { "rotationPolicy", "Always" } } },
+            { "duration", "2160h" },
+            { "renewBefore", "720h" },
+            { "issuerRef", new Map { { "name", issuerName }, { "kind", issuerKind }, { "group", "cert-manager.io" } } },
+        }));
+    }
+
+    /// <summary>A self-signed issuer, the CA certificate it signs once, and the CA issuer that signs the server's certificate.</summary>
+    private static IEnumerable<Map> OwnCa(KubernetesContext kubernetes, string ca)
+    {
+        yield return Issuer(kubernetes, $"{ca}-bootstrap", new Map { { "selfSigned", new Map() } });
+        yield return Certificate(kubernetes, ca, new Map
+        {
+            { "isCA", true },
+            { "commonName", ca },
+            { "secretName", ca },
+            { "privateKey", new Map { { "algorithm", "ECDSA" }, { "size", 256 } } },
+            { "duration", "87600h" },
+            { "issuerRef", new Map { { "name", $"{ca}-bootstrap" }, { "kind", "Issuer" }, { "group", "cert-manager.io" } } },
+        });
+        yield return Issuer(kubernetes, ca, new Map { { "ca", new Map { { "secretName", ca } } } });
+    }
+
+    private static Map Issuer(KubernetesContext kubernetes, string name, Map spec) => new()
+    {
+        { "apiVersion", "cert-manager.io/v1" },
+        { "kind", "Issuer" },
+        { "metadata", kubernetes.Metadata(name) },
+        { "spec", spec },
+    };
+
+    private static Map Certificate(KubernetesContext kubernetes, string name, Map spec) => new()
+    {
+        { "apiVersion", "cert-manager.io/v1" },
+        { "kind", "Certificate" },
+        { "metadata", kubernetes.Metadata(name) },
+        { "spec", spec },
+    };
+}
