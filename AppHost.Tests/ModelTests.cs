@@ -23,7 +23,7 @@ public sealed class ModelTests
         await using var app = await BuildAsync();
         var containers = app.Model().Resources.OfType<ContainerResource>().ToDictionary(r => r.Name);
 
-        Assert.Equal(["postgres", "postgres-backup", "postgres-roles", "redis", "temporal-namespace", "temporal-server", "temporal-server-schema", "temporal-ui"], containers.Keys.Order());
+        Assert.Equal(["postgres", "postgres-backup", "postgres-certificate-reload", "postgres-roles", "redis", "temporal-namespace", "temporal-server", "temporal-server-schema", "temporal-ui"], containers.Keys.Order());
         foreach (var container in containers.Values)
         {
             var image = container.Annotations.OfType<ContainerImageAnnotation>().Single();
@@ -38,6 +38,7 @@ public sealed class ModelTests
         Assert.Equal(global::AppHost.Stack.PostgresTag, Image(containers["postgres"]).Tag);
         Assert.Equal(Image(containers["postgres"]), Image(containers["postgres-backup"])); // pg_dump of the server's own version
         Assert.Equal(Image(containers["postgres"]), Image(containers["postgres-roles"])); // and its psql
+        Assert.Equal(Image(containers["postgres"]), Image(containers["postgres-certificate-reload"]));
         Assert.StartsWith("16.", global::AppHost.Stack.PostgresTag);
     }
 
@@ -164,7 +165,8 @@ public sealed class ModelTests
         var worker = await PublishEnvironmentAsync(app, "worker");
         Assert.Contains("Username=orders;Password={postgres-orders-password.value};Database=appdb", Expand(app, worker["ConnectionStrings__appdb"]), StringComparison.Ordinal);
 
-        // The superuser's password: the server itself, the job that makes the roles, the nightly backup; nothing that runs on.
+        // The superuser's password: the server itself, the job that makes the roles, the nightly backup and certificate
+        // reload; nothing that runs on.
         List<string> users = [];
         foreach (var resource in app.Model().Resources.Where(r => r is ContainerResource or ProjectResource))
         {
@@ -174,7 +176,7 @@ public sealed class ModelTests
                 users.Add(resource.Name);
             }
         }
-        Assert.Equal(["postgres", "postgres-backup", "postgres-roles"], users.Order());
+        Assert.Equal(["postgres", "postgres-backup", "postgres-certificate-reload", "postgres-roles"], users.Order());
     }
 
     [Fact]

@@ -50,6 +50,29 @@ internal sealed class DatabaseTls
             // The Secret from the operator's PKI, or from cert-manager with this option on (components/postgres-certificates).
             .WithDeployment(d => d.MountsSecret(SecretName, ServerDirectory).InProduction("POSTGRES_SSL", "on").Contribute(new PostgresCertificates(SecretName)));
 
+    /// <summary>
+    /// A nightly <c>postgres-certificate-reload</c> (a CronJob deployed; started by hand here): PostgreSQL reads a renewed
+    /// certificate only when told to reload its configuration, and cert-manager renews a month before the old one ends.
+    /// </summary>
+    public void ReloadNightly(IDistributedApplicationBuilder builder, IResourceBuilder<PostgresServerResource> postgres)
+    {
+        var server = postgres.Resource;
+        var image = server.Annotations.OfType<ContainerImageAnnotation>().Last();
+        LibpqClient(builder.AddContainer("postgres-certificate-reload", image.Image, image.Tag!)
+            .WithImageRegistry(image.Registry)
+            .WithEntrypoint("psql")
+            .WithArgs("--no-psqlrc", "-d", "postgres", "-c", "SELECT pg_reload_conf()")
+            .WithEnvironment("PGHOST", server.PrimaryEndpoint.Property(EndpointProperty.Host))
+            .WithEnvironment("PGPORT", server.PrimaryEndpoint.Property(EndpointProperty.TargetPort))
+            .WithEnvironment("PGUSER", server.UserNameReference)
+            .WithEnvironment("PGPASSWORD", server.PasswordParameter)
+            .WithParentRelationship(postgres)
+            .WithExplicitStart()
+            .WaitFor(postgres)
+            .WithDeployment(d => d.Group("postgresql").Schedule("30 2 * * *").RunAs(Stack.ImageUser).Resources(cpu: "10m/1", memory: "32Mi/128Mi")
+                .Connects(server, perReplica: 1)));
+    }
+
     /// <summary>A client through libpq (psql, pg_dump): its own variables.</summary>
     public IResourceBuilder<T> LibpqClient<T>(IResourceBuilder<T> client)
         where T : IResourceWithEnvironment =>

@@ -251,6 +251,7 @@ internal sealed class Stack
             .WithDeployment(d => d.Group("backup").Schedule("0 3 * * *").RunAs(ImageUser).Resources(cpu: "100m/1", memory: "128Mi/512Mi")
                 .Connects(server, perReplica: 4));
         Tls().LibpqClient(backup);
+        Tls().ReloadNightly(builder, postgres);
         return postgres;
     }
 

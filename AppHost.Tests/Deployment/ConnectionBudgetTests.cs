@@ -22,6 +22,7 @@ public sealed class ConnectionBudgetTests(GeneratedDeployment generated)
         ["temporal-server-schema"] = 2,
         ["postgres-backup"] = 4,
         ["postgres-roles"] = 1,
+        ["postgres-certificate-reload"] = 1,
     };
 
     /// <summary>The services one Temporal server process runs, each with its own pools, unless TEMPORAL_SERVICES names fewer.</summary>
