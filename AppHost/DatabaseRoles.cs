@@ -34,7 +34,7 @@ internal sealed class DatabaseRoles
     public IResourceBuilder<ContainerResource> Job { get; }
 
     /// <summary>Adds the roles job for <c>appdb</c> and Temporal's databases on <paramref name="postgres"/>.</summary>
-    public static DatabaseRoles Add(IDistributedApplicationBuilder builder, IResourceBuilder<PostgresServerResource> postgres, string appDatabase, DatabaseTls tls)
+    public static DatabaseRoles Add(IDistributedApplicationBuilder builder, IResourceBuilder<PostgresServerResource> postgres, string appDatabase, PostgresTls tls)
     {
         var server = postgres.Resource;
         // The server's own image: psql of its version, and nothing more to pull.

@@ -59,7 +59,8 @@ internal sealed class Stack
     private IResourceBuilder<PostgresServerResource>? postgresContainer;
     private IResourceBuilder<PostgresProcessResource>? postgresProcess;
     private DatabaseRoles? roles;
-    private DatabaseTls? databaseTls;
+    private PostgresTls? databaseTls;
+    private RedisTls? redisTls;
 
     private Stack(IDistributedApplicationBuilder builder, StackMode mode)
     {
@@ -189,10 +190,10 @@ internal sealed class Stack
             return builder.AddConnectionString(Cache);
         }
         return Mode == StackMode.Containers
-            ? builder.AddRedis(Cache).WithImageTag(RedisTag)
+            ? RedisTlsOf().Serve(builder.AddRedis(Cache).WithImageTag(RedisTag))
                 .WithDeployment(d => d.Group("redis")
                     // The password through REDISCLI_AUTH, not -a, where every process listing would show it.
-                    .Probes(DeploymentProbe.Exec("/bin/sh", "-c", "REDISCLI_AUTH=\"$REDIS_PASSWORD\" redis-cli ping | grep -q PONG"))
+                    .Probes(DeploymentProbe.Exec("/bin/sh", "-c", RedisTls.ProbeScript))
                     .RunAs(ImageUser, "/data") // a cache: nothing to keep, so no volume
                     .Resources(cpu: "100m/1", memory: "128Mi/512Mi"))
             : builder.AddRedisProcess(Cache, Program(LocalBinaries.Redis), Path.Combine(StateDirectory, "redis"),
@@ -202,9 +203,14 @@ internal sealed class Stack
     private DatabaseRoles Roles() => roles ??= DatabaseRoles.Add(builder, PostgresContainer(), AppDatabase, Tls());
 
     /// <summary>TLS to the PostgreSQL container (on in production); null where the model does not run that container.</summary>
-    public DatabaseTls? AppDatabaseTls => postgresContainer is null ? null : Tls();
+    public PostgresTls? AppDatabaseTls => postgresContainer is null ? null : Tls();
 
-    private DatabaseTls Tls() => databaseTls ??= new DatabaseTls(builder);
+    /// <summary>TLS to the Redis container (on in production); null where the model does not run that container.</summary>
+    public RedisTls? CacheTls => redisTls;
+
+    private RedisTls RedisTlsOf() => redisTls ??= new RedisTls(builder);
+
+    private PostgresTls Tls() => databaseTls ??= new PostgresTls(builder);
 
     private IResourceBuilder<PostgresServerResource> PostgresContainer() =>
         postgresContainer ??= WithBackup(Tls().Serve(builder.AddPostgres("postgres", password: PostgresPassword()), "-c", $"max_connections={MaxConnections}")

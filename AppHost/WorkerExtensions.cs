@@ -24,9 +24,13 @@ internal static class WorkerExtensions
         return dependency.Resource is ParameterResource ? worker : worker.WaitFor(dependency); // a connection string read from configuration
     }
 
-    /// <summary>TLS to the application database where the model runs its PostgreSQL (on in production).</summary>
-    public static IResourceBuilder<ProjectResource> WithAppDatabaseTls(this IResourceBuilder<ProjectResource> worker, Stack stack) =>
-        stack.AppDatabaseTls is { } tls ? tls.NpgsqlClient(worker) : worker;
+    /// <summary>TLS to the PostgreSQL and Redis the model runs (on in production; docs/security.md, "Encryption in transit").</summary>
+    public static IResourceBuilder<ProjectResource> WithEncryptionInTransit(this IResourceBuilder<ProjectResource> worker, Stack stack)
+    {
+        stack.AppDatabaseTls?.NpgsqlClient(worker);
+        stack.CacheTls?.Client(worker);
+        return worker;
+    }
 
     /// <summary>
     /// Settings an existing Temporal needs besides its address: the namespace when <c>ConnectionStrings:temporal</c>

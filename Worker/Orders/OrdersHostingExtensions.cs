@@ -101,6 +101,7 @@ public static class OrdersHostingExtensions
         }
         else
         {
+            var cacheTls = CacheTls.From(builder.Configuration);
             // The cache is optional by design: Aspire's Unhealthy Redis check is replaced by one that reports
             // Degraded, so a Redis outage never takes replicas out of rotation.
             builder.AddRedisClient(CacheConnectionName,
@@ -113,6 +114,7 @@ public static class OrdersHostingExtensions
                 {
                     options.AbortOnConnectFail = false;
                     options.ConnectTimeout = 2000;
+                    cacheTls?.Apply(options);
                 });
             services.AddSingleton<IOrderCache, RedisOrderCache>();
             services.AddHealthChecks().AddCheck<RedisCacheHealthCheck>("redis", HealthStatus.Degraded);

@@ -4,12 +4,13 @@ using k8s.Models;
 namespace AppHost.Tests.Deployment;
 
 /// <summary>
-/// TLS to PostgreSQL as each rendered form runs it (docs/security.md, "Encryption in transit"): in production the
-/// server serves the Secret <c>postgres-tls</c> and every pod that connects to it verifies certificate and host name
-/// against that Secret's <c>ca.crt</c>, mounted alone; in development everything stays plain and needs no Secret.
+/// TLS to PostgreSQL and Redis as each rendered form runs them (docs/security.md, "Encryption in transit"): in
+/// production each server serves its Secret (<c>postgres-tls</c>, <c>redis-tls</c>) and every pod that connects to it
+/// verifies certificate and host name against that Secret's <c>ca.crt</c>, mounted alone; in development everything
+/// stays plain and needs no Secret.
 /// </summary>
 [Collection(SharedDeployment.Name)]
-public sealed class DatabaseTlsFormsTests(GeneratedDeployment generated)
+public sealed class EncryptionInTransitFormsTests(GeneratedDeployment generated)
 {
     public static TheoryData<string, string[], bool> Forms => new()
     {
@@ -36,13 +37,14 @@ public sealed class DatabaseTlsFormsTests(GeneratedDeployment generated)
         var rendered = tool == "helm" ? await generated.HelmTemplateAsync(Validators.Helm4, form) : await generated.KustomizeAsync(form[0]);
         var objects = GeneratedDeployment.ParseStrict(rendered);
 
-        var clients = 0;
+        var (clients, servers) = (0, 0);
         foreach (var (owner, template, _) in KubernetesPolicy.Pods(rendered, objects))
         {
             var container = template.Spec.Containers[0];
             var env = Environment(objects, container);
-            if (owner == "postgres")
+            if (owner == "StatefulSet/postgres")
             {
+                servers++;
                 Assert.Equal(production ? "on" : "off", env["POSTGRES_SSL"]);
                 Assert.Contains("ssl=\"${POSTGRES_SSL:-off}\"", string.Join(' ', container.Args ?? []), StringComparison.Ordinal);
                 Assert.Null(Mount(template, container, "/etc/postgres-tls").Secret.Items); // certificate, key and CA
@@ -67,24 +69,48 @@ public sealed class DatabaseTlsFormsTests(GeneratedDeployment generated)
         }
         // The worker, its migration job, the roles job, the backup, Temporal's schema job and server (and its services in production).
         Assert.True(clients >= 6, $"only {clients} clients of PostgreSQL found");
+        Assert.Equal(1, servers);
     }
 
     [Theory]
-    [InlineData("kustomize")]
-    [InlineData("helm")]
-    public async Task Cert_manager_issues_the_secret_the_pods_mount_for_the_name_clients_connect_to(string tool)
+    [MemberData(nameof(Forms))]
+    public async Task The_worker_reaches_redis_over_tls_in_production_only(string tool, string[] form, bool production)
     {
+        var rendered = tool == "helm" ? await generated.HelmTemplateAsync(Validators.Helm4, form) : await generated.KustomizeAsync(form[0]);
+        var objects = GeneratedDeployment.ParseStrict(rendered);
+        var pods = KubernetesPolicy.Pods(rendered, objects).ToDictionary(p => p.Owner[(p.Owner.IndexOf('/') + 1)..], p => p.Template);
+
+        var redis = pods["redis"];
+        Assert.Equal(production ? "true" : "false", Environment(objects, redis.Spec.Containers[0])["REDIS_TLS"]);
+        Assert.Null(Mount(redis, redis.Spec.Containers[0], "/etc/redis-tls").Secret.Items);
+        Assert.Contains("--tls --cacert", string.Join(' ', redis.Spec.Containers[0].ReadinessProbe.Exec.Command), StringComparison.Ordinal);
+        var worker = pods["worker"];
+        var env = Environment(objects, worker.Spec.Containers[0]);
+        Assert.Equal(production ? "true" : "false", env["Redis__Tls"]);
+        var ca = Mount(worker, worker.Spec.Containers[0], "/etc/redis-ca").Secret;
+        Assert.Equal(("redis-tls", "ca.crt"), (ca.SecretName, Assert.Single(ca.Items).Key));
+        Assert.Equal("/etc/redis-ca/ca.crt", env["Redis__CaCertificatePath"]);
+    }
+
+    [Theory]
+    [InlineData("kustomize", "postgres")]
+    [InlineData("helm", "postgres")]
+    [InlineData("kustomize", "redis")]
+    [InlineData("helm", "redis")]
+    public async Task Cert_manager_issues_the_secret_the_pods_mount_for_the_name_clients_connect_to(string tool, string server)
+    {
+        var values = server == "postgres" ? "postgresql.postgres" : "redis";
         var rendered = tool == "helm"
-            ? await generated.HelmTemplateAsync(Validators.Helm4, "-f", "values-production.yaml", "--set", "postgresql.postgres.certificates.enabled=true")
-            : await generated.KustomizeAsync("overlays/production", "postgres-certificates");
+            ? await generated.HelmTemplateAsync(Validators.Helm4, "-f", "values-production.yaml", "--set", $"{values}.certificates.enabled=true")
+            : await generated.KustomizeAsync("overlays/production", $"{server}-certificates");
         await GeneratedDeployment.ValidateCustomResourcesAsync(rendered, "Certificate");
         var documents = WorkerControllerObjects.Of(rendered, "Certificate").Concat(WorkerControllerObjects.Of(rendered, "Issuer")).ToList();
 
-        var server = Spec(documents.Single(d => Name(d) == "postgres-tls"));
-        Assert.Equal("postgres-tls", server["secretName"]);
-        Assert.Contains("postgres", (List<object>)server["dnsNames"]); // the host every client's connection names
-        // Its issuer is in the output, and so is that one's: a CA of the system's own, signed once by a self-signed issuer.
-        var issuer = (string)((Dictionary<object, object>)server["issuerRef"])["name"];
+        var certificate = Spec(documents.Single(d => Name(d) == $"{server}-tls"));
+        Assert.Equal($"{server}-tls", certificate["secretName"]);
+        Assert.Contains(server, (List<object>)certificate["dnsNames"]); // the host every client's connection names
+        var issuer = (string)((Dictionary<object, object>)certificate["issuerRef"])["name"];
+        // Its issuer is in the output, and so is that one's: a CA of the server's own, signed once by a self-signed issuer.
         Assert.Contains(documents, d => (string)d["kind"] == "Issuer" && Name(d) == issuer && Spec(d).ContainsKey("ca"));
         var ca = Spec(documents.Single(d => (string)d["kind"] == "Certificate" && Name(d) == issuer));
         Assert.Equal("true", ca["isCA"].ToString()!.ToLowerInvariant());

@@ -5,20 +5,22 @@ using Aspire.Hosting.Deployment.Yaml;
 namespace AppHost;
 
 /// <summary>
-/// PostgreSQL's certificate from cert-manager, an option of the server (<c>components/postgres-certificates</c>,
-/// <c>postgresql.postgres.certificates.enabled</c>): off by default, since production may bring the Secret
-/// <c>postgres-tls</c> from its own PKI. On, cert-manager issues it from a CA of the system's own, made in the
-/// namespace (a self-signed issuer signs the CA once; the CA issuer signs the server's certificate and renews it),
-/// unless <c>issuer</c> names one of the organisation's (an <c>Issuer</c> or <c>ClusterIssuer</c>). The server's
-/// certificate names the host names clients use, so <c>verify-full</c> holds (docs/security.md, "Encryption in transit").
+/// A server's TLS certificate from cert-manager, an option of the server (<c>components/{server}-certificates</c>,
+/// Helm <c>{server's values}.certificates.enabled</c>): off by default, since production may bring the Secret from
+/// its own PKI. On, cert-manager issues it from a CA of the server's own, made in the namespace (a self-signed issuer
+/// signs the CA once; the CA issuer signs the server's certificate and renews it), unless <c>issuer</c> names one of
+/// the organisation's (an <c>Issuer</c> or <c>ClusterIssuer</c>). The certificate names the host names clients use, so
+/// their host-name check holds (docs/security.md, "Encryption in transit").
 /// </summary>
-internal sealed class PostgresCertificates(string secretName) : DeploymentContribution
+/// <param name="secretName">The Secret the server mounts (<c>tls.crt</c>, <c>tls.key</c>, <c>ca.crt</c>).</param>
+/// <param name="server">The server's workload name, its host name for clients.</param>
+internal sealed class ServerCertificate(string secretName, string server) : DeploymentContribution
 {
-    private readonly DeploymentOption option = CreateOption();
+    private readonly DeploymentOption option = CreateOption(server);
 
-    private static DeploymentOption CreateOption()
+    private static DeploymentOption CreateOption(string server)
     {
-        var option = new DeploymentOption("certificates", "postgres-certificates", "certificates")
+        var option = new DeploymentOption("certificates", $"{server}-certificates", "certificates")
         {
             ValuesSchema = ValueSchemas.Record(
                 ("enabled", ValueSchemas.Boolean()),
@@ -32,7 +34,7 @@ internal sealed class PostgresCertificates(string secretName) : DeploymentContri
 
     public override void WriteKubernetes(KubernetesContext kubernetes)
     {
-        var ca = $"{kubernetes.SystemName}-ca";
+        var ca = $"{kubernetes.SystemName}-{kubernetes.Workload}-ca";
         YamlNode issuerName;
         YamlNode issuerKind;
         if (kubernetes.IsHelm)
@@ -55,15 +57,17 @@ internal sealed class PostgresCertificates(string secretName) : DeploymentContri
                 kubernetes.Add(option, document);
             }
         }
-        YamlNode namespaced = kubernetes.IsHelm ? new Template("printf \"postgres.%s.svc\" .Release.Namespace | quote") : new Scalar($"postgres.{kubernetes.SystemName}.svc");
+        YamlNode namespaced = kubernetes.IsHelm
+            ? new Template($"printf \"{server}.%s.svc\" .Release.Namespace | quote")
+            : new Scalar($"{server}.{kubernetes.SystemName}.svc");
         YamlNode qualified = kubernetes.IsHelm
-            ? new Template("printf \"postgres.%s.svc.cluster.local\" .Release.Namespace | quote")
-            : new Scalar($"postgres.{kubernetes.SystemName}.svc.cluster.local");
+            ? new Template($"printf \"{server}.%s.svc.cluster.local\" .Release.Namespace | quote")
+            : new Scalar($"{server}.{kubernetes.SystemName}.svc.cluster.local");
         kubernetes.Add(option, Certificate(kubernetes, secretName, new Map
         {
             { "secretName", secretName },
-            { "commonName", kubernetes.Workload },
-            { "dnsNames", new Seq { new Scalar(kubernetes.Workload), namespaced, qualified } },
+            { "commonName", server },
+            { "dnsNames", new Seq { new Scalar(server), namespaced, qualified } },
             { "usages", Seq.Of(["server auth", "digital signature"]) },
             { "privateKey", new Map { { "algorithm", "ECDSA" }, { "size", 256 }, { "rotationPolicy", "Always" } } },
             { "duration", "2160h" },

@@ -10,7 +10,7 @@ namespace AppHost;
 /// Running and in the development forms each setting keeps its plain default, so Compose and a local run need no
 /// certificate. Three non-secret parameters carry the switch in each client's own terms, and production sets them.
 /// </summary>
-internal sealed class DatabaseTls
+internal sealed class PostgresTls
 {
     public const string SecretName = "postgres-tls";
 
@@ -28,7 +28,7 @@ internal sealed class DatabaseTls
     private readonly IResourceBuilder<ParameterResource> serverSsl;
     private readonly IResourceBuilder<ParameterResource> sslMode;
 
-    public DatabaseTls(IDistributedApplicationBuilder builder)
+    public PostgresTls(IDistributedApplicationBuilder builder)
     {
         serverSsl = builder.AddParameter("postgres-ssl", "off", publishValueAsDefault: true);
         sslMode = builder.AddParameter("postgres-ssl-mode", "prefer", publishValueAsDefault: true);
@@ -48,7 +48,7 @@ internal sealed class DatabaseTls
                 "postgres", .. serverArguments])
             .WithEnvironment("POSTGRES_SSL", serverSsl)
             // The Secret from the operator's PKI, or from cert-manager with this option on (components/postgres-certificates).
-            .WithDeployment(d => d.MountsSecret(SecretName, ServerDirectory).InProduction("POSTGRES_SSL", "on").Contribute(new PostgresCertificates(SecretName)));
+            .WithDeployment(d => d.MountsSecret(SecretName, ServerDirectory).InProduction("POSTGRES_SSL", "on").Contribute(new ServerCertificate(SecretName, postgres.Resource.Name)));
 
     /// <summary>
     /// A nightly <c>postgres-certificate-reload</c> (a CronJob deployed; started by hand here): PostgreSQL reads a renewed
