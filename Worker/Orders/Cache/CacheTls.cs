@@ -3,9 +3,9 @@ using StackExchange.Redis;
 namespace Worker.Orders.Cache;
 
 /// <summary>
-/// TLS to Redis from settings, beside the connection string the deployment writes (docs/security.md, "Encryption in
-/// transit"): <c>Redis:Tls</c> turns it on, and <c>Redis:CaCertificatePath</c> names the CA that issued the server's
-/// certificate (a private one); the server's host name is verified as the connection string names it.
+/// TLS to Redis from settings, beside the connection string the deployment writes: <c>Redis:Tls</c> turns it on, and
+/// <c>Redis:CaCertificatePath</c> names the CA that issued the server's certificate (a private one); the server's host
+/// name is verified as the connection string names it (docs/security.md, "Encryption in transit").
 /// </summary>
 /// <param name="CaCertificatePath">The CA to trust; null trusts the system's store.</param>
 public sealed record CacheTls(string? CaCertificatePath)
