@@ -59,7 +59,7 @@ internal sealed class Stack
     private IResourceBuilder<PostgresServerResource>? postgresContainer;
     private IResourceBuilder<PostgresProcessResource>? postgresProcess;
     private DatabaseRoles? roles;
-    private PostgresTls? databaseTls;
+    private PostgresTls? postgresTls;
     private RedisTls? redisTls;
 
     private Stack(IDistributedApplicationBuilder builder, StackMode mode)
@@ -124,7 +124,7 @@ internal sealed class Stack
         // The replicas connect with rights on rows only; a job connected as the owner applies the migrations first, and
         // waiting on the database waits for it (docs/security.md, "Database roles").
         var owner = Roles().Login($"{AppDatabase}-owner", AppDatabase, DatabaseRoles.AppOwner);
-        var migrations = Tls().NpgsqlClient(builder.AddProject<Projects.Worker>($"{AppDatabase}-migrations", o => o.ExcludeLaunchProfile = true))
+        var migrations = PostgresTlsOf().NpgsqlClient(builder.AddProject<Projects.Worker>($"{AppDatabase}-migrations", o => o.ExcludeLaunchProfile = true))
             .RunFromBuildOutput()
             .WithArgs(MigrateFlag)
             .WithEnvironment($"ConnectionStrings__{AppDatabase}", owner)
@@ -169,7 +169,7 @@ internal sealed class Stack
         return builder.AddTemporalServer("temporal-server", PostgresContainer(), new TemporalDatabaseRoles(
                 DatabaseRoles.TemporalOwner, Roles().Password(DatabaseRoles.TemporalOwner),
                 DatabaseRoles.TemporalUser, Roles().Password(DatabaseRoles.TemporalUser),
-                Roles().Job), Tls().Temporal)
+                Roles().Job), PostgresTlsOf().Temporal)
             // Deployed: a frontend's start (schema cache, membership) and its history shards' memory.
             .WithDeployment(d => d.Resources(cpu: "500m/2", memory: "512Mi/1Gi"))
             .WithTemporalUi(TemporalUi)
@@ -200,20 +200,31 @@ internal sealed class Stack
                 builder.AddParameter("redis-password", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true));
     }
 
-    private DatabaseRoles Roles() => roles ??= DatabaseRoles.Add(builder, PostgresContainer(), AppDatabase, Tls());
+    private DatabaseRoles Roles() => roles ??= DatabaseRoles.Add(builder, PostgresContainer(), AppDatabase, PostgresTlsOf());
 
     /// <summary>TLS to the PostgreSQL container (on in production); null where the model does not run that container.</summary>
-    public PostgresTls? AppDatabaseTls => postgresContainer is null ? null : Tls();
+    public PostgresTls? AppDatabaseTls => postgresContainer is null ? null : PostgresTlsOf();
 
     /// <summary>TLS to the Redis container (on in production); null where the model does not run that container.</summary>
     public RedisTls? CacheTls => redisTls;
 
     private RedisTls RedisTlsOf() => redisTls ??= new RedisTls(builder);
 
-    private PostgresTls Tls() => databaseTls ??= new PostgresTls(builder);
+    private PostgresTls PostgresTlsOf() => postgresTls ??= new PostgresTls(builder);
 
-    private IResourceBuilder<PostgresServerResource> PostgresContainer() =>
-        postgresContainer ??= WithBackup(Tls().Serve(builder.AddPostgres("postgres", password: PostgresPassword()), "-c", $"max_connections={MaxConnections}")
+    private IResourceBuilder<PostgresServerResource> PostgresContainer()
+    {
+        if (postgresContainer is null)
+        {
+            postgresContainer = AddPostgresContainer();
+            AddBackup(postgresContainer);
+            PostgresTlsOf().ReloadNightly(builder, postgresContainer);
+        }
+        return postgresContainer;
+    }
+
+    private IResourceBuilder<PostgresServerResource> AddPostgresContainer() =>
+        PostgresTlsOf().Serve(builder.AddPostgres("postgres", password: PostgresPassword()), "-c", $"max_connections={MaxConnections}")
             .WithImageTag(PostgresTag)
             .WithDataVolume()
             .WithDeployment(d => d.Group("postgresql")
@@ -225,14 +236,14 @@ internal sealed class Stack
                 // The image creates it on first start (the roles job makes it otherwise, and gives it its owner).
                 .Environment("POSTGRES_DB", AppDatabase)
                 .Resources(cpu: "250m/2", memory: "256Mi/1Gi")
-                .ShutdownWindow(TimeSpan.FromSeconds(60))));
+                .ShutdownWindow(TimeSpan.FromSeconds(60)));
 
     /// <summary>
     /// A nightly backup of the server's databases (the application's and Temporal's, in one run) with
     /// scripts/pg-backup.sh into the <c>postgres-backups</c> volume: a CronJob when deployed, a service under
     /// Compose's <c>scheduled</c> profile, and here a container started by hand from the dashboard.
     /// </summary>
-    private IResourceBuilder<PostgresServerResource> WithBackup(IResourceBuilder<PostgresServerResource> postgres)
+    private void AddBackup(IResourceBuilder<PostgresServerResource> postgres)
     {
         var script = EmbeddedText("pg-backup.sh");
         var server = postgres.Resource;
@@ -256,9 +267,7 @@ internal sealed class Stack
             // One pg_dump per database at once (appdb, temporal, temporal_visibility) and the psql that watches them.
             .WithDeployment(d => d.Group("backup").Schedule("0 3 * * *").RunAs(ImageUser).Resources(cpu: "100m/1", memory: "128Mi/512Mi")
                 .Connects(server, perReplica: 4));
-        Tls().LibpqClient(backup);
-        Tls().ReloadNightly(builder, postgres);
-        return postgres;
+        PostgresTlsOf().LibpqClient(backup);
     }
 
     /// <summary>The postgres and redis images' non-root user.</summary>
