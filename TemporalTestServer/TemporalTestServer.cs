@@ -1,5 +1,7 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Logging;
 using TemporalTestServer.Service;
 
@@ -34,7 +36,14 @@ public sealed class TemporalTestServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Listen(IPAddress.Loopback, options.Port, l => l.Protocols = HttpProtocols.Http2);
+            k.Listen(IPAddress.Loopback, options.Port, l =>
+            {
+                l.Protocols = HttpProtocols.Http2;
+                if (options.TlsCertificate is { } certificate)
+                {
+                    l.UseHttps(https => RequireTls(https, certificate, options.ClientCertificateAuthority));
+                }
+            });
             k.Limits.MaxRequestBodySize = 64 * 1024 * 1024;
             k.Limits.Http2.MaxStreamsPerConnection = 1000;
         });
@@ -46,6 +55,25 @@ public sealed class TemporalTestServer : IAsyncDisposable
         await app.StartAsync();
         var address = app.Urls.Select(u => new Uri(u)).First();
         return new TemporalTestServer(app, service, address.Port);
+    }
+
+    /// <summary>TLS with the server's certificate and, given a CA, only clients that present a certificate it issued.</summary>
+    private static void RequireTls(HttpsConnectionAdapterOptions https, X509Certificate2 certificate, X509Certificate2? clientCa)
+    {
+        https.ServerCertificate = certificate;
+        if (clientCa is null)
+        {
+            return;
+        }
+        https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
+        https.ClientCertificateValidation = (client, _, _) =>
+        {
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(clientCa);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return chain.Build(client);
+        };
     }
 
     public async ValueTask DisposeAsync()

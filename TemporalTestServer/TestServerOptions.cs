@@ -24,6 +24,15 @@ public sealed class TestServerOptions
     /// </summary>
     public TimeSpan DrainageGracePeriod { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Serve TLS with this certificate (its private key included) instead of plain HTTP/2, as a self-hosted frontend with
+    /// TLS does; null serves plain text.
+    /// </summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCertificate { get; set; }
+
+    /// <summary>With <see cref="TlsCertificate"/>: require a client certificate this CA issued (mutual TLS); null asks none.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificateAuthority { get; set; }
+
     /// <summary>How often a draining version counts its open pinned workflows again.</summary>
     public TimeSpan DrainageRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
 }
