@@ -22,6 +22,24 @@ internal sealed class PostgresTls
 
     private const string CaFile = CaDirectory + "/ca.crt";
 
+    /// <summary>Where the server's two sets of client rules are; <c>POSTGRES_SSL</c> picks one.</summary>
+    private const string HbaDirectory = "/etc/postgres-hba";
+
+    /// <summary>Without TLS: every client with its password, as the image's own rules.</summary>
+    private const string PlainRules = """
+        # Clients of PostgreSQL without TLS (POSTGRES_SSL=off): every connection with its password.
+        local all all scram-sha-256
+        host all all all scram-sha-256
+        """;
+
+    /// <summary>With TLS: a network client only through TLS; a plain-text connection matches no rule and is refused.</summary>
+    private const string TlsRules = """
+        # Clients of PostgreSQL with TLS (POSTGRES_SSL=on): over the network only through TLS, with the password;
+        # a plain-text connection matches no line and is refused.
+        local all all scram-sha-256
+        hostssl all all all scram-sha-256
+        """;
+
     /// <summary>libpq's <c>sslmode</c> of production; also what the worker's <c>Database:SslMode</c> takes.</summary>
     private const string ProductionSslMode = "verify-full";
 
@@ -40,12 +58,17 @@ internal sealed class PostgresTls
 
     /// <summary>
     /// The server: <c>ssl</c> from <c>POSTGRES_SSL</c>, read by a shell in front of the image's entrypoint, since the
-    /// server takes it only as an argument. With <c>off</c> the certificate files are never read, so they may be missing.
+    /// server takes it only as an argument, and the client rules that go with it (with <c>on</c>, TLS or nothing). With
+    /// <c>off</c> the certificate files are never read, so they may be missing.
     /// </summary>
     public IResourceBuilder<PostgresServerResource> Serve(IResourceBuilder<PostgresServerResource> postgres, params string[] serverArguments) =>
         postgres.WithEntrypoint("/bin/sh")
-            .WithArgs(["-c", $$"""exec docker-entrypoint.sh postgres "$@" -c ssl="${POSTGRES_SSL:-off}" -c ssl_cert_file={{ServerDirectory}}/tls.crt -c ssl_key_file={{ServerDirectory}}/tls.key""",
+            .WithArgs(["-c", $$"""exec docker-entrypoint.sh postgres "$@" -c ssl="${POSTGRES_SSL:-off}" -c ssl_cert_file={{ServerDirectory}}/tls.crt -c ssl_key_file={{ServerDirectory}}/tls.key -c hba_file={{HbaDirectory}}/pg_hba-"${POSTGRES_SSL:-off}".conf""",
                 "postgres", .. serverArguments])
+            .WithContainerFiles(HbaDirectory, [
+                new ContainerFile { Name = "pg_hba-off.conf", Contents = PlainRules.ReplaceLineEndings("\n") + "\n" },
+                new ContainerFile { Name = "pg_hba-on.conf", Contents = TlsRules.ReplaceLineEndings("\n") + "\n" },
+            ])
             .WithEnvironment("POSTGRES_SSL", serverSsl)
             // The Secret from the operator's PKI, or from cert-manager with this option on (components/postgres-certificates).
             .WithDeployment(d => d.MountsSecret(SecretName, ServerDirectory).InProduction("POSTGRES_SSL", "on").Contribute(new ServerCertificate(SecretName, postgres.Resource.Name)));

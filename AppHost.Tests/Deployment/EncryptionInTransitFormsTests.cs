@@ -47,6 +47,8 @@ public sealed class EncryptionInTransitFormsTests(GeneratedDeployment generated)
                 servers++;
                 Assert.Equal(production ? "on" : "off", env["POSTGRES_SSL"]);
                 Assert.Contains("ssl=\"${POSTGRES_SSL:-off}\"", string.Join(' ', container.Args ?? []), StringComparison.Ordinal);
+                // The client rules that go with the switch: in production plain text is refused (Worker.Tests' DatabaseTlsTests run them).
+                Assert.Contains("hba_file=/etc/postgres-hba/pg_hba-\"${POSTGRES_SSL:-off}\".conf", string.Join(' ', container.Args ?? []), StringComparison.Ordinal);
                 Assert.Null(Mount(template, container, "/etc/postgres-tls").Secret.Items); // certificate, key and CA
                 continue;
             }

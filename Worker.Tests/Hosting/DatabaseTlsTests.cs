@@ -19,7 +19,7 @@ public sealed class DatabaseTlsTests
     {
         using var pki = TestPki.Create(serverName: "localhost");
         await using var server = await PrivatePostgres.StartAsync(serverOptions:
-            $"-c ssl=on -c ssl_cert_file={pki.ServerCertificate} -c ssl_key_file={pki.ServerKey}");
+            $"-c ssl=on -c ssl_cert_file={pki.ServerCertificate} -c ssl_key_file={pki.ServerKey} -c hba_file={ClientRules("on")}");
 
         // The worker's migration command, as the deployed job runs it.
         var (exitCode, output) = await MigrateAsync(server, "localhost", "verify-full", pki.CaCertificate);
@@ -29,6 +29,10 @@ public sealed class DatabaseTlsTests
         Assert.True(psqlExit == 0, psqlOutput);
         Assert.Equal("t", psqlOutput.Trim());
 
+        // Production's client rules turn plain text away.
+        var (plainExit, plainOutput) = await PsqlAsync(server, "localhost", "disable", pki.CaCertificate, "SELECT 1");
+        Assert.NotEqual(0, plainExit);
+        Assert.Contains("no encryption", plainOutput, StringComparison.Ordinal);
         // Another CA's certificate is refused, and so is the right certificate under a name it was not issued for.
         using var stranger = TestPki.Create(serverName: "localhost");
         Assert.Equal(1, (await MigrateAsync(server, "localhost", "verify-full", stranger.CaCertificate)).ExitCode);
@@ -44,7 +48,7 @@ public sealed class DatabaseTlsTests
         var missing = Path.Combine(Path.GetTempPath(), $"no-certificates-{Guid.NewGuid():N}");
         // What the deployments' development form runs: the same paths, no Secret behind them, ssl=off.
         await using var server = await PrivatePostgres.StartAsync(serverOptions:
-            $"-c ssl=off -c ssl_cert_file={missing}/tls.crt -c ssl_key_file={missing}/tls.key");
+            $"-c ssl=off -c ssl_cert_file={missing}/tls.crt -c ssl_key_file={missing}/tls.key -c hba_file={ClientRules("off")}");
 
         var (exitCode, output) = await MigrateAsync(server, "localhost", "prefer", Path.Combine(missing, "ca.crt"));
         Assert.True(exitCode == 0, output);
@@ -67,6 +71,19 @@ public sealed class DatabaseTlsTests
 
         Assert.Equal(2, await migrate.WaitForExitAsync(Timeout));
         Assert.Contains("Database:SslMode must be one of", migrate.StandardError, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The client rules the deployments give PostgreSQL for <c>POSTGRES_SSL</c> (the generated files), with the
+    /// password check made <c>trust</c>: the test servers' superuser has no password, and the rules' shape is the point.
+    /// </summary>
+    private static string ClientRules(string ssl)
+    {
+        var rules = File.ReadAllText(Repository.PathOf("deploy", "compose", "files", "postgres", $"pg_hba-{ssl}.conf"));
+        Assert.Contains("scram-sha-256", rules, StringComparison.Ordinal);
+        var path = Path.Combine(Path.GetTempPath(), $"pg_hba-{ssl}-{Guid.NewGuid():N}.conf");
+        File.WriteAllText(path, rules.Replace("scram-sha-256", "trust", StringComparison.Ordinal));
+        return path;
     }
 
     private static async Task<(int ExitCode, string Output)> MigrateAsync(PrivatePostgres server, string host, string sslMode, string caFile)
