@@ -19,6 +19,9 @@ internal sealed class DatabaseRoles
     public const string TemporalOwner = "temporal_schema";
     public const string TemporalUser = "temporal";
 
+    /// <summary>May only call <c>pg_reload_conf()</c>: the nightly certificate reload's role.</summary>
+    public const string ReloadRole = "certificate_reload";
+
     private readonly IDistributedApplicationBuilder builder;
     private readonly IResourceBuilder<PostgresServerResource> postgres;
     private readonly Dictionary<string, IResourceBuilder<ParameterResource>> passwords = [];
@@ -56,7 +59,8 @@ internal sealed class DatabaseRoles
                 .Connects(server, perReplica: 1)); // one psql at a time
         tls.LibpqClient(job);
         var roles = new DatabaseRoles(builder, postgres, job);
-        foreach (var role in new[] { AppOwner, AppUser, TemporalOwner, TemporalUser })
+        job.WithEnvironment("RELOAD_ROLE", ReloadRole);
+        foreach (var role in new[] { AppOwner, AppUser, TemporalOwner, TemporalUser, ReloadRole })
         {
             job.WithEnvironment($"PASSWORD_{role.ToUpperInvariant()}", roles.Password(role));
         }

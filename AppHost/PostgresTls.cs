@@ -63,7 +63,14 @@ internal sealed class PostgresTls
     /// </summary>
     public IResourceBuilder<PostgresServerResource> Serve(IResourceBuilder<PostgresServerResource> postgres, params string[] serverArguments) =>
         postgres.WithEntrypoint("/bin/sh")
-            .WithArgs(["-c", $$"""exec docker-entrypoint.sh postgres "$@" -c ssl="${POSTGRES_SSL:-off}" -c ssl_cert_file={{ServerDirectory}}/tls.crt -c ssl_key_file={{ServerDirectory}}/tls.key -c hba_file={{HbaDirectory}}/pg_hba-"${POSTGRES_SSL:-off}".conf""",
+            .WithArgs(["-c", $$"""
+                # With TLS on, wait for the certificate (the Secret may come after the pod): a start without it would
+                # fail after initdb, and a later start would skip the first start's set-up.
+                if [ "${POSTGRES_SSL:-off}" = on ]; then
+                  until [ -s {{ServerDirectory}}/tls.key ]; do echo "Waiting for the Secret {{SecretName}} ({{ServerDirectory}}/tls.key)"; sleep 5; done
+                fi
+                exec docker-entrypoint.sh postgres "$@" -c ssl="${POSTGRES_SSL:-off}" -c ssl_cert_file={{ServerDirectory}}/tls.crt -c ssl_key_file={{ServerDirectory}}/tls.key -c hba_file={{HbaDirectory}}/pg_hba-"${POSTGRES_SSL:-off}".conf
+                """.ReplaceLineEndings("\n"),
                 "postgres", .. serverArguments])
             .WithContainerFiles(HbaDirectory, [
                 new ContainerFile { Name = "pg_hba-off.conf", Contents = PlainRules.ReplaceLineEndings("\n") + "\n" },
@@ -77,7 +84,7 @@ internal sealed class PostgresTls
     /// A nightly <c>postgres-certificate-reload</c> (a CronJob deployed; started by hand here): PostgreSQL reads a renewed
     /// certificate only when told to reload its configuration, and cert-manager renews a month before the old one ends.
     /// </summary>
-    public void ReloadNightly(IDistributedApplicationBuilder builder, IResourceBuilder<PostgresServerResource> postgres)
+    public void ReloadNightly(IDistributedApplicationBuilder builder, IResourceBuilder<PostgresServerResource> postgres, DatabaseRoles roles)
     {
         var server = postgres.Resource;
         var image = server.Annotations.OfType<ContainerImageAnnotation>().Last();
@@ -87,11 +94,12 @@ internal sealed class PostgresTls
             .WithArgs("--no-psqlrc", "-d", "postgres", "-c", "SELECT pg_reload_conf()")
             .WithEnvironment("PGHOST", server.PrimaryEndpoint.Property(EndpointProperty.Host))
             .WithEnvironment("PGPORT", server.PrimaryEndpoint.Property(EndpointProperty.TargetPort))
-            .WithEnvironment("PGUSER", server.UserNameReference)
-            .WithEnvironment("PGPASSWORD", server.PasswordParameter)
+            // A role that may call pg_reload_conf() and nothing else, not the superuser.
+            .WithEnvironment("PGUSER", DatabaseRoles.ReloadRole)
+            .WithEnvironment("PGPASSWORD", roles.Password(DatabaseRoles.ReloadRole))
             .WithParentRelationship(postgres)
             .WithExplicitStart()
-            .WaitFor(postgres)
+            .WaitForCompletion(roles.Job)
             .WithDeployment(d => d.Group("postgresql").Schedule("30 2 * * *").RunAs(Stack.ImageUser).Resources(cpu: "10m/1", memory: "32Mi/128Mi")
                 .Connects(server, perReplica: 1)));
     }

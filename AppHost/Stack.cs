@@ -190,17 +190,29 @@ internal sealed class Stack
             return builder.AddConnectionString(Cache);
         }
         return Mode == StackMode.Containers
-            ? RedisTlsOf().Serve(builder.AddRedis(Cache).WithImageTag(RedisTag))
-                .WithDeployment(d => d.Group("redis")
-                    // The password through REDISCLI_AUTH, not -a, where every process listing would show it.
-                    .Probes(DeploymentProbe.Exec("/bin/sh", "-c", RedisTls.ProbeScript))
-                    .RunAs(ImageUser, "/data") // a cache: nothing to keep, so no volume
-                    .Resources(cpu: "100m/1", memory: "128Mi/512Mi"))
+            ? AddRedisContainer()
             : builder.AddRedisProcess(Cache, Program(LocalBinaries.Redis), Path.Combine(StateDirectory, "redis"),
                 builder.AddParameter("redis-password", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true));
     }
 
-    private DatabaseRoles Roles() => roles ??= DatabaseRoles.Add(builder, PostgresContainer(), AppDatabase, PostgresTlsOf());
+    private IResourceBuilder<RedisResource> AddRedisContainer()
+    {
+        var redis = RedisTlsOf().Serve(builder.AddRedis(Cache).WithImageTag(RedisTag))
+                .WithDeployment(d => d.Group("redis")
+                    // The password through REDISCLI_AUTH, not -a, where every process listing would show it.
+                    .Probes(DeploymentProbe.Exec("/bin/sh", "-c", RedisTls.ProbeScript))
+                    .RunAs(ImageUser, "/data") // a cache: nothing to keep, so no volume
+                    .Resources(cpu: "100m/1", memory: "128Mi/512Mi"));
+        RedisTlsOf().ReloadNightly(builder, redis);
+        return redis;
+    }
+
+    private DatabaseRoles Roles()
+    {
+        // First the server, whose certificate reload asks for the roles itself.
+        var postgres = PostgresContainer();
+        return roles ??= DatabaseRoles.Add(builder, postgres, AppDatabase, PostgresTlsOf());
+    }
 
     /// <summary>TLS to the PostgreSQL container (on in production); null where the model does not run that container.</summary>
     public PostgresTls? AppDatabaseTls => postgresContainer is null ? null : PostgresTlsOf();
@@ -218,7 +230,7 @@ internal sealed class Stack
         {
             postgresContainer = AddPostgresContainer();
             AddBackup(postgresContainer);
-            PostgresTlsOf().ReloadNightly(builder, postgresContainer);
+            PostgresTlsOf().ReloadNightly(builder, postgresContainer, Roles());
         }
         return postgresContainer;
     }

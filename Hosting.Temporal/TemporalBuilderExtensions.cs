@@ -120,10 +120,9 @@ public static class TemporalBuilderExtensions
         }
         if (tls is not null)
         {
-            // temporal-sql-tool's own variables; the host it verifies is the one it connects to.
+            // temporal-sql-tool's own variables; it verifies the host it connects to unless told not to.
             schema.WithEnvironment("SQL_TLS", tls.Enabled)
                 .WithEnvironment("SQL_TLS_CA_FILE", tls.CaFile)
-                .WithEnvironment("SQL_TLS_ENABLE_HOST_VERIFICATION", "true")
                 .WithDeployment(d => d.MountsSecret(tls.CaSecret, tls.CaDirectory, "ca.crt").InProduction("SQL_TLS", "true"));
         }
 
@@ -177,17 +176,18 @@ public static class TemporalBuilderExtensions
                 // Production runs the four services as Deployments of their own (docs/temporal-server.md, "What runs").
                 .Contribute(new ServerTopology(pg))
                 .Connects(pg, perReplica: ServicesPerProcess * (StorePool + VisibilityPool)))
-            .WithDatabaseTls(tls, host);
+            .WithDatabaseTls(tls);
     }
 
-    /// <summary>The server's side of <see cref="TemporalDatabaseTls"/>: both stores verify PostgreSQL's certificate and host name.</summary>
-    private static IResourceBuilder<TemporalServerResource> WithDatabaseTls(
-        this IResourceBuilder<TemporalServerResource> server, TemporalDatabaseTls? tls, EndpointReferenceExpression host) =>
+    /// <summary>
+    /// The server's side of <see cref="TemporalDatabaseTls"/>: both stores verify PostgreSQL's certificate and the host
+    /// they connect to (the PostgreSQL plugin's <c>sslmode=verify-full</c>).
+    /// </summary>
+    private static IResourceBuilder<TemporalServerResource> WithDatabaseTls(this IResourceBuilder<TemporalServerResource> server, TemporalDatabaseTls? tls) =>
         tls is null ? server : server
             .WithEnvironment("SQL_TLS_ENABLED", tls.Enabled)
             .WithEnvironment("SQL_CA", tls.CaFile)
             .WithEnvironment("SQL_HOST_VERIFICATION", "true")
-            .WithEnvironment("SQL_HOST_NAME", host)
             .WithDeployment(d => d.MountsSecret(tls.CaSecret, tls.CaDirectory, "ca.crt").InProduction("SQL_TLS_ENABLED", "true"));
 
     /// <summary>Each service's pool to the default store (<c>SQL_MAX_CONNS</c>).</summary>

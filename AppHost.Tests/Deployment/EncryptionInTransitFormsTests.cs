@@ -92,6 +92,10 @@ public sealed class EncryptionInTransitFormsTests(GeneratedDeployment generated)
         var ca = Mount(worker, worker.Spec.Containers[0], "/etc/redis-ca").Secret;
         Assert.Equal(("redis-tls", "ca.crt"), (ca.SecretName, Assert.Single(ca.Items).Key));
         Assert.Equal("/etc/redis-ca/ca.crt", env["Redis__CaCertificatePath"]);
+        // The nightly reload that makes Redis read a renewed certificate: on with TLS, through TLS, trusting the CA alone.
+        var reload = pods["redis-certificate-reload"];
+        Assert.Equal(production ? "true" : "false", Environment(objects, reload.Spec.Containers[0])["REDIS_TLS"]);
+        Assert.Equal("ca.crt", Assert.Single(Mount(reload, reload.Spec.Containers[0], "/etc/redis-ca").Secret.Items).Key);
     }
 
     [Theory]
@@ -101,7 +105,7 @@ public sealed class EncryptionInTransitFormsTests(GeneratedDeployment generated)
     [InlineData("helm", "redis")]
     public async Task Cert_manager_issues_the_secret_the_pods_mount_for_the_name_clients_connect_to(string tool, string server)
     {
-        var values = server == "postgres" ? "postgresql.postgres" : "redis";
+        var values = server == "postgres" ? "postgresql" : "redis";
         var rendered = tool == "helm"
             ? await generated.HelmTemplateAsync(Validators.Helm4, "-f", "values-production.yaml", "--set", $"{values}.certificates.enabled=true")
             : await generated.KustomizeAsync("overlays/production", $"{server}-certificates");
@@ -121,8 +125,8 @@ public sealed class EncryptionInTransitFormsTests(GeneratedDeployment generated)
     [Fact]
     public async Task Helm_takes_an_issuer_of_the_organisations_instead_of_making_a_ca()
     {
-        var rendered = await generated.HelmTemplateAsync(Validators.Helm4, "-f", "values-production.yaml", "--set", "postgresql.postgres.certificates.enabled=true",
-            "--set", "postgresql.postgres.certificates.issuer.name=corporate-ca", "--set", "postgresql.postgres.certificates.issuer.kind=ClusterIssuer");
+        var rendered = await generated.HelmTemplateAsync(Validators.Helm4, "-f", "values-production.yaml", "--set", "postgresql.certificates.enabled=true",
+            "--set", "postgresql.certificates.issuer.name=corporate-ca", "--set", "postgresql.certificates.issuer.kind=ClusterIssuer");
 
         Assert.Empty(WorkerControllerObjects.Of(rendered, "Issuer"));
         var issuerRef = (Dictionary<object, object>)Spec(Assert.Single(WorkerControllerObjects.Of(rendered, "Certificate")))["issuerRef"];

@@ -17,6 +17,7 @@ public sealed partial class GeneratedDeployment : IAsyncLifetime
         ["POSTGRES_ORDERS_SCHEMA_PASSWORD"] = "sentinel-orders-schema-a6c2e9",
         ["POSTGRES_TEMPORAL_PASSWORD"] = "sentinel-temporal-58b7d4",
         ["POSTGRES_TEMPORAL_SCHEMA_PASSWORD"] = "sentinel-temporal-schema-e03c71",
+        ["POSTGRES_CERTIFICATE_RELOAD_PASSWORD"] = "sentinel-certificate-reload-7b29f4",
         ["REDIS_PASSWORD"] = "sentinel-redis-41be0d",
         ["API_KEY"] = "sentinel-api-key-c2d8e6",
         ["APPROVER_API_KEY"] = "sentinel-approver-key-9e51a0",

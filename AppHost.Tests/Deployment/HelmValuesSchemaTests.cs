@@ -26,8 +26,8 @@ public sealed class HelmValuesSchemaTests(GeneratedDeployment generated)
         ("a utilisation target of zero", "--set", "autoscaling.targetCPUUtilizationPercentage=0", "autoscaling.targetCPUUtilizationPercentage"),
         ("root, which runAsNonRoot stops at start", "--set", "podSecurityContext.runAsUser=0", "podSecurityContext.runAsUser"),
         ("root in the container", "--set", "securityContext.runAsUser=0", "securityContext.runAsUser"),
-        ("a volume size that is not a quantity", "--set", "postgresql.postgres.persistence.size=big", "postgresql.postgres.persistence.size"),
-        ("an infrastructure limit in the wrong unit", "--set", "postgresql.postgres.resources.limits.memory=1GB", "postgresql.postgres.resources.limits.memory"),
+        ("a volume size that is not a quantity", "--set", "postgresql.persistence.size=big", "postgresql.persistence.size"),
+        ("an infrastructure limit in the wrong unit", "--set", "postgresql.resources.limits.memory=1GB", "postgresql.resources.limits.memory"),
         ("a schedule that is not cron", "--set", "backup.schedule=nightly", "backup.schedule"),
         ("a Secret name Kubernetes refuses", "--set", "postgresql.existingSecret=Orders_DB", "postgresql.existingSecret"),
         ("a Secret name with a space", "--set-string", "secrets.existingSecret=my secret", "secrets.existingSecret"),
@@ -93,7 +93,7 @@ public sealed class HelmValuesSchemaTests(GeneratedDeployment generated)
         string[] good =
         [
             "--set", "replicaCount=0", "--set-string", "image.tag=17", "--set", "image.repository=registry.local:5000/acme/worker",
-            "--set-string", $"postgresql.postgres.image.tag=16.11@sha256:{new string('a', 64)}",
+            "--set-string", $"postgresql.image.tag=16.11@sha256:{new string('a', 64)}",
             "--set", "resources.requests.cpu=2", "--set", "resources.limits.memory=1.5Gi", "--set", "postgresql.existingSecret=orders.db",
             "--set", "backup.schedule=@daily", "--set", "temporal.frontendAddress=acme.a1b2c.tmprl.cloud:7233",
         ];

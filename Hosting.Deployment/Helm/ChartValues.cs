@@ -96,9 +96,20 @@ internal sealed class ChartValues
         }
         if (w.Group is { } group)
         {
-            return plan.Workloads.Count(x => x.Group == group) == 1 ? group : $"{group}.{Camel(w.Name)}";
+            return IsGroupsOwn(w) ? group : $"{group}.{Camel(w.Name)}";
         }
         return Camel(w.Name);
+    }
+
+    /// <summary>
+    /// Whether the workload's values are the group's own section: it is the group's only workload, or its only
+    /// long-running one (a server, whose jobs sit in sections of their own below it: <c>postgresql.image</c> is the
+    /// server's, <c>postgresql.postgresRoles.image</c> a job's). A group of several servers gives each a section.
+    /// </summary>
+    private bool IsGroupsOwn(Workload w)
+    {
+        var members = plan.Workloads.Where(x => x.Group == w.Group).ToList();
+        return members.Count == 1 || members.Where(x => x.IsLongRunning).ToList() is [var only] && only == w;
     }
 
     /// <summary>The dotted path of a key in the workload's values section.</summary>

@@ -61,6 +61,31 @@ public sealed class DatabaseRolesTests
     }
 
     [Fact]
+    public async Task The_reload_role_may_reload_the_configuration_and_nothing_else()
+    {
+        var (database, owner, user) = await NewDatabaseAsync();
+        var reload = $"reload_{Guid.NewGuid().ToString("N")[..12]}";
+        var passwords = new[] { owner, user, reload }.ToDictionary(r => $"PASSWORD_{r.ToUpperInvariant()}", string? (_) => Guid.NewGuid().ToString("N"));
+        passwords["RELOAD_ROLE"] = reload;
+
+        var run = await RunRolesScriptAsync($"{Name(database)}:{owner}:{user}", TestSettings.PostgresConnection, passwords);
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        var maintenance = new NpgsqlConnectionStringBuilder(As(database, reload)) { Database = "postgres" }.ConnectionString;
+        Assert.Equal(true, await ScalarAsync(maintenance, "SELECT pg_reload_conf()"));
+        foreach (var (connection, statement) in new[]
+        {
+            (maintenance, "CREATE TEMP TABLE intruder (id int)"),
+            (maintenance, "SELECT pg_read_file('postgresql.conf')"),
+            (As(database, reload), "SELECT 1"),
+        })
+        {
+            var denied = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(connection, statement));
+            Assert.True(denied.SqlState is PostgresErrorCodes.InsufficientPrivilege, $"{statement}: {denied.SqlState} {denied.MessageText}");
+        }
+    }
+
+    [Fact]
     public async Task Four_runs_at_once_all_succeed_and_no_password_reaches_the_server_log()
     {
         // A server that logs every DDL statement, as an operator might set it.

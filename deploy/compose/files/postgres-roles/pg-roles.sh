@@ -14,6 +14,8 @@
 #   DATABASE_ROLES  space-separated database:owner:user triples, for example
 #                   "temporal:temporal_schema:temporal appdb:orders_schema:orders". Roles may be shared between
 #                   databases (one owner and one user for Temporal's two).
+#   RELOAD_ROLE     optional: a role that may only log in to the database "postgres" and call pg_reload_conf()
+#                   (the nightly certificate reload), so that nothing but this script needs the superuser.
 #   PASSWORD_<role> the password of each role (the role name in upper case), never printed.
 #   PGHOST, PGPORT, PGUSER, PGPASSWORD, PGSSLMODE...: libpq's own variables; PGUSER must be a superuser.
 set -eu
@@ -128,6 +130,10 @@ EOF
     fi
   done
 done
+if [ -n "${RELOAD_ROLE:-}" ] && ! printenv "$(password_variable "$RELOAD_ROLE")" >/dev/null; then
+  echo "No password for role $RELOAD_ROLE: set $(password_variable "$RELOAD_ROLE")" >&2
+  exit 2
+fi
 for triple in $DATABASE_ROLES; do
   IFS=: read -r database owner user <<EOF
 $triple
@@ -145,4 +151,14 @@ done
 psql_admin -d postgres <<'SQL'
 REVOKE CONNECT, TEMPORARY ON DATABASE postgres FROM PUBLIC;
 SQL
+if [ -n "${RELOAD_ROLE:-}" ]; then
+  ensure_role "$RELOAD_ROLE"
+  psql_admin -d postgres -v role="$RELOAD_ROLE" <<'SQL'
+SELECT format('GRANT CONNECT ON DATABASE postgres TO %I', :'role')
+\gexec
+SELECT format('GRANT EXECUTE ON FUNCTION pg_reload_conf() TO %I', :'role')
+\gexec
+SQL
+  echo "Role $RELOAD_ROLE may reload the configuration"
+fi
 echo "Database roles are up to date"
