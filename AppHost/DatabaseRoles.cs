@@ -40,24 +40,15 @@ internal sealed class DatabaseRoles
     public static DatabaseRoles Add(IDistributedApplicationBuilder builder, IResourceBuilder<PostgresServerResource> postgres, string appDatabase, PostgresTls tls)
     {
         var server = postgres.Resource;
-        // The server's own image: psql of its version, and nothing more to pull.
-        var image = server.Annotations.OfType<ContainerImageAnnotation>().Last();
-        var job = builder.AddContainer("postgres-roles", image.Image, image.Tag!)
-            .WithImageRegistry(image.Registry)
+        var job = tls.AddClientJob(builder, "postgres-roles", postgres, server.UserNameReference, server.PasswordParameter)
             .WithEntrypoint("/bin/sh")
             .WithArgs("/scripts/pg-roles.sh")
             .WithContainerFiles("/scripts", [new ContainerFile { Name = "pg-roles.sh", Contents = Stack.EmbeddedText("pg-roles.sh").ReplaceLineEndings("\n") }])
-            .WithEnvironment("PGHOST", server.PrimaryEndpoint.Property(EndpointProperty.Host))
-            .WithEnvironment("PGPORT", server.PrimaryEndpoint.Property(EndpointProperty.TargetPort))
-            .WithEnvironment("PGUSER", server.UserNameReference)
-            .WithEnvironment("PGPASSWORD", server.PasswordParameter)
             .WithEnvironment("DATABASE_ROLES",
                 $"{appDatabase}:{AppOwner}:{AppUser} temporal:{TemporalOwner}:{TemporalUser} temporal_visibility:{TemporalOwner}:{TemporalUser}")
-            .WithParentRelationship(postgres)
             .WaitFor(postgres)
             .WithDeployment(d => d.Group("postgresql").RunAs(Stack.ImageUser).Resources(cpu: "50m/1", memory: "64Mi/256Mi")
                 .Connects(server, perReplica: 1)); // one psql at a time
-        tls.LibpqClient(job);
         var roles = new DatabaseRoles(builder, postgres, job);
         job.WithEnvironment("RELOAD_ROLE", ReloadRole);
         foreach (var role in new[] { AppOwner, AppUser, TemporalOwner, TemporalUser, ReloadRole })

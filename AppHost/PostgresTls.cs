@@ -84,28 +84,37 @@ internal sealed class PostgresTls
     /// A nightly <c>postgres-certificate-reload</c> (a CronJob deployed; started by hand here): PostgreSQL reads a renewed
     /// certificate only when told to reload its configuration, and cert-manager renews a month before the old one ends.
     /// </summary>
-    public void ReloadNightly(IDistributedApplicationBuilder builder, IResourceBuilder<PostgresServerResource> postgres, DatabaseRoles roles)
-    {
-        var server = postgres.Resource;
-        var image = server.Annotations.OfType<ContainerImageAnnotation>().Last();
-        LibpqClient(builder.AddContainer("postgres-certificate-reload", image.Image, image.Tag!)
-            .WithImageRegistry(image.Registry)
+    public void ReloadNightly(IDistributedApplicationBuilder builder, IResourceBuilder<PostgresServerResource> postgres, DatabaseRoles roles) =>
+        // A role that may call pg_reload_conf() and nothing else, not the superuser.
+        AddClientJob(builder, "postgres-certificate-reload", postgres,
+                ReferenceExpression.Create($"{DatabaseRoles.ReloadRole}"), roles.Password(DatabaseRoles.ReloadRole).Resource)
             .WithEntrypoint("psql")
             .WithArgs("--no-psqlrc", "-d", "postgres", "-c", "SELECT pg_reload_conf()")
-            .WithEnvironment("PGHOST", server.PrimaryEndpoint.Property(EndpointProperty.Host))
-            .WithEnvironment("PGPORT", server.PrimaryEndpoint.Property(EndpointProperty.TargetPort))
-            // A role that may call pg_reload_conf() and nothing else, not the superuser.
-            .WithEnvironment("PGUSER", DatabaseRoles.ReloadRole)
-            .WithEnvironment("PGPASSWORD", roles.Password(DatabaseRoles.ReloadRole))
-            .WithParentRelationship(postgres)
             .WithExplicitStart()
             .WaitForCompletion(roles.Job)
             .WithDeployment(d => d.Group("postgresql").Schedule("30 2 * * *").RunAs(Stack.ImageUser).Resources(cpu: "10m/1", memory: "32Mi/128Mi")
-                .Connects(server, perReplica: 1)));
+                .Connects(postgres.Resource, perReplica: 1));
+
+    /// <summary>
+    /// A container of the server's own image (psql and pg_dump of its version, and nothing more to pull) that connects
+    /// to it as <paramref name="user"/> through libpq's variables, with this TLS: the roles job, the backup, the reload.
+    /// </summary>
+    public IResourceBuilder<ContainerResource> AddClientJob(IDistributedApplicationBuilder builder, string name,
+        IResourceBuilder<PostgresServerResource> postgres, ReferenceExpression user, ParameterResource password)
+    {
+        var server = postgres.Resource;
+        var image = server.Annotations.OfType<ContainerImageAnnotation>().Last();
+        return LibpqClient(builder.AddContainer(name, image.Image, image.Tag!)
+            .WithImageRegistry(image.Registry)
+            .WithEnvironment("PGHOST", server.PrimaryEndpoint.Property(EndpointProperty.Host))
+            .WithEnvironment("PGPORT", server.PrimaryEndpoint.Property(EndpointProperty.TargetPort))
+            .WithEnvironment("PGUSER", user)
+            .WithEnvironment("PGPASSWORD", password)
+            .WithParentRelationship(postgres));
     }
 
     /// <summary>A client through libpq (psql, pg_dump): its own variables.</summary>
-    public IResourceBuilder<T> LibpqClient<T>(IResourceBuilder<T> client)
+    private IResourceBuilder<T> LibpqClient<T>(IResourceBuilder<T> client)
         where T : IResourceWithEnvironment =>
         client.WithEnvironment("PGSSLMODE", sslMode)
             .WithEnvironment("PGSSLROOTCERT", CaFile)

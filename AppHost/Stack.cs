@@ -259,27 +259,18 @@ internal sealed class Stack
     {
         var script = EmbeddedText("pg-backup.sh");
         var server = postgres.Resource;
-        // The server's own image: pg_dump of its version, and nothing more to pull.
-        var image = server.Annotations.OfType<ContainerImageAnnotation>().Last();
-        var backup = builder.AddContainer("postgres-backup", image.Image, image.Tag!)
-            .WithImageRegistry(image.Registry)
+        PostgresTlsOf().AddClientJob(builder, "postgres-backup", postgres, server.UserNameReference, server.PasswordParameter)
             .WithEntrypoint("/bin/sh")
             .WithArgs("/scripts/pg-backup.sh", "backup")
             .WithContainerFiles("/scripts", [new ContainerFile { Name = "pg-backup.sh", Contents = script.ReplaceLineEndings("\n") }])
-            .WithEnvironment("PGHOST", server.PrimaryEndpoint.Property(EndpointProperty.Host))
-            .WithEnvironment("PGPORT", server.PrimaryEndpoint.Property(EndpointProperty.TargetPort))
-            .WithEnvironment("PGUSER", server.UserNameReference)
-            .WithEnvironment("PGPASSWORD", server.PasswordParameter)
             .WithEnvironment("BACKUP_DIR", "/backups")
             .WithEnvironment("BACKUP_KEEP", "7")
             .WithVolume("postgres-backups", "/backups")
-            .WithParentRelationship(postgres)
             .WithExplicitStart()
             .WaitFor(postgres)
             // One pg_dump per database at once (appdb, temporal, temporal_visibility) and the psql that watches them.
             .WithDeployment(d => d.Group("backup").Schedule("0 3 * * *").RunAs(ImageUser).Resources(cpu: "100m/1", memory: "128Mi/512Mi")
                 .Connects(server, perReplica: 4));
-        PostgresTlsOf().LibpqClient(backup);
     }
 
     /// <summary>The postgres and redis images' non-root user.</summary>

@@ -97,8 +97,8 @@ public static class TemporalBuilderExtensions
         var pg = postgres.Resource;
         var host = pg.PrimaryEndpoint.Property(EndpointProperty.Host);
         var port = pg.PrimaryEndpoint.Property(EndpointProperty.TargetPort);
-        object schemaUser = roles?.SchemaUser ?? (object)pg.UserNameReference;
-        object serverUser = roles?.ServerUser ?? (object)pg.UserNameReference;
+        var schemaUser = roles is null ? pg.UserNameReference : ReferenceExpression.Create($"{roles.SchemaUser}");
+        var serverUser = roles is null ? pg.UserNameReference : ReferenceExpression.Create($"{roles.ServerUser}");
         var schemaPassword = roles?.SchemaPassword.Resource ?? pg.PasswordParameter;
         var serverPassword = roles?.ServerPassword.Resource ?? pg.PasswordParameter;
 
@@ -107,7 +107,7 @@ public static class TemporalBuilderExtensions
             .WithArgs("-c", TemporalScripts.SetupSchema)
             .WithEnvironment("POSTGRES_SEEDS", host)
             .WithEnvironment("DB_PORT", port)
-            .WithEnvironment(context => context.EnvironmentVariables["POSTGRES_USER"] = schemaUser)
+            .WithEnvironment("POSTGRES_USER", schemaUser)
             .WithEnvironment("SQL_PASSWORD", schemaPassword)
             .WithParentRelationship(postgres)
             .WaitFor(postgres)
@@ -135,7 +135,7 @@ public static class TemporalBuilderExtensions
             .WithEnvironment("DB", "postgres12")
             .WithEnvironment("POSTGRES_SEEDS", host)
             .WithEnvironment("DB_PORT", port)
-            .WithEnvironment(context => context.EnvironmentVariables["POSTGRES_USER"] = serverUser)
+            .WithEnvironment("POSTGRES_USER", serverUser)
             .WithEnvironment("POSTGRES_PWD", serverPassword)
             // Each of the process's four services (frontend, history, matching, worker) opens its own pools, of the
             // default store (20 unless set) and the visibility store (10): 120 connections, more than PostgreSQL's
