@@ -1,12 +1,10 @@
 using System.Globalization;
-using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Temporalio.Client;
 using TestSupport;
-using Worker.Orders.Api;
 
 namespace Bench;
 
@@ -56,14 +54,13 @@ internal static class CodecCost
     {
         private int sequence;
 
-        private Side(string name, string database, TemporalTestServer.TemporalTestServer temporal, WebApplicationFactory<Program> worker)
+        private Side(string name, string database, TemporalTestServer.TemporalTestServer temporal, WebApplicationFactory<Program> worker, HttpClient api)
         {
             Name = name;
             Database = database;
             Temporal = temporal;
             Worker = worker;
-            Api = worker.CreateClient();
-            Api.DefaultRequestHeaders.Add("X-Api-Key", "bench");
+            Api = api;
             Client = worker.Services.GetRequiredService<ITemporalClient>();
         }
 
@@ -83,18 +80,8 @@ internal static class CodecCost
         {
             var database = new NpgsqlConnectionStringBuilder(await TestDatabases.CreateAsync($"bench_codec_{name}")) { MaxPoolSize = 200 };
             var temporal = await TemporalTestServer.TemporalTestServer.StartAsync();
-            var worker = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+            var worker = BenchWorker.Create(database.ConnectionString, temporal.Address, redis: true, web =>
             {
-                web.UseEnvironment("Production");
-                web.UseSetting("ConnectionStrings:appdb", database.ConnectionString);
-                web.UseSetting("ConnectionStrings:redis", TestSettings.RedisConnection);
-                web.UseSetting("Temporal:Address", temporal.Address);
-                web.UseSetting("Api:Keys", "bench");
-                web.UseSetting("Api:ApproverKeys", "bench");
-                web.UseSetting("Orders:ShippingStageDuration", "00:00:00");
-                // The pipeline's cost is measured, not the API's load shedding (16 starts at once by default).
-                web.UseSetting("Api:MaxConcurrentOrderStarts", "64");
-                web.UseSetting("Logging:LogLevel:Default", "Warning");
                 web.UseSetting("Logging:LogLevel:Temporalio", "Warning");
                 web.UseSetting("Logging:LogLevel:Microsoft.Hosting.Lifetime", "Warning");
                 if (encryption)
@@ -103,25 +90,10 @@ internal static class CodecCost
                     web.UseSetting("Temporal:Encryption:CurrentKeyId", "bench");
                 }
             });
-            var side = new Side(name, database.ConnectionString, temporal, worker);
-            while (!(await side.Api.GetAsync("/health")).IsSuccessStatusCode)
-            {
-                await Task.Delay(100);
-            }
-            return side;
+            return new Side(name, database.ConnectionString, temporal, worker, await BenchWorker.HealthyApiAsync(worker));
         }
 
-        public async Task PlaceOrderAsync()
-        {
-            var id = $"codec-{Name}-{Interlocked.Increment(ref sequence)}";
-            var response = await Api.PostAsJsonAsync("/api/orders",
-                new { orderId = id, lines = new[] { new { sku = "BEANS-1KG", quantity = 1 } }, paymentToken = "tok_visa" });
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new InvalidOperationException($"{Name}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-            }
-            await Client.GetWorkflowHandle(OrderEndpoints.WorkflowId(id)).GetResultAsync();
-        }
+        public Task PlaceOrderAsync() => BenchWorker.PlaceOrderAsync(Api, Client, $"codec-{Name}-{Interlocked.Increment(ref sequence)}");
 
         public async ValueTask DisposeAsync()
         {

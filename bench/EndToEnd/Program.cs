@@ -1,14 +1,11 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Temporalio.Client;
 using Temporalio.Worker;
 using Temporalio.Workflows;
 using TestSupport;
-using Worker.Orders.Api;
 
 namespace Bench;
 
@@ -40,38 +37,13 @@ internal static class EntryPoint
 
         var database = new NpgsqlConnectionStringBuilder(await TestDatabases.CreateAsync("bench")) { MaxPoolSize = 200 };
         await using var temporal = await TemporalTestServer.TemporalTestServer.StartAsync();
-        await using var worker = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
-        {
-            web.UseEnvironment("Production");
-            web.UseSetting("ConnectionStrings:appdb", database.ConnectionString);
-            if (Environment.GetEnvironmentVariable("BENCH_NO_REDIS") != "1") { web.UseSetting("ConnectionStrings:redis", TestSettings.RedisConnection); }
-            web.UseSetting("Temporal:Address", temporal.Address);
-            web.UseSetting("Api:Keys", "bench");
-            web.UseSetting("Api:ApproverKeys", "bench");
-            web.UseSetting("Orders:ShippingStageDuration", "00:00:00");
-            // The saga's cost is measured, not the API's load shedding (16 starts at once by default, which 64
-            // concurrent clients exceed): bench/load.sh measures that.
-            web.UseSetting("Api:MaxConcurrentOrderStarts", "64");
-            web.UseSetting("Logging:LogLevel:Default", "Warning");
-            web.ConfigureServices(s => s.Configure<TemporalWorkerOptions>(o => o.AddWorkflow<NullWorkflow>()));
-        });
-        using var api = worker.CreateClient();
-        api.DefaultRequestHeaders.Add("X-Api-Key", "bench");
+        await using var worker = BenchWorker.Create(database.ConnectionString, temporal.Address, redis: Environment.GetEnvironmentVariable("BENCH_NO_REDIS") != "1",
+            web => web.ConfigureServices(s => s.Configure<TemporalWorkerOptions>(o => o.AddWorkflow<NullWorkflow>())));
+        using var api = await BenchWorker.HealthyApiAsync(worker);
         var client = worker.Services.GetRequiredService<ITemporalClient>();
-        while (!(await api.GetAsync("/health")).IsSuccessStatusCode)
-        {
-            await Task.Delay(100);
-        }
 
         var sequence = 0;
-        async Task PlaceOrder()
-        {
-            var id = $"bench-{Interlocked.Increment(ref sequence)}";
-            var response = await api.PostAsJsonAsync("/api/orders",
-                new { orderId = id, lines = new[] { new { sku = "BEANS-1KG", quantity = 1 } }, paymentToken = "tok_visa" });
-            response.EnsureSuccessStatusCode();
-            await client.GetWorkflowHandle(OrderEndpoints.WorkflowId(id)).GetResultAsync();
-        }
+        Task PlaceOrder() => BenchWorker.PlaceOrderAsync(api, client, $"bench-{Interlocked.Increment(ref sequence)}");
 
         async Task RunNull() =>
             await client.ExecuteWorkflowAsync((NullWorkflow wf) => wf.RunAsync(),
