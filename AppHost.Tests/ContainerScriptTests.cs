@@ -82,6 +82,115 @@ public sealed class ContainerScriptTests
         Assert.Equal(0, cli.Sleeps);
     }
 
+    [Theory]
+    [MemberData(nameof(Shells))]
+    public async Task The_servers_start_turns_mutual_tls_on_with_its_switch_only_once_the_secret_is_there(string shell)
+    {
+        await using var app = await ModelTests.BuildAsync();
+        var script = (await ShellScriptsAsync(app))["temporal-server"];
+        using var mount = new ScratchDirectory("temporal-tls-");
+        using var stubs = new ScratchDirectory("temporal-entrypoint-");
+        // The image's own start, as a stub that shows what it was handed; the Secret's mount, here.
+        stubs.Write("entrypoint.sh", "#!/bin/sh\nenv | grep '^TEMPORAL_TLS_' | sort\necho started\n");
+        // The first wait "lasts" until the Secret's files appear, as when cert-manager issues it after the pod starts.
+        stubs.Write("sleep", $"#!/bin/sh\nfor f in tls.crt tls.key ca.crt; do echo pem > '{mount.Path}'/$f; done\n");
+        var rebound = script.Replace("/etc/temporal/entrypoint.sh", Path.Combine(stubs.Path, "entrypoint.sh"), StringComparison.Ordinal)
+            .Replace("/etc/temporal-tls", mount.Path, StringComparison.Ordinal);
+        Dictionary<string, string?> Environment(string tls) => new()
+        {
+            ["TEMPORAL_SERVER_TLS"] = tls,
+            ["PATH"] = $"{stubs.Path}{Path.PathSeparator}{System.Environment.GetEnvironmentVariable("PATH")}",
+        };
+
+        var (plainExit, plain) = await RunAsync(shell, ["-c", rebound], Environment("false"));
+        Assert.True(plainExit == 0, plain);
+        Assert.DoesNotContain("TEMPORAL_TLS_", plain, StringComparison.Ordinal); // every TLS path empty: the template serves plain text
+        Assert.False(File.Exists(Path.Combine(mount.Path, "tls.key")), "TLS off does not wait for the Secret");
+
+        var (exitCode, output) = await RunAsync(shell, ["-c", rebound], Environment("true"));
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("Waiting for the Secret temporal-tls", output, StringComparison.Ordinal);
+        var exported = output.Split('\n').Where(l => l.StartsWith("TEMPORAL_TLS_", StringComparison.Ordinal))
+            .Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+        // Frontend and internode serve the Secret's certificate; both ask callers for one of the Secret's CA.
+        foreach (var (variable, file) in new[]
+        {
+            ("TEMPORAL_TLS_SERVER_CERT", "tls.crt"), ("TEMPORAL_TLS_SERVER_KEY", "tls.key"), ("TEMPORAL_TLS_SERVER_CA_CERT", "ca.crt"),
+            ("TEMPORAL_TLS_FRONTEND_CERT", "tls.crt"), ("TEMPORAL_TLS_FRONTEND_KEY", "tls.key"),
+            ("TEMPORAL_TLS_CLIENT1_CA_CERT", "ca.crt"), ("TEMPORAL_TLS_CLIENT2_CA_CERT", "ca.crt"),
+        })
+        {
+            Assert.Equal(Path.Combine(mount.Path, file), exported[variable]);
+        }
+        Assert.Equal("true", exported["TEMPORAL_TLS_REQUIRE_CLIENT_AUTH"]);
+        Assert.Equal("temporal-server", exported["TEMPORAL_TLS_INTERNODE_SERVER_NAME"]);
+        Assert.Equal("temporal-server", exported["TEMPORAL_TLS_FRONTEND_SERVER_NAME"]);
+        Assert.Equal("10m", exported["TEMPORAL_TLS_REFRESH_INTERVAL"]); // a renewed certificate applies without a restart
+        Assert.EndsWith("started\n", output.Split("Frontend and internode TLS on")[1], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Shells))]
+    public async Task Cli_jobs_and_the_web_ui_present_the_clients_certificate_only_with_the_switch_on(string shell)
+    {
+        await using var app = await ModelTests.BuildAsync();
+        var scripts = await ShellScriptsAsync(app);
+        using var stubs = new ScratchDirectory("temporal-clients-");
+        // Each client's program as a stub that keeps the TLS variables it was started with (the job silences the CLI's output).
+        var seen = Path.Combine(stubs.Path, "seen");
+        var show = $"#!/bin/sh\nenv | grep '^TEMPORAL_TLS' | sort > '{seen}'\n";
+        stubs.Write("temporal", show);
+        stubs.Write("start-ui-server.sh", show);
+        foreach (var (name, tls) in new[] { ("temporal-namespace", "true"), ("temporal-namespace", "false"), ("temporal-ui", "true"), ("temporal-ui", "false") })
+        {
+            var script = scripts[name].Replace("./start-ui-server.sh", Path.Combine(stubs.Path, "start-ui-server.sh"), StringComparison.Ordinal);
+            File.Delete(seen);
+            var (exitCode, run) = await RunAsync(shell, ["-c", script], new Dictionary<string, string?>
+            {
+                ["TEMPORAL_SERVER_TLS"] = tls,
+                ["TEMPORAL_NAMESPACE"] = "orders",
+                ["TEMPORAL_ADDRESS"] = "temporal-server:7233",
+                ["PATH"] = $"{stubs.Path}{Path.PathSeparator}{System.Environment.GetEnvironmentVariable("PATH")}",
+            });
+            Assert.True(exitCode == 0, run);
+            var output = File.ReadAllText(seen);
+            if (tls == "false")
+            {
+                // Any of the CLI's TLS variables, even empty, turns its TLS on: none is set.
+                Assert.DoesNotContain("TEMPORAL_TLS", output, StringComparison.Ordinal);
+                continue;
+            }
+            var expected = name == "temporal-ui"
+                ? new[] { "TEMPORAL_TLS_CA=/etc/temporal-client-tls/ca.crt", "TEMPORAL_TLS_CERT=/etc/temporal-client-tls/tls.crt",
+                    "TEMPORAL_TLS_ENABLE_HOST_VERIFICATION=true", "TEMPORAL_TLS_KEY=/etc/temporal-client-tls/tls.key", "TEMPORAL_TLS_SERVER_NAME=temporal-server" }
+                : ["TEMPORAL_TLS=true", "TEMPORAL_TLS_CLIENT_CERT_PATH=/etc/temporal-client-tls/tls.crt", "TEMPORAL_TLS_CLIENT_KEY_PATH=/etc/temporal-client-tls/tls.key",
+                    "TEMPORAL_TLS_SERVER_CA_CERT_PATH=/etc/temporal-client-tls/ca.crt", "TEMPORAL_TLS_SERVER_NAME=temporal-server"];
+            foreach (var line in expected)
+            {
+                Assert.Contains(line + "\n", output, StringComparison.Ordinal);
+            }
+        }
+    }
+
+    /// <summary>A throwaway directory; <see cref="Write"/> puts an executable script in it.</summary>
+    private sealed class ScratchDirectory(string prefix) : IDisposable
+    {
+        public string Path { get; } = Directory.CreateTempSubdirectory(prefix).FullName;
+
+        public void Write(string name, string script) => WriteExecutable(System.IO.Path.Combine(Path, name), script);
+
+        public void Dispose() => Directory.Delete(Path, recursive: true);
+    }
+
+    private static void WriteExecutable(string path, string script)
+    {
+        File.WriteAllText(path, script.ReplaceLineEndings("\n") + "\n");
+        if (!OperatingSystem.IsWindows()) // the shells under test are Unix programs; nothing here runs on Windows
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
     /// <summary>The namespace job's script with the environment the model gives its container.</summary>
     private static async Task<ProcessResult> RunNamespaceJobAsync(string shell, TemporalCliStub cli)
     {
@@ -174,14 +283,6 @@ public sealed class ContainerScriptTests
             return File.Exists(path) ? File.ReadAllLines(path) : [];
         }
 
-        private void Write(string command, string script)
-        {
-            var path = Path.Combine(Directory, command);
-            File.WriteAllText(path, script.ReplaceLineEndings("\n") + "\n");
-            if (!OperatingSystem.IsWindows()) // the shells under test are Unix programs; nothing here runs on Windows
-            {
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
-        }
+        private void Write(string command, string script) => WriteExecutable(Path.Combine(Directory, command), script);
     }
 }

@@ -129,7 +129,9 @@ public sealed class ModelTests
         // Temporal is a reference like the database: one connection string, nothing set by hand.
         Assert.Equal("{temporal.connectionString}", env["ConnectionStrings__temporal"]);
         Assert.DoesNotContain(env.Keys, k => k.StartsWith("Temporal__", StringComparison.Ordinal)
-            && !k.StartsWith("Temporal__Encryption__", StringComparison.Ordinal)); // keys, not connection settings
+            && !k.StartsWith("Temporal__Encryption__", StringComparison.Ordinal) // keys, not connection settings
+            && k != "Temporal__TlsDirectory"); // the clients' certificate, a parameter empty unless the server's TLS is on
+        Assert.Equal("{temporal-server-client-tls-directory.value}", env["Temporal__TlsDirectory"]);
         Assert.Equal("{appdb.connectionString}", env["ConnectionStrings__appdb"]);
         Assert.Equal("{redis.connectionString}", env["ConnectionStrings__redis"]);
         Assert.Equal("{api-key.value}", env["Api__Keys"]);

@@ -14,7 +14,9 @@ namespace AppHost;
 /// </summary>
 /// <param name="secretName">The Secret the server mounts (<c>tls.crt</c>, <c>tls.key</c>, <c>ca.crt</c>).</param>
 /// <param name="server">The server's workload name, its host name for clients.</param>
-internal sealed class ServerCertificate(string secretName, string server) : DeploymentContribution
+/// <param name="clientSecret">For a server that asks its clients for a certificate (and whose own certificate is also
+/// its client's, between its services): the Secret of the clients' certificate, from the same issuer.</param>
+internal sealed class ServerCertificate(string secretName, string server, string? clientSecret = null) : DeploymentContribution
 {
     private readonly DeploymentOption option = CreateOption(server);
 
@@ -68,12 +70,25 @@ internal sealed class ServerCertificate(string secretName, string server) : Depl
             { "secretName", secretName },
             { "commonName", server },
             { "dnsNames", new Seq { new Scalar(server), namespaced, qualified } },
-            { "usages", Seq.Of(["server auth", "digital signature"]) },
+            { "usages", Seq.Of(clientSecret is null ? ["server auth", "digital signature"] : ["server auth", "client auth", "digital signature"]) },
             { "privateKey", new Map { { "algorithm", "ECDSA" }, { "size", 256 }, { "rotationPolicy", "Always" } } },
             { "duration", "2160h" },
             { "renewBefore", "720h" },
             { "issuerRef", new Map { { "name", issuerName }, { "kind", issuerKind }, { "group", "cert-manager.io" } } },
         }));
+        if (clientSecret is not null)
+        {
+            kubernetes.Add(option, Certificate(kubernetes, clientSecret, new Map
+            {
+                { "secretName", clientSecret },
+                { "commonName", $"{server}-client" },
+                { "usages", Seq.Of(["client auth", "digital signature"]) },
+                { "privateKey", new Map { { "algorithm", "ECDSA" }, { "size", 256 }, { "rotationPolicy", "Always" } } },
+                { "duration", "2160h" },
+                { "renewBefore", "720h" },
+                { "issuerRef", new Map { { "name", issuerName }, { "kind", issuerKind }, { "group", "cert-manager.io" } } },
+            }));
+        }
     }
 
     /// <summary>A self-signed issuer, the CA certificate it signs once, and the CA issuer that signs the server's certificate.</summary>

@@ -166,12 +166,15 @@ internal sealed class Stack
                 $"ConnectionStrings:{AppDatabase} points at an existing PostgreSQL, so Temporal cannot run in a container "
                 + $"on the AppHost's PostgreSQL: also set ConnectionStrings:{Temporal} (host:port of an existing Temporal).");
         }
-        return builder.AddTemporalServer("temporal-server", PostgresContainer(), new TemporalDatabaseRoles(
+        var server = builder.AddTemporalServer("temporal-server", PostgresContainer(), new TemporalDatabaseRoles(
                 DatabaseRoles.TemporalOwner, Roles().Password(DatabaseRoles.TemporalOwner),
                 DatabaseRoles.TemporalUser, Roles().Password(DatabaseRoles.TemporalUser),
                 Roles().Job), PostgresTlsOf().Temporal)
             // Deployed: a frontend's start (schema cache, membership) and its history shards' memory.
-            .WithDeployment(d => d.Resources(cpu: "500m/2", memory: "512Mi/1Gi"))
+            .WithDeployment(d => d.Resources(cpu: "500m/2", memory: "512Mi/1Gi")
+                .Contribute(new ServerCertificate(TemporalTls.ServerSecret, "temporal-server", clientSecret: TemporalTls.ClientSecret)));
+        TemporalServer = server.Resource;
+        return server
             .WithTemporalUi(TemporalUi)
             .AddNamespace(Temporal, ns, retention)
             // Helm's temporal.enabled=false: Temporal's own chart's frontend by default, Temporal Cloud's API key from the Secret.
@@ -216,6 +219,9 @@ internal sealed class Stack
 
     /// <summary>TLS to the PostgreSQL container (on in production); null where the model does not run that container.</summary>
     public PostgresTls? AppDatabaseTls => postgresContainer is null ? null : PostgresTlsOf();
+
+    /// <summary>The Temporal server container; null where the model does not run it.</summary>
+    public TemporalServerResource? TemporalServer { get; private set; }
 
     /// <summary>TLS to the Redis container (on in production); null where the model does not run that container.</summary>
     public RedisTls? CacheTls => redisTls;

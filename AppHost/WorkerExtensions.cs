@@ -24,11 +24,19 @@ internal static class WorkerExtensions
         return dependency.Resource is ParameterResource ? worker : worker.WaitFor(dependency); // a connection string read from configuration
     }
 
-    /// <summary>TLS to the PostgreSQL and Redis the model runs (on in production; docs/security.md, "Encryption in transit").</summary>
+    /// <summary>TLS to the PostgreSQL, Redis and Temporal server the model runs (on in production; docs/security.md, "Encryption in transit").</summary>
     public static IResourceBuilder<ProjectResource> WithEncryptionInTransit(this IResourceBuilder<ProjectResource> worker, Stack stack)
     {
         stack.AppDatabaseTls?.NpgsqlClient(worker);
         stack.CacheTls?.Client(worker);
+        if (stack.TemporalServer?.Tls is { } temporal)
+        {
+            // The directory of the clients' certificate: empty while the server's TLS is off, so an existing Temporal given
+            // in its place (Helm's temporal.enabled=false) is reached as its API key says.
+            worker.WithEnvironment("Temporal__TlsDirectory", temporal.ClientDirectory)
+                .WithDeployment(d => d.MountsSecret(TemporalTls.ClientSecret, TemporalTls.ClientPath)
+                    .InProduction("Temporal__TlsDirectory", TemporalTls.ClientPath));
+        }
         return worker;
     }
 

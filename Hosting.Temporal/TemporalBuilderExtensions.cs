@@ -86,11 +86,11 @@ public static class TemporalBuilderExtensions
     /// <param name="postgres">The PostgreSQL server that holds Temporal's databases.</param>
     /// <param name="roles">The roles the schema job and the server connect as; without, both connect as the superuser
     /// (and the schema job creates the databases).</param>
-    /// <param name="tls">TLS to PostgreSQL for the schema job and the server; without, plain.</param>
+    /// <param name="databaseTls">TLS to PostgreSQL for the schema job and the server; without, plain.</param>
     /// <returns>The server, to add namespaces to (<see cref="AddNamespace"/>).</returns>
     public static IResourceBuilder<TemporalServerResource> AddTemporalServer(
         this IDistributedApplicationBuilder builder, [ResourceName] string name, IResourceBuilder<PostgresServerResource> postgres,
-        TemporalDatabaseRoles? roles = null, TemporalDatabaseTls? tls = null)
+        TemporalDatabaseRoles? roles = null, TemporalDatabaseTls? databaseTls = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(postgres);
@@ -118,17 +118,22 @@ public static class TemporalBuilderExtensions
         {
             schema.WaitForCompletion(roles.CreatedBy);
         }
-        if (tls is not null)
+        if (databaseTls is not null)
         {
             // temporal-sql-tool's own variables; it verifies the host it connects to unless told not to.
-            schema.WithEnvironment("SQL_TLS", tls.Enabled)
-                .WithEnvironment("SQL_TLS_CA_FILE", tls.CaFile)
-                .WithDeployment(d => d.MountsSecret(tls.CaSecret, tls.CaDirectory, "ca.crt").InProduction("SQL_TLS", "true"));
+            schema.WithEnvironment("SQL_TLS", databaseTls.Enabled)
+                .WithEnvironment("SQL_TLS_CA_FILE", databaseTls.CaFile)
+                .WithDeployment(d => d.MountsSecret(databaseTls.CaSecret, databaseTls.CaDirectory, "ca.crt").InProduction("SQL_TLS", "true"));
         }
 
         var historyShards = builder.AddParameter($"{name}-history-shards", DevelopmentHistoryShards, publishValueAsDefault: true);
-        return builder.AddResource(new TemporalServerResource(name))
+        var tls = new TemporalTls(builder.AddParameter($"{name}-tls", "false", publishValueAsDefault: true),
+            builder.AddParameter($"{name}-client-tls-directory", "", publishValueAsDefault: true), name);
+        return builder.AddResource(new TemporalServerResource(name) { Tls = tls })
             .WithImage(TemporalImages.Server, TemporalImages.ServerTag)
+            .WithEntrypoint("/bin/sh")
+            .WithArgs("-c", TemporalScripts.StartServer(name))
+            .WithEnvironment(TemporalTls.SwitchVariable, tls.Enabled)
             .WithEndpoint(targetPort: 7233, name: TemporalServerResource.GrpcEndpointName, scheme: "http")
             .WithEndpoint(TemporalServerResource.GrpcEndpointName, e => e.Transport = "http2") // gRPC
             .WithHttpEndpoint(targetPort: 9090, name: TemporalServerResource.MetricsEndpointName)
@@ -159,11 +164,12 @@ public static class TemporalBuilderExtensions
             .WaitForCompletion(schema)
             .WithDeployment(d => d
                 .Group(DeploymentGroup)
-                // Serving, not an open port: the frontend's gRPC health service answers SERVING once it serves.
-                .Probes(
-                    readiness: DeploymentProbe.Grpc(TemporalServerResource.GrpcEndpointName, FrontendHealthService),
-                    liveness: DeploymentProbe.Tcp(TemporalServerResource.GrpcEndpointName),
-                    startup: DeploymentProbe.Grpc(TemporalServerResource.GrpcEndpointName, FrontendHealthService))
+                // An open port: the kubelet's gRPC probe speaks plain text only, and the frontend serves TLS in production
+                // (as Temporal's own chart does). The AppHost's health check still asks for SERVING; a stopping
+                // frontend leaves its Service's endpoints before it drains (docs/temporal-server.md, "What runs").
+                .Probes(DeploymentProbe.Tcp(TemporalServerResource.GrpcEndpointName))
+                .MountsSecret(TemporalTls.ServerSecret, TemporalTls.ServerPath)
+                .InProduction(TemporalTls.SwitchVariable, "true")
                 // No Compose health check: the server image has no client to ask the frontend with (no CLI, no curl).
                 // There the namespace job is the check: it asks the frontend, retrying, and what needs Temporal waits
                 // for it to complete.
@@ -176,7 +182,7 @@ public static class TemporalBuilderExtensions
                 // Production runs the four services as Deployments of their own (docs/temporal-server.md, "What runs").
                 .Contribute(new ServerTopology(pg))
                 .Connects(pg, perReplica: ServicesPerProcess * (StorePool + VisibilityPool)))
-            .WithDatabaseTls(tls);
+            .WithDatabaseTls(databaseTls);
     }
 
     /// <summary>
@@ -202,9 +208,6 @@ public static class TemporalBuilderExtensions
     /// <summary>The Helm switch (<c>temporal.enabled</c>) of everything this integration deploys.</summary>
     public const string DeploymentGroup = "temporal";
 
-    /// <summary>The gRPC health service name the frontend reports on.</summary>
-    private const string FrontendHealthService = "temporal.api.workflowservice.v1.WorkflowService";
-
     /// <summary>
     /// Adds a namespace to the server: what workers reference (<c>WithReference(ns).WaitFor(ns)</c>). Unless the
     /// server creates its namespaces itself, a <c>{name}-namespace</c> job creates it once the server serves
@@ -227,14 +230,16 @@ public static class TemporalBuilderExtensions
         IResourceBuilder<ContainerResource>? job = null;
         if (!server.Resource.CreatesNamespacesItself)
         {
+            var tls = (server.Resource as TemporalServerResource)?.Tls;
             job = builder.AddContainer($"{name}-namespace", TemporalImages.AdminTools, TemporalImages.ServerTag)
                 .WithEntrypoint("/bin/sh")
-                .WithArgs("-c", TemporalScripts.CreateNamespace)
+                .WithArgs("-c", tls is null ? TemporalScripts.CreateNamespace : TemporalScripts.CliTls(tls.ServerName) + TemporalScripts.CreateNamespace)
                 .WithEnvironment("TEMPORAL_ADDRESS", server.Resource.ConnectionStringExpression)
                 .WithEnvironment("TEMPORAL_NAMESPACE", ns.NamespaceName)
                 .WithEnvironment("TEMPORAL_RETENTION", ((int)ns.Retention.TotalHours).ToString(CultureInfo.InvariantCulture) + "h")
                 .WaitFor(builder.CreateResourceBuilder<IResource>(server.Resource))
-                .WithDeployment(d => d.Group(DeploymentGroup).RunAs(TemporalImages.User).Environment("HOME", "/tmp"));
+                .WithDeployment(d => d.Group(DeploymentGroup).RunAs(TemporalImages.User).Environment("HOME", "/tmp"))
+                .WithServerTls(tls);
             createdBy = job.Resource.Name;
         }
 
@@ -273,17 +278,28 @@ public static class TemporalBuilderExtensions
         ArgumentNullException.ThrowIfNull(ns);
         ArgumentNullException.ThrowIfNull(deploymentName);
         ArgumentNullException.ThrowIfNull(buildId);
+        var tls = ns.Resource.Parent is TemporalServerResource server ? server.Tls : null;
         return ns.ApplicationBuilder.AddContainer(name, TemporalImages.AdminTools, TemporalImages.ServerTag)
             .WithEntrypoint("/bin/sh")
-            .WithArgs("-c", TemporalScripts.SetCurrentVersion)
+            .WithArgs("-c", tls is null ? TemporalScripts.SetCurrentVersion : TemporalScripts.CliTls(tls.ServerName) + TemporalScripts.SetCurrentVersion)
             .WithEnvironment("TEMPORAL_ADDRESS", ns.Resource.Parent.ConnectionStringExpression)
             .WithEnvironment("TEMPORAL_NAMESPACE", ns.Resource.NamespaceName)
             .WithEnvironment("DEPLOYMENT_NAME", deploymentName)
             .WithEnvironment("BUILD_ID", buildId)
             .WaitFor(ns)
             .WithExplicitStart()
-            .WithDeployment(d => d.Group(DeploymentGroup).RunAs(TemporalImages.User).Environment("HOME", "/tmp").RunsToCompletion());
+            .WithDeployment(d => d.Group(DeploymentGroup).RunAs(TemporalImages.User).Environment("HOME", "/tmp").RunsToCompletion())
+            .WithServerTls(tls);
     }
+
+    /// <summary>
+    /// A client of the server's <see cref="TemporalTls"/> (a job, the Web UI): the switch its start script reads, and the
+    /// clients' certificate Secret, mounted in Kubernetes.
+    /// </summary>
+    private static IResourceBuilder<ContainerResource> WithServerTls(this IResourceBuilder<ContainerResource> client, TemporalTls? tls) =>
+        tls is null ? client : client
+            .WithEnvironment(TemporalTls.SwitchVariable, tls.Enabled)
+            .WithDeployment(d => d.MountsSecret(TemporalTls.ClientSecret, TemporalTls.ClientPath).InProduction(TemporalTls.SwitchVariable, "true"));
 
     /// <summary>
     /// Adds the Temporal CLI's development server (<c>temporal server start-dev</c>) as a local process: frontend,
@@ -371,6 +387,8 @@ public static class TemporalBuilderExtensions
         ArgumentNullException.ThrowIfNull(server);
         var resource = server.Resource;
         server.ApplicationBuilder.AddContainer(name ?? $"{resource.Name}-ui", TemporalImages.Ui, TemporalImages.UiTag)
+            .WithEntrypoint("/bin/sh")
+            .WithArgs("-c", TemporalScripts.StartUi(resource.Tls.ServerName))
             .WithHttpEndpoint(targetPort: 8080, name: "http")
             .WithExternalHttpEndpoints()
             .WithEnvironment("TEMPORAL_ADDRESS", resource.ConnectionStringExpression)
@@ -393,7 +411,8 @@ public static class TemporalBuilderExtensions
                 .Contribute(new UiSingleSignOn())
                 .Probes(DeploymentProbe.Http("http", "/healthz"))
                 .HealthCommand("wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/healthz") // the Alpine image's busybox
-                .RunAs(TemporalImages.User));
+                .RunAs(TemporalImages.User))
+            .WithServerTls(resource.Tls);
         return server;
     }
 }

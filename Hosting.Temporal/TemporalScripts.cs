@@ -1,3 +1,5 @@
+using Aspire.Hosting.ApplicationModel;
+
 namespace Aspire.Hosting.Temporal;
 
 /// <summary>
@@ -25,6 +27,52 @@ internal static class TemporalScripts
         migrate temporal "$schema/temporal/versioned"
         migrate temporal_visibility "$schema/visibility/versioned"
         echo "Temporal schema is up to date"
+        """);
+
+    /// <summary>
+    /// The server's start with <see cref="TemporalTls"/>: off, the image's own start; on, its configuration template's TLS
+    /// variables first (frontend and internode from the mounted Secret, a client certificate of its CA required of every
+    /// caller, the certificate files read again every 10 minutes, so a renewed one applies without a restart).
+    /// </summary>
+    public static string StartServer(string serverName) => ForContainerShell($$"""
+        set -eu
+        if [ "${{{TemporalTls.SwitchVariable}}:-false}" = true ]; then
+          d={{TemporalTls.ServerPath}}
+          # The Secret may come after the pod: wait for it rather than fail.
+          until [ -s "$d/tls.key" ]; do echo "Waiting for the Secret {{TemporalTls.ServerSecret}} ($d/tls.key)"; sleep 5; done
+          export TEMPORAL_TLS_SERVER_CERT="$d/tls.crt" TEMPORAL_TLS_SERVER_KEY="$d/tls.key" TEMPORAL_TLS_SERVER_CA_CERT="$d/ca.crt"
+          export TEMPORAL_TLS_FRONTEND_CERT="$d/tls.crt" TEMPORAL_TLS_FRONTEND_KEY="$d/tls.key"
+          export TEMPORAL_TLS_CLIENT1_CA_CERT="$d/ca.crt" TEMPORAL_TLS_CLIENT2_CA_CERT="$d/ca.crt" TEMPORAL_TLS_REQUIRE_CLIENT_AUTH=true
+          export TEMPORAL_TLS_INTERNODE_SERVER_NAME={{serverName}} TEMPORAL_TLS_FRONTEND_SERVER_NAME={{serverName}}
+          export TEMPORAL_TLS_REFRESH_INTERVAL=10m TEMPORAL_TLS_EXPIRATION_CHECKS_CHECK_INTERVAL=1h
+          export TEMPORAL_TLS_EXPIRATION_CHECKS_WARNING_WINDOW=720h TEMPORAL_TLS_EXPIRATION_CHECKS_ERROR_WINDOW=168h
+          echo "Frontend and internode TLS on ({{TemporalTls.ServerSecret}}), client certificates required"
+        fi
+        exec /etc/temporal/entrypoint.sh
+        """);
+
+    /// <summary>The Web UI's start with <see cref="TemporalTls"/>: on, its TLS variables to the frontend first.</summary>
+    public static string StartUi(string serverName) => ForContainerShell($$"""
+        set -eu
+        if [ "${{{TemporalTls.SwitchVariable}}:-false}" = true ]; then
+          d={{TemporalTls.ClientPath}}
+          export TEMPORAL_TLS_CA="$d/ca.crt" TEMPORAL_TLS_CERT="$d/tls.crt" TEMPORAL_TLS_KEY="$d/tls.key"
+          export TEMPORAL_TLS_ENABLE_HOST_VERIFICATION=true TEMPORAL_TLS_SERVER_NAME={{serverName}}
+        fi
+        exec ./start-ui-server.sh
+        """);
+
+    /// <summary>
+    /// What a CLI job runs first: with <see cref="TemporalTls"/> on, the CLI's own TLS variables (set only then: any of
+    /// them turns its TLS on).
+    /// </summary>
+    public static string CliTls(string serverName) => ForContainerShell($$"""
+        if [ "${{{TemporalTls.SwitchVariable}}:-false}" = true ]; then
+          d={{TemporalTls.ClientPath}}
+          export TEMPORAL_TLS=true TEMPORAL_TLS_CLIENT_CERT_PATH="$d/tls.crt" TEMPORAL_TLS_CLIENT_KEY_PATH="$d/tls.key"
+          export TEMPORAL_TLS_SERVER_CA_CERT_PATH="$d/ca.crt" TEMPORAL_TLS_SERVER_NAME={{serverName}}
+        fi
+
         """);
 
     /// <summary>Registers a namespace unless it exists, retrying while the server settles.</summary>

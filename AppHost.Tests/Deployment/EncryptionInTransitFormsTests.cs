@@ -99,6 +99,79 @@ public sealed class EncryptionInTransitFormsTests(GeneratedDeployment generated)
     }
 
     [Theory]
+    [MemberData(nameof(Forms))]
+    public async Task Temporal_serves_mutual_tls_in_production_and_every_pod_that_calls_it_presents_the_clients_certificate(
+        string tool, string[] form, bool production)
+    {
+        var rendered = tool == "helm" ? await generated.HelmTemplateAsync(Validators.Helm4, form) : await generated.KustomizeAsync(form[0]);
+        var objects = GeneratedDeployment.ParseStrict(rendered);
+
+        List<string> servers = [];
+        List<string> clients = [];
+        foreach (var (owner, template, _) in KubernetesPolicy.Pods(rendered, objects))
+        {
+            var container = template.Spec.Containers[0];
+            var env = Environment(objects, container);
+            if (owner.StartsWith("Deployment/temporal-server", StringComparison.Ordinal))
+            {
+                servers.Add(owner);
+                Assert.Equal(production ? "true" : "false", env["TEMPORAL_SERVER_TLS"]);
+                Assert.EndsWith("exec /etc/temporal/entrypoint.sh", (container.Args ?? []).Last().TrimEnd(), StringComparison.Ordinal);
+                var own = Mount(template, container, "/etc/temporal-tls").Secret;
+                Assert.Equal(("temporal-tls", null), (own.SecretName, own.Items)); // certificate, key and CA
+                // No kubelet gRPC probe: it speaks plain text only.
+                Assert.All(new[] { container.StartupProbe, container.ReadinessProbe, container.LivenessProbe }, p => Assert.Null(p?.Grpc));
+                continue;
+            }
+            var address = env.GetValueOrDefault("TEMPORAL_ADDRESS") ?? env.GetValueOrDefault("ConnectionStrings__temporal") ?? "";
+            if (!address.Contains("temporal-server", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            clients.Add(owner);
+            var certificate = Mount(template, container, "/etc/temporal-client-tls").Secret;
+            Assert.Equal("temporal-client-tls", certificate.SecretName);
+            Assert.True(certificate.Optional, $"{owner}: development runs without the Secret");
+            if (env.TryGetValue("Temporal__TlsDirectory", out var directory))
+            {
+                Assert.Equal(production ? "/etc/temporal-client-tls" : "", directory); // the worker
+            }
+            else
+            {
+                Assert.Equal(production ? "true" : "false", env["TEMPORAL_SERVER_TLS"]); // a job's or the UI's start script
+            }
+        }
+        Assert.True(servers.Count == (production ? 4 : 1), string.Join(", ", servers));
+        Assert.Contains("Deployment/worker", clients);
+        Assert.Contains("Deployment/temporal-ui", clients);
+        Assert.Contains(clients, c => c.StartsWith("Job/temporal-namespace", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("kustomize")]
+    [InlineData("helm")]
+    public async Task Cert_manager_issues_temporals_server_and_client_certificates_of_one_ca(string tool)
+    {
+        var rendered = tool == "helm"
+            ? await generated.HelmTemplateAsync(Validators.Helm4, "-f", "values-production.yaml", "--set", "temporal.temporalServer.certificates.enabled=true")
+            : await generated.KustomizeAsync("overlays/production", "temporal-server-certificates");
+        await GeneratedDeployment.ValidateCustomResourcesAsync(rendered, "Certificate");
+        var certificates = WorkerControllerObjects.Of(rendered, "Certificate").ToList();
+
+        var server = Spec(certificates.Single(d => Name(d) == "temporal-tls"));
+        var dnsNames = (List<object>)server["dnsNames"];
+        // The Service clients dial, and its cluster name (KEDA and the worker controller call from their own namespaces).
+        Assert.Contains("temporal-server", dnsNames);
+        Assert.Contains(dnsNames, n => n is string name && name.StartsWith("temporal-server.", StringComparison.Ordinal) && name.EndsWith(".svc", StringComparison.Ordinal));
+        // Its services call one another with it, so it is also a client's.
+        Assert.Equal(["server auth", "client auth", "digital signature"], ((List<object>)server["usages"]).Cast<string>());
+        var client = Spec(certificates.Single(d => Name(d) == "temporal-client-tls"));
+        Assert.Equal("temporal-client-tls", client["secretName"]);
+        Assert.Equal(["client auth", "digital signature"], ((List<object>)client["usages"]).Cast<string>());
+        Assert.Equal(((Dictionary<object, object>)server["issuerRef"])["name"], ((Dictionary<object, object>)client["issuerRef"])["name"]);
+    }
+
+    [Theory]
     [InlineData("kustomize", "postgres")]
     [InlineData("helm", "postgres")]
     [InlineData("kustomize", "redis")]

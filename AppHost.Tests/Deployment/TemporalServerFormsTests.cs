@@ -135,11 +135,18 @@ public sealed class TemporalServerFormsTests(GeneratedDeployment generated)
         // Every pod reads the production settings and rolls when they change: the same checksum as the frontend's.
         var checksums = servers.Values.Select(d => d.Spec.Template.Metadata.Annotations["checksum/settings"]).Distinct().ToList();
         Assert.Single(checksums);
-        // Each service but the frontend is ready once its own gRPC health service says so (history: once it owns its shards).
-        foreach (var (name, deployment) in servers.Where(s => s.Key != "frontend"))
+        // The kubelet probes each service on its own gRPC port, as a TCP connection: its gRPC probe cannot speak the
+        // TLS those ports serve in production.
+        var ports = new Dictionary<string, int> { ["frontend"] = 7233, ["history"] = 7234, ["matching"] = 7235, ["worker"] = 7239 };
+        foreach (var (name, deployment) in servers)
         {
-            var readiness = deployment.Spec.Template.Spec.Containers[0].ReadinessProbe;
-            Assert.True(readiness.Grpc is { Service.Length: > 0 }, $"{name}: readiness asks its gRPC health service");
+            var container = deployment.Spec.Template.Spec.Containers[0];
+            foreach (var probe in new[] { container.StartupProbe, container.ReadinessProbe, container.LivenessProbe })
+            {
+                Assert.True(probe is { Grpc: null, TcpSocket: not null }, $"{name}: a probe that is not a TCP connection");
+                Assert.True(probe.TcpSocket.Port.Value == "grpc" || probe.TcpSocket.Port.Value == ports[name].ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    $"{name} probes port {probe.TcpSocket.Port.Value}, not its own");
+            }
         }
     }
 

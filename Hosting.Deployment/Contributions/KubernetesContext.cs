@@ -90,6 +90,9 @@ public sealed class KubernetesContext
     /// <summary>Helm: the expression of a declared value, by its whole path (<c>temporal.namespace</c>).</summary>
     public string RefAt(string path) => Helm.Chart.Ref(path);
 
+    /// <summary>Helm: the expression of a non-secret parameter's value (<c>.Values.settings.{KEY}</c>), as every workload reads it.</summary>
+    public string Setting(Aspire.Hosting.ApplicationModel.ParameterResource parameter) => RefAt($"settings.{new SettingPart(parameter.Name, "").Key}");
+
     /// <summary>Helm: the expression of an option's switch.</summary>
     public string Enabled(DeploymentOption option) => Helm.Enabled(workload, option);
 

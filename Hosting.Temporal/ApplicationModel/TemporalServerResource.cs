@@ -24,4 +24,7 @@ public sealed class TemporalServerResource(string name) : ContainerResource(name
 
     /// <inheritdoc />
     public bool CreatesNamespacesItself => false;
+
+    /// <summary>The server's mutual TLS: off unless its switch is on (in the deployments' production forms).</summary>
+    public TemporalTls Tls { get; internal set; } = null!;
 }

@@ -63,7 +63,14 @@ internal sealed class KedaTaskQueueScaling : DeploymentContribution
         // KEDA resolves the address from its own namespace: the frontend's cluster DNS name, not its short one.
         var endpoint = Target.Frontend is { } frontend ? kubernetes.ClusterAddress(frontend) : new Scalar(Target.Endpoint);
         kubernetes.Add(option, ScaledObject(kubernetes, endpoint, new Scalar(Target.Namespace), new Scalar(taskQueue),
-            new Scalar(targetQueueSize.ToString(CultureInfo.InvariantCulture)), authentication: null));
+            new Scalar(targetQueueSize.ToString(CultureInfo.InvariantCulture)), authentications: []));
+        if (Target.Tls is not null)
+        {
+            // Unused until components/temporal-client-tls points the trigger at it (a server of the model's with TLS on).
+            kubernetes.Add(option, TlsAuthentication(TlsAuthenticationName(kubernetes)));
+            kubernetes.Patch(TemporalTarget.ClientTlsComponent, TemporalTarget.ClientTlsPatch("ScaledObject", kubernetes.Workload,
+                "/spec/triggers/0/authenticationRef", new Map { { "name", TlsAuthenticationName(kubernetes) } }));
+        }
         if (Target.Frontend is { } reached)
         {
             kubernetes.Add(option, AllowOperator(kubernetes, reached, new Scalar("keda")));
@@ -93,11 +100,26 @@ internal sealed class KedaTaskQueueScaling : DeploymentContribution
         // An existing Temporal with an API key (Temporal Cloud): the scaler authenticates with the worker's key.
         var cloud = group is null ? null : Target.CloudCondition(helm);
         var authentication = $"{helm.Workload}-temporal-api-key";
+        // The model's server with TLS on: the scaler presents the clients' certificate.
+        var tls = Target.TlsCondition(helm);
+        List<(string Condition, string Name)> authentications = [];
+        if (cloud is not null)
+        {
+            authentications.Add((cloud, authentication));
+        }
+        if (tls is not null)
+        {
+            authentications.Add((tls, TlsAuthenticationName(helm)));
+        }
         helm.Add(option, ScaledObject(helm, endpoint, FromGroup("namespace", Target.Namespace), FromGroup("taskQueue", taskQueue),
-            helm.Value(option, "targetQueueSize", "toString | quote"), cloud is null ? null : (cloud, authentication)));
+            helm.Value(option, "targetQueueSize", "toString | quote"), authentications));
         if (cloud is not null && Target.ApiKeySecretKey is { } key)
         {
             helm.Add(option, new Conditional(cloud, ApiKeyAuthentication(authentication, new Template(helm.RefAt($"{group}.existingSecret")), key)));
+        }
+        if (tls is not null)
+        {
+            helm.Add(option, new Conditional(tls, TlsAuthentication(TlsAuthenticationName(helm))));
         }
         if (Target.Frontend is { } reached)
         {
@@ -106,9 +128,9 @@ internal sealed class KedaTaskQueueScaling : DeploymentContribution
         }
     }
 
-    /// <summary>The workload's ScaledObject; <paramref name="authentication"/> (Helm) names a TriggerAuthentication and when it applies.</summary>
+    /// <summary>The workload's ScaledObject; each of <paramref name="authentications"/> (Helm) names a TriggerAuthentication and when it applies.</summary>
     private static Map ScaledObject(KubernetesContext kubernetes, YamlNode endpoint, YamlNode ns, YamlNode taskQueue, YamlNode targetQueueSize,
-        (string Condition, string Name)? authentication)
+        IReadOnlyList<(string Condition, string Name)> authentications)
     {
         var trigger = new Map
         {
@@ -124,9 +146,9 @@ internal sealed class KedaTaskQueueScaling : DeploymentContribution
                 }
             },
         };
-        if (authentication is { } auth)
+        foreach (var (condition, name) in authentications)
         {
-            trigger.If(auth.Condition, new Map { { "authenticationRef", new Map { { "name", auth.Name } } } });
+            trigger.If(condition, new Map { { "authenticationRef", new Map { { "name", name } } } });
         }
         return new Map
         {
@@ -156,6 +178,32 @@ internal sealed class KedaTaskQueueScaling : DeploymentContribution
             "spec", new Map
             {
                 { "secretTargetRef", new Seq { new Map { { "parameter", "apiKey" }, { "name", secretName }, { "key", key } } } },
+            }
+        },
+    };
+
+    private static string TlsAuthenticationName(KubernetesContext kubernetes) => $"{kubernetes.Workload}-temporal-tls";
+
+    /// <summary>
+    /// The clients' certificate and the CA for KEDA's scaler, from their Secret's keys. The scaler checks the frontend's
+    /// name against the host of its endpoint, which the server's certificate carries (docs/security.md, "Encryption in transit").
+    /// </summary>
+    private static Map TlsAuthentication(string name) => new()
+    {
+        { "apiVersion", "keda.sh/v1alpha1" },
+        { "kind", "TriggerAuthentication" },
+        { "metadata", new Map { { "name", name } } },
+        {
+            "spec", new Map
+            {
+                {
+                    "secretTargetRef", new Seq
+                    {
+                        new Map { { "parameter", "cert" }, { "name", TemporalTls.ClientSecret }, { "key", "tls.crt" } },
+                        new Map { { "parameter", "key" }, { "name", TemporalTls.ClientSecret }, { "key", "tls.key" } },
+                        new Map { { "parameter", "ca" }, { "name", TemporalTls.ClientSecret }, { "key", "ca.crt" } },
+                    }
+                },
             }
         },
     };

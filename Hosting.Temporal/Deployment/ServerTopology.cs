@@ -23,8 +23,8 @@ internal sealed class ServerTopology : DeploymentContribution
     /// </summary>
     public const string ServicesVariable = "TEMPORAL_SERVICES";
 
-    /// <summary>One service of the server: its ports in the image's configuration template, the gRPC health service it reports on, replicas, pools, compute.</summary>
-    internal sealed record Service(string Name, int GrpcPort, int MembershipPort, string HealthService, int Replicas, int StorePool, int VisibilityPool, string Cpu, string Memory, string MemoryLimit)
+    /// <summary>One service of the server: its ports in the image's configuration template, replicas, pools, compute.</summary>
+    internal sealed record Service(string Name, int GrpcPort, int MembershipPort, int Replicas, int StorePool, int VisibilityPool, string Cpu, string Memory, string MemoryLimit)
     {
         /// <summary>The connections one pod of it opens at most (<c>SQL_MAX_CONNS</c> + <c>SQL_VIS_MAX_CONNS</c>).</summary>
         public int Connections => StorePool + VisibilityPool;
@@ -38,10 +38,10 @@ internal sealed class ServerTopology : DeploymentContribution
     /// </summary>
     public static readonly IReadOnlyList<Service> Services =
     [
-        new("frontend", 7233, 6933, "temporal.api.workflowservice.v1.WorkflowService", Replicas: 2, StorePool: 5, VisibilityPool: 5, Cpu: "250m", Memory: "256Mi", MemoryLimit: "512Mi"),
-        new("history", 7234, 6934, "temporal.api.workflowservice.v1.HistoryService", Replicas: 2, StorePool: 10, VisibilityPool: 5, Cpu: "500m", Memory: "512Mi", MemoryLimit: "1Gi"),
-        new("matching", 7235, 6935, "temporal.api.workflowservice.v1.MatchingService", Replicas: 2, StorePool: 5, VisibilityPool: 2, Cpu: "250m", Memory: "256Mi", MemoryLimit: "512Mi"),
-        new("worker", 7239, 6939, "temporal.api.workflowservice.v1.WorkerService", Replicas: 1, StorePool: 5, VisibilityPool: 2, Cpu: "100m", Memory: "128Mi", MemoryLimit: "512Mi"),
+        new("frontend", 7233, 6933, Replicas: 2, StorePool: 5, VisibilityPool: 5, Cpu: "250m", Memory: "256Mi", MemoryLimit: "512Mi"),
+        new("history", 7234, 6934, Replicas: 2, StorePool: 10, VisibilityPool: 5, Cpu: "500m", Memory: "512Mi", MemoryLimit: "1Gi"),
+        new("matching", 7235, 6935, Replicas: 2, StorePool: 5, VisibilityPool: 2, Cpu: "250m", Memory: "256Mi", MemoryLimit: "512Mi"),
+        new("worker", 7239, 6939, Replicas: 1, StorePool: 5, VisibilityPool: 2, Cpu: "100m", Memory: "128Mi", MemoryLimit: "512Mi"),
     ];
 
     private readonly DeploymentOption option;
@@ -171,20 +171,21 @@ internal sealed class ServerTopology : DeploymentContribution
         }
         if (service.Name != "frontend")
         {
-            // Ready once its gRPC health service says SERVING (history: once it owns its shards), so a rollout does not
-            // take the next pod while this one is still taking over; alive while its port accepts connections.
+            // Its own port, open: the kubelet's gRPC probe cannot speak the TLS these ports serve in production.
             container["ports"] = new Seq
             {
                 new Map { { "name", "grpc" }, { "containerPort", service.GrpcPort }, { "protocol", "TCP" } },
                 new Map { { "name", "metrics" }, { "containerPort", 9090 }, { "protocol", "TCP" } },
             };
-            container["startupProbe"] = Probe(new Map { { "grpc", new Map { { "port", service.GrpcPort }, { "service", service.HealthService } } } }, 5, 60);
-            container["readinessProbe"] = Probe(new Map { { "grpc", new Map { { "port", service.GrpcPort }, { "service", service.HealthService } } } }, 10, 3);
-            container["livenessProbe"] = Probe(new Map { { "tcpSocket", new Map { { "port", service.GrpcPort } } } }, 20, 3);
+            container["startupProbe"] = Probe(OpenPort(service), 5, 60);
+            container["readinessProbe"] = Probe(OpenPort(service), 10, 3);
+            container["livenessProbe"] = Probe(OpenPort(service), 20, 3);
         }
         return DeploymentDocument.Of(new Map { { "name", name }, { "labels", Relabelled(kubernetes.Labels(), name) } },
             ReplicasOf(kubernetes, service), kubernetes.Selector(name), template);
     }
+
+    private static Map OpenPort(Service service) => new() { { "tcpSocket", new Map { { "port", service.GrpcPort } } } };
 
     private static Map Probe(Map check, int periodSeconds, int failureThreshold)
     {

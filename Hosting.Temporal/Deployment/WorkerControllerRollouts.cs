@@ -124,6 +124,11 @@ internal sealed class WorkerControllerRollouts : DeploymentContribution
         // The controller calls the frontend from its own namespace: the cluster DNS name, not the short one.
         var frontend = Target.Frontend;
         kustomize.Add(option, Connection(kustomize, frontend is null ? new Scalar(Target.Endpoint) : kustomize.ClusterAddress(frontend)));
+        if (Target.Tls is not null)
+        {
+            kustomize.Patch(TemporalTarget.ClientTlsComponent, TemporalTarget.ClientTlsPatch("Connection", ConnectionName,
+                "/spec/mutualTLSSecretRef", MutualTls));
+        }
         if (frontend is not null)
         {
             kustomize.Add(option, FrontendDoor.From(kustomize, frontend, $"{frontend.Workload}-from-worker-controller", new Scalar(WorkerVersioningValues.ControllerNamespace)));
@@ -170,6 +175,10 @@ internal sealed class WorkerControllerRollouts : DeploymentContribution
                 { "apiKeySecretRef", new Map { { "name", new Template(helm.RefAt($"{group}.existingSecret")) }, { "key", apiKey } } },
             });
         }
+        if (Target.TlsCondition(helm) is { } tls)
+        {
+            ((Map)connection["spec"]!).If(tls, new Map { { "mutualTLSSecretRef", MutualTls } });
+        }
         helm.Add(option, connection);
         if (helm.HasAutoscaler)
         {
@@ -194,6 +203,12 @@ internal sealed class WorkerControllerRollouts : DeploymentContribution
             helm.Add(option, group is null ? allow : new Conditional(helm.RefAt($"{group}.enabled"), allow));
         }
     }
+
+    /// <summary>
+    /// The clients' certificate, for the controller's calls and the pods it makes (it mounts the Secret and sets
+    /// <c>TEMPORAL_TLS_CLIENT_CERT_PATH</c>; the worker's <c>Temporal:TlsDirectory</c> gives the CA).
+    /// </summary>
+    private static Map MutualTls => new() { { "name", TemporalTls.ClientSecret } };
 
     private static Map Document(string kind, Map metadata, Map spec) => new()
     {

@@ -56,6 +56,42 @@ public sealed class TemporalTlsTests
         Assert.NotNull(await RefusalAsync(plain));
     }
 
+    [Fact]
+    public async Task A_mounted_client_certificate_secret_is_one_setting_and_an_empty_mount_is_named_before_any_call()
+    {
+        using var pki = TestPki.Create(serverName: "temporal-server");
+        await using var server = await TemporalTestServer.TemporalTestServer.StartAsync(new TestServerOptions
+        {
+            TlsCertificate = pki.LoadServerCertificate(),
+            ClientCertificateAuthority = pki.LoadCaCertificate(),
+        });
+        // The clients' Secret as Kubernetes mounts it: tls.crt, tls.key and ca.crt in one directory.
+        var mount = Directory.CreateTempSubdirectory("temporal-client-tls-");
+        try
+        {
+            File.Copy(pki.ClientCertificate, Path.Combine(mount.FullName, "tls.crt"));
+            File.Copy(pki.ClientKey, Path.Combine(mount.FullName, "tls.key"));
+            File.Copy(pki.CaCertificate, Path.Combine(mount.FullName, "ca.crt"));
+            var settings = new TemporalSettings { Address = server.Address, Namespace = "default", TlsServerName = "temporal-server", TlsDirectory = mount.FullName };
+
+            Assert.True(settings.UseTls);
+            Assert.Empty(settings.Validate());
+            Assert.Null(await RefusalAsync(settings));
+
+            // An optional Secret never created mounts as an empty directory: the start names what is missing.
+            File.Delete(Path.Combine(mount.FullName, "tls.key"));
+            File.Delete(Path.Combine(mount.FullName, "ca.crt"));
+            var error = Assert.Single(settings.Validate());
+            Assert.StartsWith($"Temporal:TlsDirectory '{mount.FullName}' has no tls.key, ca.crt", error, StringComparison.Ordinal);
+            // Empty (TLS off, or a Temporal that needs no client certificate): unused.
+            Assert.False(new TemporalSettings { Address = server.Address, TlsDirectory = "" }.UseTls);
+        }
+        finally
+        {
+            mount.Delete(recursive: true);
+        }
+    }
+
     /// <summary>Null when the worker's connection options connect and a namespace call answers; otherwise why not.</summary>
     private static async Task<string?> RefusalAsync(TemporalSettings settings)
     {

@@ -140,9 +140,9 @@ public static class TemporalHostingExtensions
     private static TlsOptions CreateTls(TemporalSettings settings) => new()
     {
         Domain = settings.TlsServerName,
-        ServerRootCACert = ReadOptional(settings.TlsServerCaCertPath),
-        ClientCert = ReadOptional(settings.TlsClientCertPath),
-        ClientPrivateKey = ReadOptional(settings.TlsClientKeyPath),
+        ServerRootCACert = ReadOptional(settings.ServerCaFile),
+        ClientCert = ReadOptional(settings.ClientCertificateFile),
+        ClientPrivateKey = ReadOptional(settings.ClientKeyFile),
     };
 
     private static byte[]? ReadOptional(string? path) => string.IsNullOrEmpty(path) ? null : File.ReadAllBytes(path);

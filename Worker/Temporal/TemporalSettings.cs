@@ -43,6 +43,25 @@ public sealed class TemporalSettings
     /// <summary>PEM CA bundle to trust instead of the system roots.</summary>
     public string? TlsServerCaCertPath { get; set; }
 
+    /// <summary>
+    /// A mounted Kubernetes TLS Secret: <c>tls.crt</c> and <c>tls.key</c> as the client certificate for mutual TLS, and
+    /// <c>ca.crt</c> as the CA to trust, each unless its own path above is set. Turns TLS on. Empty: unused (a setting the
+    /// deployments' production forms fill, docs/security.md, "Encryption in transit").
+    /// </summary>
+    public string? TlsDirectory { get; set; }
+
+    /// <summary>The client certificate: its own path, else <see cref="TlsDirectory"/>'s <c>tls.crt</c>.</summary>
+    public string? ClientCertificateFile => FirstOf(TlsClientCertPath, "tls.crt");
+
+    /// <summary>The client certificate's key: its own path, else <see cref="TlsDirectory"/>'s <c>tls.key</c>.</summary>
+    public string? ClientKeyFile => FirstOf(TlsClientKeyPath, "tls.key");
+
+    /// <summary>The CA to trust: its own path, else <see cref="TlsDirectory"/>'s <c>ca.crt</c>.</summary>
+    public string? ServerCaFile => FirstOf(TlsServerCaCertPath, "ca.crt");
+
+    private string? FirstOf(string? path, string fileInDirectory) =>
+        !string.IsNullOrEmpty(path) ? path : string.IsNullOrEmpty(TlsDirectory) ? null : Path.Combine(TlsDirectory, fileInDirectory);
+
     /// <summary>How long a worker lets in-flight activities finish on shutdown before cancelling them.</summary>
     public TimeSpan GracefulShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -69,7 +88,7 @@ public sealed class TemporalSettings
     public static string DefaultBuildId { get; } =
         typeof(TemporalSettings).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
-    public bool UseTls => Tls ?? (!string.IsNullOrEmpty(ApiKey) || !string.IsNullOrEmpty(TlsClientCertPath));
+    public bool UseTls => Tls ?? (!string.IsNullOrEmpty(ApiKey) || !string.IsNullOrEmpty(TlsClientCertPath) || !string.IsNullOrEmpty(TlsDirectory));
 
     /// <summary>
     /// True for <c>host:port</c> (the SDK adds the scheme itself): a host without spaces or a scheme, then a port
@@ -110,6 +129,16 @@ public sealed class TemporalSettings
         if (string.IsNullOrEmpty(TlsClientCertPath) != string.IsNullOrEmpty(TlsClientKeyPath))
         {
             yield return "Temporal:TlsClientCertPath and Temporal:TlsClientKeyPath must be set together.";
+        }
+        if (!string.IsNullOrEmpty(TlsDirectory))
+        {
+            // An optional Secret that was never created mounts as an empty directory: say which, rather than fail on the first read.
+            var missing = new[] { ClientCertificateFile, ClientKeyFile, ServerCaFile }.Where(f => !File.Exists(f)).Select(Path.GetFileName).ToList();
+            if (missing.Count > 0)
+            {
+                yield return $"Temporal:TlsDirectory '{TlsDirectory}' has no {string.Join(", ", missing)}: mount the client certificate's Secret there "
+                    + "(docs/security.md, \"Encryption in transit\"), or leave the setting empty for a Temporal that needs no client certificate.";
+            }
         }
         if (DeploymentVersion is { } version)
         {
