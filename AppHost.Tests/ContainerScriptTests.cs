@@ -131,6 +131,82 @@ public sealed class ContainerScriptTests
 
     [Theory]
     [MemberData(nameof(Shells))]
+    public async Task The_servers_authorizer_comes_with_an_internal_frontend_and_never_without_tls(string shell)
+    {
+        await using var app = await ModelTests.BuildAsync();
+        using var mount = new ScratchDirectory("temporal-tls-");
+        using var stubs = new ScratchDirectory("temporal-entrypoint-");
+        stubs.Write("entrypoint.sh", "#!/bin/sh\nenv | grep -E '^(TEMPORAL_AUTH_|TEMPORAL_JWT_|USE_INTERNAL_FRONTEND|TEMPORAL_SERVICES)' | sort\necho started\n");
+        foreach (var file in new[] { "tls.crt", "tls.key", "ca.crt" })
+        {
+            await File.WriteAllTextAsync(Path.Combine(mount.Path, file), "pem");
+        }
+        var script = (await ShellScriptsAsync(app))["temporal-server"]
+            .Replace("/etc/temporal/entrypoint.sh", Path.Combine(stubs.Path, "entrypoint.sh"), StringComparison.Ordinal)
+            .Replace("/etc/temporal-tls", mount.Path, StringComparison.Ordinal);
+        Task<ProcessResult> Start(string tls, string jwks, string? services) => RunAsync(shell, ["-c", script], new Dictionary<string, string?>
+        {
+            ["TEMPORAL_SERVER_TLS"] = tls,
+            ["TEMPORAL_SERVER_JWKS_URL"] = jwks,
+            ["TEMPORAL_SERVICES"] = services,
+        });
+        const string Jwks = "https://login.example.com/.well-known/jwks.json";
+
+        var (offExit, off) = await Start("true", "", null);
+        Assert.True(offExit == 0, off);
+        Assert.Equal("started\n", off.Split("client certificates required\n")[1]); // no authorizer, no internal frontend
+
+        var (exitCode, output) = await Start("true", Jwks, null);
+        Assert.True(exitCode == 0, output);
+        foreach (var line in new[]
+        {
+            "TEMPORAL_AUTH_AUTHORIZER=default", "TEMPORAL_AUTH_CLAIM_MAPPER=default", $"TEMPORAL_JWT_KEY_SOURCE1={Jwks}",
+            "USE_INTERNAL_FRONTEND=true", "TEMPORAL_SERVICES=frontend,internal-frontend,history,matching,worker",
+        })
+        {
+            Assert.Contains(line + "\n", output, StringComparison.Ordinal);
+        }
+        // The topology's frontend pods run the internal frontend beside it; the other services stay as they are.
+        Assert.Contains("TEMPORAL_SERVICES=frontend,internal-frontend\n", (await Start("true", Jwks, "frontend")).Output, StringComparison.Ordinal);
+        Assert.Contains("TEMPORAL_SERVICES=history\n", (await Start("true", Jwks, "history")).Output, StringComparison.Ordinal);
+
+        // Without TLS the internal frontend would answer anyone as an admin: the server refuses to start.
+        var (plainExit, plain) = await Start("false", Jwks, null);
+        Assert.Equal(2, plainExit);
+        Assert.Contains("Authorization needs the server's TLS", plain, StringComparison.Ordinal);
+        Assert.DoesNotContain("started", plain, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Shells))]
+    public async Task Cli_jobs_send_the_administrators_token_when_its_secret_is_there(string shell)
+    {
+        await using var app = await ModelTests.BuildAsync();
+        using var tokens = new ScratchDirectory("temporal-token-");
+        using var stubs = new ScratchDirectory("temporal-cli-");
+        var seen = Path.Combine(stubs.Path, "seen");
+        stubs.Write("temporal", $"#!/bin/sh\necho \"key=${{TEMPORAL_API_KEY:-none}}\" > '{seen}'\n");
+        var script = (await ShellScriptsAsync(app))["temporal-namespace"].Replace("/etc/temporal-token", tokens.Path, StringComparison.Ordinal);
+        async Task<string> KeySent()
+        {
+            File.Delete(seen);
+            var (exitCode, output) = await RunAsync(shell, ["-c", script], new Dictionary<string, string?>
+            {
+                ["TEMPORAL_NAMESPACE"] = "orders",
+                ["TEMPORAL_ADDRESS"] = "temporal-server:7233",
+                ["PATH"] = $"{stubs.Path}{Path.PathSeparator}{System.Environment.GetEnvironmentVariable("PATH")}",
+            });
+            Assert.True(exitCode == 0, output);
+            return File.ReadAllText(seen).Trim();
+        }
+
+        Assert.Equal("key=none", await KeySent()); // no Secret (an optional mount, empty): no key, and no empty one
+        await File.WriteAllTextAsync(Path.Combine(tokens.Path, "admin"), "eyJ.admin.token");
+        Assert.Equal("key=eyJ.admin.token", await KeySent());
+    }
+
+    [Theory]
+    [MemberData(nameof(Shells))]
     public async Task Cli_jobs_and_the_web_ui_present_the_clients_certificate_only_with_the_switch_on(string shell)
     {
         await using var app = await ModelTests.BuildAsync();

@@ -130,8 +130,9 @@ public sealed class ModelTests
         Assert.Equal("{temporal.connectionString}", env["ConnectionStrings__temporal"]);
         Assert.DoesNotContain(env.Keys, k => k.StartsWith("Temporal__", StringComparison.Ordinal)
             && !k.StartsWith("Temporal__Encryption__", StringComparison.Ordinal) // keys, not connection settings
-            && k != "Temporal__TlsDirectory"); // the clients' certificate, a parameter empty unless the server's TLS is on
+            && k is not "Temporal__TlsDirectory" and not "Temporal__ApiKeyFile"); // the server's TLS and authorizer: parameters, empty by default
         Assert.Equal("{temporal-server-client-tls-directory.value}", env["Temporal__TlsDirectory"]);
+        Assert.Equal("{temporal-server-worker-token-file.value}", env["Temporal__ApiKeyFile"]);
         Assert.Equal("{appdb.connectionString}", env["ConnectionStrings__appdb"]);
         Assert.Equal("{redis.connectionString}", env["ConnectionStrings__redis"]);
         Assert.Equal("{api-key.value}", env["Api__Keys"]);

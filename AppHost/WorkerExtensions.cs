@@ -29,16 +29,25 @@ internal static class WorkerExtensions
     {
         stack.AppDatabaseTls?.NpgsqlClient(worker);
         stack.CacheTls?.Client(worker);
-        if (stack.TemporalServer?.Tls is { } temporal)
+        if (stack.TemporalServer is { } server)
         {
             // The directory of the clients' certificate: empty while the server's TLS is off, so an existing Temporal given
             // in its place (Helm's temporal.enabled=false) is reached as its API key says.
-            worker.WithEnvironment("Temporal__TlsDirectory", temporal.ClientDirectory)
+            worker.WithEnvironment("Temporal__TlsDirectory", server.Tls.ClientDirectory)
                 .WithDeployment(d => d.MountsSecret(TemporalTls.ClientSecret, TemporalTls.ClientPath)
                     .InProduction("Temporal__TlsDirectory", TemporalTls.ClientPath));
         }
         return worker;
     }
+
+    /// <summary>
+    /// The worker's token for the authorizer of the Temporal server the model runs: a file of the Secret <c>temporal-token</c>
+    /// that the kubelet keeps up to date, named by a setting empty by default (docs/security.md, "Temporal authorization").
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithTemporalAuthorization(this IResourceBuilder<ProjectResource> worker, Stack stack) =>
+        stack.TemporalServer is not { } server ? worker : worker
+            .WithEnvironment("Temporal__ApiKeyFile", server.Authorization.WorkerTokenFile)
+            .WithDeployment(d => d.MountsSecret(TemporalAuthorization.TokenSecret, TemporalAuthorization.TokenPath, TemporalAuthorization.WorkerKey));
 
     /// <summary>
     /// Settings an existing Temporal needs besides its address: the namespace when <c>ConnectionStrings:temporal</c>

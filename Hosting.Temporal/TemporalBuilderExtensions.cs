@@ -129,11 +129,14 @@ public static class TemporalBuilderExtensions
         var historyShards = builder.AddParameter($"{name}-history-shards", DevelopmentHistoryShards, publishValueAsDefault: true);
         var tls = new TemporalTls(builder.AddParameter($"{name}-tls", "false", publishValueAsDefault: true),
             builder.AddParameter($"{name}-client-tls-directory", "", publishValueAsDefault: true), name);
-        return builder.AddResource(new TemporalServerResource(name) { Tls = tls })
+        var authorization = new TemporalAuthorization(builder.AddParameter($"{name}-jwks-url", "", publishValueAsDefault: true),
+            builder.AddParameter($"{name}-worker-token-file", "", publishValueAsDefault: true));
+        return builder.AddResource(new TemporalServerResource(name) { Tls = tls, Authorization = authorization })
             .WithImage(TemporalImages.Server, TemporalImages.ServerTag)
             .WithEntrypoint("/bin/sh")
             .WithArgs("-c", TemporalScripts.StartServer(name))
             .WithEnvironment(TemporalTls.SwitchVariable, tls.Enabled)
+            .WithEnvironment(TemporalAuthorization.JwksVariable, authorization.JwksUrl)
             .WithEndpoint(targetPort: 7233, name: TemporalServerResource.GrpcEndpointName, scheme: "http")
             .WithEndpoint(TemporalServerResource.GrpcEndpointName, e => e.Transport = "http2") // gRPC
             .WithHttpEndpoint(targetPort: 9090, name: TemporalServerResource.MetricsEndpointName)
@@ -239,7 +242,8 @@ public static class TemporalBuilderExtensions
                 .WithEnvironment("TEMPORAL_RETENTION", ((int)ns.Retention.TotalHours).ToString(CultureInfo.InvariantCulture) + "h")
                 .WaitFor(builder.CreateResourceBuilder<IResource>(server.Resource))
                 .WithDeployment(d => d.Group(DeploymentGroup).RunAs(TemporalImages.User).Environment("HOME", "/tmp"))
-                .WithServerTls(tls);
+                .WithServerTls(tls)
+                .WithAdminToken(tls is not null);
             createdBy = job.Resource.Name;
         }
 
@@ -289,7 +293,8 @@ public static class TemporalBuilderExtensions
             .WaitFor(ns)
             .WithExplicitStart()
             .WithDeployment(d => d.Group(DeploymentGroup).RunAs(TemporalImages.User).Environment("HOME", "/tmp").RunsToCompletion())
-            .WithServerTls(tls);
+            .WithServerTls(tls)
+            .WithAdminToken(tls is not null);
     }
 
     /// <summary>
@@ -300,6 +305,10 @@ public static class TemporalBuilderExtensions
         tls is null ? client : client
             .WithEnvironment(TemporalTls.SwitchVariable, tls.Enabled)
             .WithDeployment(d => d.MountsSecret(TemporalTls.ClientSecret, TemporalTls.ClientPath).InProduction(TemporalTls.SwitchVariable, "true"));
+
+    /// <summary>A job of the server's: its administrator's token, where the Secret of <see cref="TemporalAuthorization"/> is there.</summary>
+    private static IResourceBuilder<ContainerResource> WithAdminToken(this IResourceBuilder<ContainerResource> job, bool forServer) =>
+        !forServer ? job : job.WithDeployment(d => d.MountsSecret(TemporalAuthorization.TokenSecret, TemporalAuthorization.TokenPath, TemporalAuthorization.AdminKey));
 
     /// <summary>
     /// Adds the Temporal CLI's development server (<c>temporal server start-dev</c>) as a local process: frontend,

@@ -48,6 +48,21 @@ internal static class TemporalScripts
           export TEMPORAL_TLS_EXPIRATION_CHECKS_WARNING_WINDOW=720h TEMPORAL_TLS_EXPIRATION_CHECKS_ERROR_WINDOW=168h
           echo "Frontend and internode TLS on ({{TemporalTls.ServerSecret}}), client certificates required"
         fi
+        if [ -n "${{{TemporalAuthorization.JwksVariable}}:-}" ]; then
+          # The internal frontend answers the server's own worker as an admin, whoever calls: only internode mutual TLS keeps others out.
+          if [ "${{{TemporalTls.SwitchVariable}}:-false}" != true ]; then
+            echo "Authorization needs the server's TLS ({{TemporalTls.SwitchVariable}}=true): its internal frontend would be open to anyone" >&2
+            exit 2
+          fi
+          export TEMPORAL_AUTH_AUTHORIZER=default TEMPORAL_AUTH_CLAIM_MAPPER=default TEMPORAL_JWT_KEY_SOURCE1="${{{TemporalAuthorization.JwksVariable}}}"
+          export USE_INTERNAL_FRONTEND=true
+          # The whole server, or the topology's frontend pods, run the internal frontend beside the frontend.
+          case "${TEMPORAL_SERVICES:-}" in
+            "") export TEMPORAL_SERVICES=frontend,internal-frontend,history,matching,worker ;;
+            frontend) export TEMPORAL_SERVICES=frontend,internal-frontend ;;
+          esac
+          echo "Authorization on: calls need a token whose permissions claim names the namespace (keys from ${{{TemporalAuthorization.JwksVariable}}})"
+        fi
         exec /etc/temporal/entrypoint.sh
         """);
 
@@ -71,6 +86,11 @@ internal static class TemporalScripts
           d={{TemporalTls.ClientPath}}
           export TEMPORAL_TLS=true TEMPORAL_TLS_CLIENT_CERT_PATH="$d/tls.crt" TEMPORAL_TLS_CLIENT_KEY_PATH="$d/tls.key"
           export TEMPORAL_TLS_SERVER_CA_CERT_PATH="$d/ca.crt" TEMPORAL_TLS_SERVER_NAME={{serverName}}
+        fi
+        # An administrator's token, where its Secret is there, for a server with authorization (one without ignores it).
+        if [ -s {{TemporalAuthorization.TokenPath}}/{{TemporalAuthorization.AdminKey}} ]; then
+          TEMPORAL_API_KEY=$(cat {{TemporalAuthorization.TokenPath}}/{{TemporalAuthorization.AdminKey}})
+          export TEMPORAL_API_KEY
         fi
 
         """);

@@ -49,7 +49,7 @@ public sealed class TemporalTestServer : IAsyncDisposable
         });
         var app = builder.Build();
         var service = new TestWorkflowService(options);
-        var endpoint = new GrpcEndpoint();
+        var endpoint = new GrpcEndpoint(options.Authorize);
         service.MapTo(endpoint);
         app.Run(endpoint.HandleAsync);
         await app.StartAsync();

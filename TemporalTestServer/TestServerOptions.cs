@@ -33,6 +33,13 @@ public sealed class TestServerOptions
     /// <summary>With <see cref="TlsCertificate"/>: require a client certificate this CA issued (mutual TLS); null asks none.</summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificateAuthority { get; set; }
 
+    /// <summary>
+    /// Decides each call by its <c>authorization</c> header (null when absent), as a frontend with an authorizer does:
+    /// refused calls fail with PERMISSION_DENIED, except the health check and GetSystemInfo, which Temporal exempts.
+    /// Null lets every call through.
+    /// </summary>
+    public Func<string?, bool>? Authorize { get; set; }
+
     /// <summary>How often a draining version counts its open pinned workflows again.</summary>
     public TimeSpan DrainageRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

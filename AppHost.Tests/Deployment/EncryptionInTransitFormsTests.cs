@@ -121,6 +121,7 @@ public sealed class EncryptionInTransitFormsTests(GeneratedDeployment generated)
                 Assert.Equal(("temporal-tls", null), (own.SecretName, own.Items)); // certificate, key and CA
                 // No kubelet gRPC probe: it speaks plain text only.
                 Assert.All(new[] { container.StartupProbe, container.ReadinessProbe, container.LivenessProbe }, p => Assert.Null(p?.Grpc));
+                Assert.Equal("", env["TEMPORAL_SERVER_JWKS_URL"]); // the authorizer is off unless given keys, in every form
                 continue;
             }
             var address = env.GetValueOrDefault("TEMPORAL_ADDRESS") ?? env.GetValueOrDefault("ConnectionStrings__temporal") ?? "";
@@ -132,14 +133,27 @@ public sealed class EncryptionInTransitFormsTests(GeneratedDeployment generated)
             var certificate = Mount(template, container, "/etc/temporal-client-tls").Secret;
             Assert.Equal("temporal-client-tls", certificate.SecretName);
             Assert.True(certificate.Optional, $"{owner}: development runs without the Secret");
+            // Each caller's token for the authorizer, where its Secret is there: the worker's own, the jobs' an administrator's.
+            var token = template.Spec.Volumes.SingleOrDefault(v => v.Secret?.SecretName == "temporal-token")?.Secret;
             if (env.TryGetValue("Temporal__TlsDirectory", out var directory))
             {
                 Assert.Equal(production ? "/etc/temporal-client-tls" : "", directory); // the worker
+                Assert.Equal("", env["Temporal__ApiKeyFile"]);
+                Assert.Equal(["worker"], token!.Items.Select(i => i.Key));
             }
             else
             {
                 Assert.Equal(production ? "true" : "false", env["TEMPORAL_SERVER_TLS"]); // a job's or the UI's start script
+                if (owner.StartsWith("Job/", StringComparison.Ordinal))
+                {
+                    Assert.Equal(["admin"], token!.Items.Select(i => i.Key));
+                }
+                else
+                {
+                    Assert.Null(token); // the UI calls with its users' own tokens (its OIDC login)
+                }
             }
+            Assert.True(token is null || token.Optional == true, $"{owner}: the token's Secret is required");
         }
         Assert.True(servers.Count == (production ? 4 : 1), string.Join(", ", servers));
         Assert.Contains("Deployment/worker", clients);

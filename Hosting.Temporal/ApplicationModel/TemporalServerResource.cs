@@ -27,4 +27,7 @@ public sealed class TemporalServerResource(string name) : ContainerResource(name
 
     /// <summary>The server's mutual TLS: off unless its switch is on (in the deployments' production forms).</summary>
     public TemporalTls Tls { get; internal set; } = null!;
+
+    /// <summary>The server's authorizer: off unless its JWKS URL is set.</summary>
+    public TemporalAuthorization Authorization { get; internal set; } = null!;
 }

@@ -20,8 +20,16 @@ public sealed record CallContext(DateTime Deadline, CancellationToken Aborted)
 /// length-prefixed frame (flag byte, big-endian length, message), gzip-compressed when the flag says so;
 /// the answer is one frame and the trailer <c>grpc-status: 0</c>, or only trailers with the error status.
 /// </summary>
-public sealed class GrpcEndpoint
+/// <param name="authorize">Decides a call by its <c>authorization</c> header; null lets every call through.</param>
+public sealed class GrpcEndpoint(Func<string?, bool>? authorize = null)
 {
+    /// <summary>What Temporal's authorizer lets through without credentials.</summary>
+    private static readonly HashSet<string> Exempt = new(StringComparer.Ordinal)
+    {
+        "/grpc.health.v1.Health/Check",
+        "/temporal.api.workflowservice.v1.WorkflowService/GetSystemInfo",
+    };
+
     private readonly Dictionary<string, Func<byte[], CallContext, Task<IMessage>>> methods = new(StringComparer.Ordinal);
 
     public IReadOnlyCollection<string> Methods => methods.Keys;
@@ -42,6 +50,10 @@ public sealed class GrpcEndpoint
             if (!methods.TryGetValue(http.Request.Path.Value ?? "", out var handler))
             {
                 throw new GrpcStatusException(StatusCode.Unimplemented, $"{http.Request.Path} is not implemented by the Temporal test server");
+            }
+            if (authorize is not null && !Exempt.Contains(http.Request.Path.Value!) && !authorize(http.Request.Headers.Authorization.FirstOrDefault()))
+            {
+                throw new GrpcStatusException(StatusCode.PermissionDenied, "Request unauthorized.");
             }
             var request = await ReadMessageAsync(http.Request);
             var context = new CallContext(Deadline(http.Request.Headers["grpc-timeout"]), http.RequestAborted);

@@ -8,6 +8,7 @@ public enum StatusCode
     DeadlineExceeded = 4,
     NotFound = 5,
     AlreadyExists = 6,
+    PermissionDenied = 7,
     FailedPrecondition = 9,
     Unimplemented = 12,
     Internal = 13,

@@ -95,6 +95,7 @@ public static class TemporalHostingExtensions
             (options, tracing) => options.Interceptors = [.. options.Interceptors ?? [], tracing]);
         services.AddSingleton<TemporalConnectionKeeper>();
         services.AddHostedService(sp => sp.GetRequiredService<TemporalConnectionKeeper>());
+        services.AddHostedService<TemporalApiKeyFileWatcher>();
         var health = services.AddHealthChecks().AddCheck<TemporalHealthCheck>("temporal");
 
         if (roles.Worker)
@@ -130,7 +131,7 @@ public static class TemporalHostingExtensions
         ArgumentNullException.ThrowIfNull(settings);
         options.TargetHost = settings.Address;
         options.Namespace = settings.Namespace;
-        options.ApiKey = string.IsNullOrEmpty(settings.ApiKey) ? null : settings.ApiKey;
+        options.ApiKey = settings.CurrentApiKey();
         options.Tls = settings.UseTls ? CreateTls(settings) : null;
         options.Runtime = runtime;
         options.LoggerFactory = loggerFactory;

@@ -28,6 +28,16 @@ public sealed class TemporalSettings
     /// <summary>Temporal Cloud API key (a secret). Setting it turns TLS on unless <see cref="Tls"/> says otherwise.</summary>
     public string? ApiKey { get; set; }
 
+    /// <summary>
+    /// A file holding the API key or a token (a JWT for a self-hosted server's authorizer, say), instead of
+    /// <see cref="ApiKey"/>: read at start and again every <see cref="ApiKeyFileCheckInterval"/>, so a rotated token (a
+    /// mounted Secret the kubelet updates) is used without a restart. Turns TLS on as the key does.
+    /// </summary>
+    public string? ApiKeyFile { get; set; }
+
+    /// <summary>How often <see cref="ApiKeyFile"/> is read again.</summary>
+    public TimeSpan ApiKeyFileCheckInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Use TLS. Defaults to on when an API key or a client certificate is configured.</summary>
     public bool? Tls { get; set; }
 
@@ -88,7 +98,14 @@ public sealed class TemporalSettings
     public static string DefaultBuildId { get; } =
         typeof(TemporalSettings).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
-    public bool UseTls => Tls ?? (!string.IsNullOrEmpty(ApiKey) || !string.IsNullOrEmpty(TlsClientCertPath) || !string.IsNullOrEmpty(TlsDirectory));
+    public bool UseTls => Tls ?? (!string.IsNullOrEmpty(ApiKey) || !string.IsNullOrEmpty(ApiKeyFile)
+        || !string.IsNullOrEmpty(TlsClientCertPath) || !string.IsNullOrEmpty(TlsDirectory));
+
+    /// <summary>The key to call with: <see cref="ApiKey"/>, else <see cref="ApiKeyFile"/>'s contents trimmed; null for none.</summary>
+    public string? CurrentApiKey() =>
+        !string.IsNullOrEmpty(ApiKey) ? ApiKey
+        : string.IsNullOrEmpty(ApiKeyFile) || !File.Exists(ApiKeyFile) ? null
+        : File.ReadAllText(ApiKeyFile).Trim() is { Length: > 0 } key ? key : null;
 
     /// <summary>
     /// True for <c>host:port</c> (the SDK adds the scheme itself): a host without spaces or a scheme, then a port
@@ -129,6 +146,22 @@ public sealed class TemporalSettings
         if (string.IsNullOrEmpty(TlsClientCertPath) != string.IsNullOrEmpty(TlsClientKeyPath))
         {
             yield return "Temporal:TlsClientCertPath and Temporal:TlsClientKeyPath must be set together.";
+        }
+        if (!string.IsNullOrEmpty(ApiKeyFile))
+        {
+            if (!string.IsNullOrEmpty(ApiKey))
+            {
+                yield return "Temporal:ApiKey and Temporal:ApiKeyFile are two sources of one key: set one.";
+            }
+            else if (CurrentApiKey() is null)
+            {
+                yield return $"Temporal:ApiKeyFile '{ApiKeyFile}' is missing or empty: mount the token's Secret there "
+                    + "(docs/security.md, \"Temporal authorization\"), or leave the setting empty.";
+            }
+            if (ApiKeyFileCheckInterval <= TimeSpan.Zero)
+            {
+                yield return "Temporal:ApiKeyFileCheckInterval must be positive.";
+            }
         }
         if (!string.IsNullOrEmpty(TlsDirectory))
         {
