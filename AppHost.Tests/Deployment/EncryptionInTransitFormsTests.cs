@@ -162,6 +162,45 @@ public sealed class EncryptionInTransitFormsTests(GeneratedDeployment generated)
     }
 
     [Theory]
+    [InlineData("kustomize", "keda")]
+    [InlineData("helm", "keda")]
+    [InlineData("kustomize", "worker-versioning")]
+    [InlineData("helm", "worker-versioning")]
+    public async Task Kedas_scaler_and_the_worker_controller_present_the_clients_certificate_in_production_only(string tool, string option)
+    {
+        async Task<string> Render(bool production) => tool == "helm"
+            ? await generated.HelmTemplateAsync(Validators.Helm4, [.. production ? ProductionValues : [],
+                "--set", option == "keda" ? "keda.enabled=true" : "workerVersioning.enabled=true"])
+            // An overlay of the user's lists the option, then the component that gives it the certificate where TLS is on.
+            : production ? await generated.KustomizeAsync("overlays/production", option, "temporal-client-tls")
+            : await generated.KustomizeAsync("overlays/development", option);
+
+        foreach (var production in new[] { false, true })
+        {
+            var rendered = await Render(production);
+            await GeneratedDeployment.ValidateCustomResourcesAsync(rendered, option == "keda" ? "ScaledObject" : "Connection");
+            if (option == "keda")
+            {
+                var trigger = (Dictionary<object, object>)((List<object>)Spec(Assert.Single(WorkerControllerObjects.Of(rendered, "ScaledObject")))["triggers"])[0];
+                var reference = trigger.TryGetValue("authenticationRef", out var r) ? (string)((Dictionary<object, object>)r)["name"] : null;
+                Assert.Equal(production ? "worker-temporal-tls" : null, reference);
+                if (production)
+                {
+                    var secretRefs = (List<object>)Spec(WorkerControllerObjects.Of(rendered, "TriggerAuthentication").Single(d => Name(d) == reference))["secretTargetRef"];
+                    Assert.Equal(["ca=temporal-client-tls/ca.crt", "cert=temporal-client-tls/tls.crt", "key=temporal-client-tls/tls.key"],
+                        secretRefs.Cast<Dictionary<object, object>>().Select(s => $"{s["parameter"]}={s["name"]}/{s["key"]}").Order());
+                }
+            }
+            else
+            {
+                var connection = Spec(Assert.Single(WorkerControllerObjects.Of(rendered, "Connection")));
+                var secret = connection.TryGetValue("mutualTLSSecretRef", out var m) ? (string)((Dictionary<object, object>)m)["name"] : null;
+                Assert.Equal(production ? "temporal-client-tls" : null, secret);
+            }
+        }
+    }
+
+    [Theory]
     [InlineData("kustomize")]
     [InlineData("helm")]
     public async Task Cert_manager_issues_temporals_server_and_client_certificates_of_one_ca(string tool)
@@ -219,6 +258,8 @@ public sealed class EncryptionInTransitFormsTests(GeneratedDeployment generated)
         var issuerRef = (Dictionary<object, object>)Spec(Assert.Single(WorkerControllerObjects.Of(rendered, "Certificate")))["issuerRef"];
         Assert.Equal(("corporate-ca", "ClusterIssuer"), ((string)issuerRef["name"], (string)issuerRef["kind"]));
     }
+
+    private static readonly string[] ProductionValues = ["-f", "values-production.yaml"];
 
     private static Dictionary<object, object> Spec(Dictionary<object, object> document) => (Dictionary<object, object>)document["spec"];
 
