@@ -233,17 +233,16 @@ public static class TemporalBuilderExtensions
         IResourceBuilder<ContainerResource>? job = null;
         if (!server.Resource.CreatesNamespacesItself)
         {
-            var tls = (server.Resource as TemporalServerResource)?.Tls;
+            var own = server.Resource as TemporalServerResource;
             job = builder.AddContainer($"{name}-namespace", TemporalImages.AdminTools, TemporalImages.ServerTag)
                 .WithEntrypoint("/bin/sh")
-                .WithArgs("-c", tls is null ? TemporalScripts.CreateNamespace : TemporalScripts.CliTls(tls.ServerName) + TemporalScripts.CreateNamespace)
+                .WithArgs("-c", own is null ? TemporalScripts.CreateNamespace : TemporalScripts.CliCredentials(own.Tls.ServerName) + TemporalScripts.CreateNamespace)
                 .WithEnvironment("TEMPORAL_ADDRESS", server.Resource.ConnectionStringExpression)
                 .WithEnvironment("TEMPORAL_NAMESPACE", ns.NamespaceName)
                 .WithEnvironment("TEMPORAL_RETENTION", ((int)ns.Retention.TotalHours).ToString(CultureInfo.InvariantCulture) + "h")
                 .WaitFor(builder.CreateResourceBuilder<IResource>(server.Resource))
                 .WithDeployment(d => d.Group(DeploymentGroup).RunAs(TemporalImages.User).Environment("HOME", "/tmp"))
-                .WithServerTls(tls)
-                .WithAdminToken(tls is not null);
+                .AsClientOf(own, sendsAdminToken: true);
             createdBy = job.Resource.Name;
         }
 
@@ -282,10 +281,10 @@ public static class TemporalBuilderExtensions
         ArgumentNullException.ThrowIfNull(ns);
         ArgumentNullException.ThrowIfNull(deploymentName);
         ArgumentNullException.ThrowIfNull(buildId);
-        var tls = ns.Resource.Parent is TemporalServerResource server ? server.Tls : null;
+        var own = ns.Resource.Parent as TemporalServerResource;
         return ns.ApplicationBuilder.AddContainer(name, TemporalImages.AdminTools, TemporalImages.ServerTag)
             .WithEntrypoint("/bin/sh")
-            .WithArgs("-c", tls is null ? TemporalScripts.SetCurrentVersion : TemporalScripts.CliTls(tls.ServerName) + TemporalScripts.SetCurrentVersion)
+            .WithArgs("-c", own is null ? TemporalScripts.SetCurrentVersion : TemporalScripts.CliCredentials(own.Tls.ServerName) + TemporalScripts.SetCurrentVersion)
             .WithEnvironment("TEMPORAL_ADDRESS", ns.Resource.Parent.ConnectionStringExpression)
             .WithEnvironment("TEMPORAL_NAMESPACE", ns.Resource.NamespaceName)
             .WithEnvironment("DEPLOYMENT_NAME", deploymentName)
@@ -293,22 +292,25 @@ public static class TemporalBuilderExtensions
             .WaitFor(ns)
             .WithExplicitStart()
             .WithDeployment(d => d.Group(DeploymentGroup).RunAs(TemporalImages.User).Environment("HOME", "/tmp").RunsToCompletion())
-            .WithServerTls(tls)
-            .WithAdminToken(tls is not null);
+            .AsClientOf(own, sendsAdminToken: true);
     }
 
     /// <summary>
-    /// A client of the server's <see cref="TemporalTls"/> (a job, the Web UI): the switch its start script reads, and the
-    /// clients' certificate Secret, mounted in Kubernetes.
+    /// A container that calls the model's <paramref name="server"/> (a job, the Web UI): the TLS switch its start script
+    /// reads and, mounted in Kubernetes, the clients' certificate Secret and (a job) the administrator's token of
+    /// <see cref="TemporalAuthorization"/>. Nothing for another server (the development server, the test server).
     /// </summary>
-    private static IResourceBuilder<ContainerResource> WithServerTls(this IResourceBuilder<ContainerResource> client, TemporalTls? tls) =>
-        tls is null ? client : client
-            .WithEnvironment(TemporalTls.SwitchVariable, tls.Enabled)
-            .WithDeployment(d => d.MountsSecret(TemporalTls.ClientSecret, TemporalTls.ClientPath).InProduction(TemporalTls.SwitchVariable, "true"));
-
-    /// <summary>A job of the server's: its administrator's token, where the Secret of <see cref="TemporalAuthorization"/> is there.</summary>
-    private static IResourceBuilder<ContainerResource> WithAdminToken(this IResourceBuilder<ContainerResource> job, bool forServer) =>
-        !forServer ? job : job.WithDeployment(d => d.MountsSecret(TemporalAuthorization.TokenSecret, TemporalAuthorization.TokenPath, TemporalAuthorization.AdminKey));
+    private static IResourceBuilder<ContainerResource> AsClientOf(this IResourceBuilder<ContainerResource> client, TemporalServerResource? server, bool sendsAdminToken) =>
+        server is null ? client : client
+            .WithEnvironment(TemporalTls.SwitchVariable, server.Tls.Enabled)
+            .WithDeployment(d =>
+            {
+                d.MountsSecret(TemporalTls.ClientSecret, TemporalTls.ClientPath).InProduction(TemporalTls.SwitchVariable, "true");
+                if (sendsAdminToken)
+                {
+                    d.MountsSecret(TemporalAuthorization.TokenSecret, TemporalAuthorization.TokenPath, TemporalAuthorization.AdminKey);
+                }
+            });
 
     /// <summary>
     /// Adds the Temporal CLI's development server (<c>temporal server start-dev</c>) as a local process: frontend,
@@ -421,7 +423,7 @@ public static class TemporalBuilderExtensions
                 .Probes(DeploymentProbe.Http("http", "/healthz"))
                 .HealthCommand("wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/healthz") // the Alpine image's busybox
                 .RunAs(TemporalImages.User))
-            .WithServerTls(resource.Tls);
+            .AsClientOf(resource, sendsAdminToken: false);
         return server;
     }
 }

@@ -79,9 +79,9 @@ internal static class TemporalScripts
 
     /// <summary>
     /// What a CLI job runs first: with <see cref="TemporalTls"/> on, the CLI's own TLS variables (set only then: any of
-    /// them turns its TLS on).
+    /// them turns its TLS on); with the administrator's token of <see cref="TemporalAuthorization"/> mounted, that token.
     /// </summary>
-    public static string CliTls(string serverName) => ForContainerShell($$"""
+    public static string CliCredentials(string serverName) => ForContainerShell($$"""
         if [ "${{{TemporalTls.SwitchVariable}}:-false}" = true ]; then
           d={{TemporalTls.ClientPath}}
           export TEMPORAL_TLS=true TEMPORAL_TLS_CLIENT_CERT_PATH="$d/tls.crt" TEMPORAL_TLS_CLIENT_KEY_PATH="$d/tls.key"
