@@ -31,11 +31,12 @@ internal static class WorkerExtensions
         stack.CacheTls?.Client(worker);
         if (stack.TemporalServer is { } server)
         {
-            // The directory of the clients' certificate: empty while the server's TLS is off, so an existing Temporal given
-            // in its place (Helm's temporal.enabled=false) is reached as its API key says.
+            // The directory of the clients' certificate: empty while the server's TLS is off, and left out where an existing
+            // Temporal stands in (Helm's temporal.enabled=false), which is reached as its own settings say.
             worker.WithEnvironment("Temporal__TlsDirectory", server.Tls.ClientDirectory)
                 .WithDeployment(d => d.MountsSecret(TemporalTls.ClientSecret, TemporalTls.ClientPath)
-                    .InProduction("Temporal__TlsDirectory", TemporalTls.ClientPath));
+                    .InProduction("Temporal__TlsDirectory", TemporalTls.ClientPath)
+                    .OnlyWhileGroupIsOn("Temporal__TlsDirectory", TemporalBuilderExtensions.DeploymentGroup));
         }
         return worker;
     }
@@ -47,7 +48,8 @@ internal static class WorkerExtensions
     public static IResourceBuilder<ProjectResource> WithTemporalAuthorization(this IResourceBuilder<ProjectResource> worker, Stack stack) =>
         stack.TemporalServer is not { } server ? worker : worker
             .WithEnvironment("Temporal__ApiKeyFile", server.Authorization.WorkerTokenFile)
-            .WithDeployment(d => d.MountsSecret(TemporalAuthorization.TokenSecret, TemporalAuthorization.TokenPath, TemporalAuthorization.WorkerKey));
+            .WithDeployment(d => d.MountsSecret(TemporalAuthorization.TokenSecret, TemporalAuthorization.TokenPath, TemporalAuthorization.WorkerKey)
+                .OnlyWhileGroupIsOn("Temporal__ApiKeyFile", TemporalBuilderExtensions.DeploymentGroup));
 
     /// <summary>
     /// Settings an existing Temporal needs besides its address: the namespace when <c>ConnectionStrings:temporal</c>

@@ -201,6 +201,25 @@ public sealed class EncryptionInTransitFormsTests(GeneratedDeployment generated)
     }
 
     [Theory]
+    [InlineData("keda.enabled=true")]
+    [InlineData("workerVersioning.enabled=true")]
+    public async Task An_existing_temporal_in_production_is_reached_as_its_own_settings_say_with_no_client_certificate_of_the_charts(string option)
+    {
+        var rendered = await generated.HelmTemplateAsync(Validators.Helm4, "-f", "values-production.yaml", "--set", option,
+            "--set", "temporal.enabled=false", "--set", "temporal.frontendAddress=acme.a1b2c.tmprl.cloud:7233",
+            "--set", "temporal.namespace=acme.a1b2c", "--set", "temporal.existingSecret=temporal-cloud");
+        var objects = GeneratedDeployment.ParseStrict(rendered);
+
+        // Temporal Cloud with its API key: the chart's certificate directory and token file would stop the worker's start.
+        var settings = objects.OfType<V1ConfigMap>().Single(c => c.Name() == "worker-settings").Data;
+        Assert.False(settings.ContainsKey("Temporal__TlsDirectory"));
+        Assert.False(settings.ContainsKey("Temporal__ApiKeyFile"));
+        // KEDA's scaler and the worker controller: the API key only (Temporal Cloud's), never the chart's client certificate.
+        Assert.DoesNotContain("mutualTLSSecretRef", rendered, StringComparison.Ordinal);
+        Assert.DoesNotContain("worker-temporal-tls", rendered, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("kustomize")]
     [InlineData("helm")]
     public async Task Cert_manager_issues_temporals_server_and_client_certificates_of_one_ca(string tool)

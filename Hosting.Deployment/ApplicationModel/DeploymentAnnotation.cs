@@ -34,6 +34,12 @@ public sealed class DeploymentAnnotation : IResourceAnnotation
     public HashSet<string> ComposeOnlyEnvironment { get; } = new(StringComparer.Ordinal);
 
     /// <summary>
+    /// Settings that belong to a switchable group's infrastructure (the client certificate of the chart's Temporal):
+    /// Helm leaves each out while its group (the value) is off and an existing server stands in.
+    /// </summary>
+    public Dictionary<string, string> GroupSettings { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
     /// Runs to completion when started, though nothing waits for it (a command run by hand under a Compose profile):
     /// a job, never restarted once it has succeeded or failed.
     /// </summary>

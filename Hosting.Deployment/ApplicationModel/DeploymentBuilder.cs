@@ -55,6 +55,16 @@ public sealed class DeploymentBuilder
         return this;
     }
 
+    /// <summary>
+    /// The setting <paramref name="variable"/> is about the chart's own server of <paramref name="group"/>: Helm leaves it
+    /// out while <c>{group}.enabled</c> is false (an existing server stands in, which the setting does not describe).
+    /// </summary>
+    public DeploymentBuilder OnlyWhileGroupIsOn(string variable, string group)
+    {
+        Annotation.GroupSettings[variable] = group;
+        return this;
+    }
+
     /// <summary>The resource runs to completion when started, by hand: a job nothing waits for.</summary>
     public DeploymentBuilder RunsToCompletion()
     {

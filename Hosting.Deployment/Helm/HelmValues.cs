@@ -158,7 +158,9 @@ internal sealed class HelmValues(Plan plan, DeploymentOptions options, ChartValu
         return $"and {Chart.Ref("hooks.enabled")} {string.Join(" ", groups.Distinct().Select(g => $"(not {Chart.Ref($"{g}.enabled")})"))}";
     }
 
-    public override YamlNode OnlyWhileGroupIsOn(string group, Map entry) => new Conditional(Chart.Ref($"{group}.enabled"), new Seq { entry });
+    public override YamlNode OnlyWhileGroupIsOn(string group, Map entry) => new Conditional(GroupCondition(group), new Seq { entry });
+
+    public override string GroupCondition(string group) => Chart.Ref($"{group}.enabled");
 
     public override void AddEnvironment(Seq env, Workload w, EnvironmentVariable variable, Func<EnvironmentVariable, YamlNode> entry)
     {

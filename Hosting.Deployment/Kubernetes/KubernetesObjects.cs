@@ -148,7 +148,15 @@ internal sealed class KubernetesObjects(ManifestValues values)
         foreach (var variable in Settings(w))
         {
             // envFrom is not expanded by the kubelet ($(VAR) only is in env, command and args): the text as it is.
-            data.Add(variable.Name, values.Text(variable.Value, _ => throw new InvalidOperationException("a setting holds no secret"), expands: false));
+            var text = values.Text(variable.Value, _ => throw new InvalidOperationException("a setting holds no secret"), expands: false);
+            if (w.Settings.GroupSettings.TryGetValue(variable.Name, out var group) && values.GroupCondition(group) is { } condition)
+            {
+                data.If(condition, new Map { { variable.Name, text } });
+            }
+            else
+            {
+                data.Add(variable.Name, text);
+            }
         }
         return data.Count == 0 ? null : Document("v1", "ConfigMap", Metadata(w, $"{w.Name}-settings"), ("data", data));
     }

@@ -120,6 +120,9 @@ internal class ManifestValues(Plan plan, DeploymentOptions options)
     /// <summary>An environment entry that applies only while <paramref name="group"/> is deployed (Helm: its switch); always here.</summary>
     public virtual YamlNode OnlyWhileGroupIsOn(string group, Map entry) => entry;
 
+    /// <summary>Helm's condition of a group being on; null where groups do not switch (Kustomize).</summary>
+    public virtual string? GroupCondition(string group) => null;
+
     public string? ForeignGroup(Workload w, Value value) =>
         value.Resources.Select(r => r.Group).Concat(value.Connections.Select(c => Plan[c.Target].Group))
             .FirstOrDefault(g => g is not null && g != w.Group);
