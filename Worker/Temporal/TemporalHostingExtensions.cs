@@ -96,6 +96,7 @@ public static class TemporalHostingExtensions
         services.AddSingleton<TemporalConnectionKeeper>();
         services.AddHostedService(sp => sp.GetRequiredService<TemporalConnectionKeeper>());
         services.AddHostedService<TemporalApiKeyFileWatcher>();
+        services.AddHostedService<TemporalCertificateWatcher>();
         var health = services.AddHealthChecks().AddCheck<TemporalHealthCheck>("temporal");
 
         if (roles.Worker)

@@ -60,6 +60,12 @@ public sealed class TemporalSettings
     /// </summary>
     public string? TlsDirectory { get; set; }
 
+    /// <summary>How often the TLS files are compared with those the worker connected with (<see cref="TemporalCertificateWatcher"/>).</summary>
+    public TimeSpan TlsFileCheckInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Once the TLS files changed, each replica stops within a random part of this, not all at once.</summary>
+    public TimeSpan TlsRestartSpread { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>The client certificate: its own path, else <see cref="TlsDirectory"/>'s <c>tls.crt</c>.</summary>
     public string? ClientCertificateFile => FirstOf(TlsClientCertPath, "tls.crt");
 
@@ -166,7 +172,9 @@ public sealed class TemporalSettings
         if (!string.IsNullOrEmpty(TlsDirectory))
         {
             // An optional Secret that was never created mounts as an empty directory: say which, rather than fail on the first read.
-            var missing = new[] { ClientCertificateFile, ClientKeyFile, ServerCaFile }.Where(f => !File.Exists(f)).Select(Path.GetFileName).ToList();
+            var fromDirectory = new[] { (TlsClientCertPath, "tls.crt"), (TlsClientKeyPath, "tls.key"), (TlsServerCaCertPath, "ca.crt") }
+                .Where(f => string.IsNullOrEmpty(f.Item1)).Select(f => f.Item2);
+            var missing = fromDirectory.Where(name => !File.Exists(Path.Combine(TlsDirectory, name))).ToList();
             if (missing.Count > 0)
             {
                 yield return $"Temporal:TlsDirectory '{TlsDirectory}' has no {string.Join(", ", missing)}: mount the client certificate's Secret there "
@@ -188,6 +196,10 @@ public sealed class TemporalSettings
         else if (!string.IsNullOrWhiteSpace(BuildId))
         {
             yield return "Temporal:BuildId needs Temporal:DeploymentName: a build id names a version of a Worker Deployment.";
+        }
+        if (TlsFileCheckInterval <= TimeSpan.Zero || TlsRestartSpread < TimeSpan.Zero)
+        {
+            yield return "Temporal:TlsFileCheckInterval must be positive and Temporal:TlsRestartSpread not negative.";
         }
         if (GracefulShutdownTimeout < TimeSpan.Zero)
         {
