@@ -171,6 +171,7 @@ public static class TemporalBuilderExtensions
                 // (as Temporal's own chart does). The AppHost's health check still asks for SERVING; a stopping
                 // frontend leaves its Service's endpoints before it drains (docs/temporal-server.md, "What runs").
                 .Probes(DeploymentProbe.Tcp(TemporalServerResource.GrpcEndpointName))
+                .MinReadySeconds(ServerTopology.TakeOverSeconds)
                 .MountsSecret(TemporalTls.ServerSecret, TemporalTls.ServerPath)
                 .InProduction(TemporalTls.SwitchVariable, "true")
                 // No Compose health check: the server image has no client to ask the frontend with (no CLI, no curl).

@@ -140,6 +140,8 @@ public sealed class TemporalServerFormsTests(GeneratedDeployment generated)
         var ports = new Dictionary<string, int> { ["frontend"] = 7233, ["history"] = 7234, ["matching"] = 7235, ["worker"] = 7239 };
         foreach (var (name, deployment) in servers)
         {
+            // Listening is not serving: a rollout counts a new pod only once it has had time to take over.
+            Assert.True(deployment.Spec.MinReadySeconds >= 30, $"{name}: a rollout moves on as soon as the port opens");
             var container = deployment.Spec.Template.Spec.Containers[0];
             foreach (var probe in new[] { container.StartupProbe, container.ReadinessProbe, container.LivenessProbe })
             {

@@ -105,6 +105,9 @@ public sealed class DeploymentAnnotation : IResourceAnnotation
     /// <summary>Variables that get the pod's own IP address in Kubernetes (for servers that advertise where they are reached).</summary>
     public List<string> PodAddressVariables { get; } = [];
 
+    /// <summary>How long a new pod must stay ready before a rollout counts it available; null for Kubernetes' 0.</summary>
+    public int? MinReadySeconds { get; set; }
+
     /// <summary>Environment set only when deployed (for example the runtime's container tuning).</summary>
     public Dictionary<string, string> Environment { get; } = [];
 

@@ -65,6 +65,17 @@ public sealed class DeploymentBuilder
         return this;
     }
 
+    /// <summary>
+    /// A rollout takes a new pod as available only once it has stayed ready this long (<c>minReadySeconds</c>): for a
+    /// server whose probe passes before it serves, the time it takes to take over.
+    /// </summary>
+    public DeploymentBuilder MinReadySeconds(int seconds)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(seconds);
+        Annotation.MinReadySeconds = seconds;
+        return this;
+    }
+
     /// <summary>The resource runs to completion when started, by hand: a job nothing waits for.</summary>
     public DeploymentBuilder RunsToCompletion()
     {

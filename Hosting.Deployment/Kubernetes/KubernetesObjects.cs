@@ -178,6 +178,7 @@ internal sealed class KubernetesObjects(ManifestValues values)
     private Map Deployment(Workload w) => Document("apps/v1", "Deployment", Metadata(w),
         ("spec", WithReplicas(w, new Map
         {
+            { "minReadySeconds", w.Settings.MinReadySeconds is { } seconds ? new Scalar(seconds) : null },
             { "revisionHistoryLimit", 5 },
             { "selector", new Map { { "matchLabels", Selector(w) } } },
             {

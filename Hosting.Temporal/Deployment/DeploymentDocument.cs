@@ -9,7 +9,7 @@ namespace Aspire.Hosting.Temporal.Deployment;
 /// </summary>
 internal static class DeploymentDocument
 {
-    public static Map Of(Map metadata, YamlNode replicas, Map selector, Map podTemplate) => new()
+    public static Map Of(Map metadata, YamlNode replicas, Map selector, Map podTemplate, int? minReadySeconds = null) => new()
     {
         { "apiVersion", "apps/v1" },
         { "kind", "Deployment" },
@@ -18,6 +18,7 @@ internal static class DeploymentDocument
             "spec", new Map
             {
                 { "replicas", replicas },
+                { "minReadySeconds", minReadySeconds is { } seconds ? new Scalar(seconds) : null },
                 { "revisionHistoryLimit", 5 },
                 { "selector", new Map { { "matchLabels", selector } } },
                 { "strategy", new Map { { "type", "RollingUpdate" }, { "rollingUpdate", new Map { { "maxUnavailable", 0 }, { "maxSurge", 1 } } } } },

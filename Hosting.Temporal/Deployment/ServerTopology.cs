@@ -44,6 +44,12 @@ internal sealed class ServerTopology : DeploymentContribution
         new("worker", 7239, 6939, Replicas: 1, StorePool: 5, VisibilityPool: 2, Cpu: "100m", Memory: "128Mi", MemoryLimit: "512Mi"),
     ];
 
+    /// <summary>
+    /// How long a new pod of the server stays ready before a rollout counts it available: its TCP probe passes
+    /// once it listens, before it serves (history acquires its shards, a frontend's membership settles), in seconds.
+    /// </summary>
+    public const int TakeOverSeconds = 30;
+
     private readonly DeploymentOption option;
     private readonly IResourceWithConnectionString database;
     private DeployedConnection? store;
@@ -182,7 +188,7 @@ internal sealed class ServerTopology : DeploymentContribution
             container["livenessProbe"] = Probe(OpenPort(service), 20, 3);
         }
         return DeploymentDocument.Of(new Map { { "name", name }, { "labels", Relabelled(kubernetes.Labels(), name) } },
-            ReplicasOf(kubernetes, service), kubernetes.Selector(name), template);
+            ReplicasOf(kubernetes, service), kubernetes.Selector(name), template, TakeOverSeconds);
     }
 
     private static Map OpenPort(Service service) => new() { { "tcpSocket", new Map { { "port", service.GrpcPort } } } };
