@@ -35,6 +35,29 @@ public sealed class TemporalModelTests
     }
 
     [Fact]
+    public async Task Every_container_that_calls_the_server_starts_with_its_tls_switch_and_the_cli_jobs_with_their_credentials()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        var server = builder.AddTemporalServer("tmp", builder.AddPostgres("pg")).WithTemporalUi();
+        var ns = server.AddNamespace("shop");
+        ns.AddSetCurrentVersion("switch", builder.AddParameter("deployment", "d"), builder.AddParameter("build", "b"));
+
+        foreach (var (name, cli) in new[] { ("shop-namespace", true), ("switch", true), ("tmp-ui", false) })
+        {
+            var container = builder.Resources.Single(r => r.Name == name);
+            var configuration = await ExecutionConfigurationBuilder.Create(container).WithEnvironmentVariablesConfig().WithArgumentsConfig()
+                .BuildAsync(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Publish), NullLogger.Instance, CancellationToken.None);
+            var script = configuration.Arguments.Select(a => a.Value).Last();
+
+            Assert.Equal("{tmp-tls.value}", configuration.EnvironmentVariables.Single(e => e.Key == "TEMPORAL_SERVER_TLS").Value);
+            // The CLI's TLS variables and the administrator's token, before any call; the UI's own TLS variables.
+            Assert.Equal(cli, script.StartsWith("if [ \"${TEMPORAL_SERVER_TLS:-false}\" = true ]", StringComparison.Ordinal)
+                && script.Contains("TEMPORAL_TLS_CLIENT_CERT_PATH=", StringComparison.Ordinal) && script.Contains("TEMPORAL_API_KEY=", StringComparison.Ordinal));
+            Assert.Equal(!cli, script.Contains("TEMPORAL_TLS_CERT=", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public async Task The_web_ui_opens_on_the_first_namespace_even_when_added_before_it()
     {
         var builder = DistributedApplication.CreateBuilder();

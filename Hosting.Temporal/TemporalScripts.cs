@@ -38,14 +38,16 @@ internal static class TemporalScripts
         set -eu
         if [ "${{{TemporalTls.SwitchVariable}}:-false}" = true ]; then
           d={{TemporalTls.ServerPath}}
-          # The Secret may come after the pod: wait for it rather than fail.
+          # The Secret may come after the pod: wait for it rather than fail (and stop at once when told to meanwhile).
+          trap 'exit 143' TERM INT
           until [ -s "$d/tls.key" ]; do echo "Waiting for the Secret {{TemporalTls.ServerSecret}} ($d/tls.key)"; sleep 5; done
           export TEMPORAL_TLS_SERVER_CERT="$d/tls.crt" TEMPORAL_TLS_SERVER_KEY="$d/tls.key" TEMPORAL_TLS_SERVER_CA_CERT="$d/ca.crt"
           export TEMPORAL_TLS_FRONTEND_CERT="$d/tls.crt" TEMPORAL_TLS_FRONTEND_KEY="$d/tls.key"
           export TEMPORAL_TLS_CLIENT1_CA_CERT="$d/ca.crt" TEMPORAL_TLS_CLIENT2_CA_CERT="$d/ca.crt" TEMPORAL_TLS_REQUIRE_CLIENT_AUTH=true
           export TEMPORAL_TLS_INTERNODE_SERVER_NAME={{serverName}} TEMPORAL_TLS_FRONTEND_SERVER_NAME={{serverName}}
           export TEMPORAL_TLS_REFRESH_INTERVAL=10m TEMPORAL_TLS_EXPIRATION_CHECKS_CHECK_INTERVAL=1h
-          export TEMPORAL_TLS_EXPIRATION_CHECKS_WARNING_WINDOW=720h TEMPORAL_TLS_EXPIRATION_CHECKS_ERROR_WINDOW=168h
+          # cert-manager renews 30 days before the end: a warning 20 days before means the renewal is 10 days late.
+          export TEMPORAL_TLS_EXPIRATION_CHECKS_WARNING_WINDOW=480h TEMPORAL_TLS_EXPIRATION_CHECKS_ERROR_WINDOW=168h
           echo "Frontend and internode TLS on ({{TemporalTls.ServerSecret}}), client certificates required"
         fi
         if [ -n "${{{TemporalAuthorization.JwksVariable}}:-}" ]; then
