@@ -34,6 +34,25 @@ public sealed partial class QuietProbeTests(OrdersDatabase db) : IClassFixture<O
     }
 
     [Fact]
+    public async Task A_healthy_start_writes_no_librarys_line_below_warning()
+    {
+        await using var temporal = await TemporalTestServer.TemporalTestServer.StartAsync();
+        var environment = WorkerFactory.ProcessEnvironment(db.ConnectionString);
+        environment["Temporal__Address"] = temporal.Address;
+        environment["ConnectionStrings__redis"] = TestSettings.RedisConnection;
+        using var worker = WorkerProcess.Start(environment);
+        await worker.WaitForAsync("/health", HttpStatusCode.OK, TimeSpan.FromSeconds(60)); // PostgreSQL, Redis and Temporal connected
+        await Task.Delay(1000);
+
+        // The worker's own lines say what happened (listening, schema ready, connected); a library's warm-up chatter
+        // (StackExchange.Redis writes some forty lines per connect at Information) is not for an operator.
+        var chatter = Lines(worker).Where(l => l.Level is "Trace" or "Debug" or "Information"
+            && !l.Category.StartsWith("Worker.", StringComparison.Ordinal) && l.Category != "Microsoft.Hosting.Lifetime").ToList();
+        Assert.True(chatter.Count == 0, $"{chatter.Count} lines:\n{string.Join('\n', chatter.Take(5).Select(l => $"{l.Level} {l.Category}: {l.Message}"))}");
+        Assert.Contains(Lines(worker), l => l.Category.StartsWith("Worker.", StringComparison.Ordinal)); // the check sees the log at all
+    }
+
+    [Fact]
     public async Task A_failing_check_is_logged_once_not_on_every_probe()
     {
         using var worker = WorkerProcess.Start(WorkerFactory.ProcessEnvironment(db.ConnectionString)); // Temporal unreachable
