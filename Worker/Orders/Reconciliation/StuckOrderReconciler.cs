@@ -33,6 +33,7 @@ public sealed partial class StuckOrderReconciler(
     FulfilmentStore store,
     OrderMetrics metrics,
     TemporalConnectionKeeper connection,
+    IEnumerable<IWorkerReadinessGate> gates,
     IOptions<OrdersOptions> options,
     ILogger<StuckOrderReconciler> logger) : BackgroundService
 {
@@ -58,6 +59,15 @@ public sealed partial class StuckOrderReconciler(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await connection.WaitConnectedAsync(stoppingToken);
+        try
+        {
+            // What the worker waits for (the orders schema, which a first start migrates): a sweep before it would fail.
+            await Task.WhenAll(gates.Select(g => g.WaitReadyAsync(stoppingToken)));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
         while (!stoppingToken.IsCancellationRequested)
         {
             try
