@@ -35,7 +35,8 @@ public sealed class TestServerOptions
 
     /// <summary>
     /// Decides each call by its <c>authorization</c> header (null when absent), as a frontend with an authorizer does:
-    /// refused calls fail with PERMISSION_DENIED, except the health check and GetSystemInfo, which Temporal exempts.
+    /// refused calls fail with PERMISSION_DENIED, except the health check and GetSystemInfo without a token, which Temporal
+    /// exempts (a token sent with them is checked: the SDK's connect call fails with an expired one).
     /// Null lets every call through.
     /// </summary>
     public Func<string?, bool>? Authorize { get; set; }

@@ -81,6 +81,44 @@ public sealed class TemporalApiKeyFileTests
         }
     }
 
+    [Fact]
+    public async Task A_worker_started_with_an_expired_token_connects_once_its_file_holds_a_new_one()
+    {
+        var accepted = "token-2";
+        await using var server = await TemporalTestServer.TemporalTestServer.StartAsync(new TestServerOptions
+        {
+            Authorize = header => header == $"Bearer {Volatile.Read(ref accepted)}",
+        });
+        var file = Path.Combine(Path.GetTempPath(), $"temporal-token-{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(file, "token-1"); // already expired when the pod starts
+        try
+        {
+            // A server without TLS (said explicitly: the SDK would otherwise turn TLS on for a key by itself).
+            var settings = new TemporalSettings { Address = server.Address, Namespace = "default", Tls = false, ApiKeyFile = file };
+            var client = TemporalClient.CreateLazy(TemporalHostingExtensions.CreateConnectOptions(settings, TemporalRuntime.Default, NullLoggerFactory.Instance));
+            var keeper = new TemporalConnectionKeeper(client, Options.Create(settings), NullLogger<TemporalConnectionKeeper>.Instance);
+            await keeper.StartAsync(CancellationToken.None);
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+                Assert.False(keeper.IsConnected); // the connect call itself is refused with the expired token
+                Assert.Contains("PermissionDenied", keeper.LastError?.Message ?? "", StringComparison.OrdinalIgnoreCase);
+
+                await File.WriteAllTextAsync(file, "token-2");
+                await keeper.WaitConnectedAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(15));
+                Assert.True(await AuthorisedAsync(client));
+            }
+            finally
+            {
+                await keeper.StopAsync(CancellationToken.None);
+            }
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     private static async Task<bool> AuthorisedAsync(TemporalClient client)
     {
         try

@@ -32,7 +32,7 @@ public sealed partial class TemporalApiKeyFileWatcher(
                 {
                     read = current.CurrentApiKey();
                 }
-                catch (IOException e)
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
                     LogUnreadable(logger, current.ApiKeyFile, e.Message);
                     continue;

@@ -30,6 +30,12 @@ public sealed partial class TemporalConnectionKeeper(
         {
             try
             {
+                // A token file's current key: the one read when the client was made may have expired meanwhile, and the
+                // server refuses the connect call itself with it (the key of a connected client is changed by the watcher).
+                if (!string.IsNullOrEmpty(settings.Value.ApiKeyFile) && settings.Value.CurrentApiKey() is { } key)
+                {
+                    client.Connection.Options.ApiKey = key;
+                }
                 await client.Connection.ConnectAsync().WaitAsync(stoppingToken);
                 LastError = null;
                 connected.TrySetResult();

@@ -133,7 +133,8 @@ public static class TemporalHostingExtensions
         options.TargetHost = settings.Address;
         options.Namespace = settings.Namespace;
         options.ApiKey = settings.CurrentApiKey();
-        options.Tls = settings.UseTls ? CreateTls(settings) : null;
+        // Off said explicitly: the SDK turns TLS on by itself for an API key unless told it is disabled.
+        options.Tls = settings.UseTls ? CreateTls(settings) : new TlsOptions { Disabled = true };
         options.Runtime = runtime;
         options.LoggerFactory = loggerFactory;
         options.Identity = $"{settings.Identity ?? settings.TaskQueue + "-worker"}@{Environment.MachineName}";
