@@ -136,7 +136,7 @@ public sealed class ContainerScriptTests
         await using var app = await ModelTests.BuildAsync();
         using var mount = new ScratchDirectory("temporal-tls-");
         using var stubs = new ScratchDirectory("temporal-entrypoint-");
-        stubs.Write("entrypoint.sh", "#!/bin/sh\nenv | grep -E '^(TEMPORAL_AUTH_|TEMPORAL_JWT_|USE_INTERNAL_FRONTEND|TEMPORAL_SERVICES)' | sort\necho started\n");
+        stubs.Write("entrypoint.sh", "#!/bin/sh\nenv | grep -E '^(TEMPORAL_AUTH_|TEMPORAL_JWT_|USE_INTERNAL_FRONTEND|TEMPORAL_SERVICES|SQL_)' | sort\necho started\n");
         foreach (var file in new[] { "tls.crt", "tls.key", "ca.crt" })
         {
             await File.WriteAllTextAsync(Path.Combine(mount.Path, file), "pem");
@@ -144,17 +144,24 @@ public sealed class ContainerScriptTests
         var script = (await ShellScriptsAsync(app))["temporal-server"]
             .Replace("/etc/temporal/entrypoint.sh", Path.Combine(stubs.Path, "entrypoint.sh"), StringComparison.Ordinal)
             .Replace("/etc/temporal-tls", mount.Path, StringComparison.Ordinal);
+        // The pools the model gives the process (the topology's frontend: 5 and 5).
         Task<ProcessResult> Start(string tls, string jwks, string? services) => RunAsync(shell, ["-c", script], new Dictionary<string, string?>
         {
             ["TEMPORAL_SERVER_TLS"] = tls,
             ["TEMPORAL_SERVER_JWKS_URL"] = jwks,
             ["TEMPORAL_SERVICES"] = services,
+            ["SQL_MAX_CONNS"] = services == "frontend" ? "5" : "10",
+            ["SQL_MAX_IDLE_CONNS"] = services == "frontend" ? "5" : "10",
+            ["SQL_VIS_MAX_CONNS"] = "5",
+            ["SQL_VIS_MAX_IDLE_CONNS"] = "5",
         });
         const string Jwks = "https://login.example.com/.well-known/jwks.json";
 
         var (offExit, off) = await Start("true", "", null);
         Assert.True(offExit == 0, off);
-        Assert.Equal("started\n", off.Split("client certificates required\n")[1]); // no authorizer, no internal frontend
+        Assert.DoesNotContain("TEMPORAL_AUTH_", off, StringComparison.Ordinal); // no authorizer, no internal frontend
+        Assert.DoesNotContain("TEMPORAL_SERVICES", off, StringComparison.Ordinal);
+        Assert.Contains("SQL_MAX_CONNS=10\n", off, StringComparison.Ordinal);
 
         var (exitCode, output) = await Start("true", Jwks, null);
         Assert.True(exitCode == 0, output);
@@ -162,13 +169,20 @@ public sealed class ContainerScriptTests
         {
             "TEMPORAL_AUTH_AUTHORIZER=default", "TEMPORAL_AUTH_CLAIM_MAPPER=default", $"TEMPORAL_JWT_KEY_SOURCE1={Jwks}",
             "USE_INTERNAL_FRONTEND=true", "TEMPORAL_SERVICES=frontend,internal-frontend,history,matching,worker",
+            // Five services' pools where the connection budget counts four: each gets four fifths.
+            "SQL_MAX_CONNS=8", "SQL_MAX_IDLE_CONNS=8", "SQL_VIS_MAX_CONNS=4", "SQL_VIS_MAX_IDLE_CONNS=4",
         })
         {
             Assert.Contains(line + "\n", output, StringComparison.Ordinal);
         }
         // The topology's frontend pods run the internal frontend beside it; the other services stay as they are.
-        Assert.Contains("TEMPORAL_SERVICES=frontend,internal-frontend\n", (await Start("true", Jwks, "frontend")).Output, StringComparison.Ordinal);
-        Assert.Contains("TEMPORAL_SERVICES=history\n", (await Start("true", Jwks, "history")).Output, StringComparison.Ordinal);
+        var frontend = (await Start("true", Jwks, "frontend")).Output;
+        Assert.Contains("TEMPORAL_SERVICES=frontend,internal-frontend\n", frontend, StringComparison.Ordinal);
+        Assert.Contains("SQL_MAX_CONNS=2\n", frontend, StringComparison.Ordinal); // two services in 5 + 5 counted
+        Assert.Contains("SQL_VIS_MAX_CONNS=2\n", frontend, StringComparison.Ordinal);
+        var history = (await Start("true", Jwks, "history")).Output;
+        Assert.Contains("TEMPORAL_SERVICES=history\n", history, StringComparison.Ordinal);
+        Assert.Contains("SQL_MAX_CONNS=10\n", history, StringComparison.Ordinal);
 
         // Without TLS the internal frontend would answer anyone as an admin: the server refuses to start.
         var (plainExit, plain) = await Start("false", Jwks, null);
@@ -179,7 +193,7 @@ public sealed class ContainerScriptTests
 
     [Theory]
     [MemberData(nameof(Shells))]
-    public async Task Cli_jobs_send_the_administrators_token_when_its_secret_is_there(string shell)
+    public async Task Cli_jobs_send_the_administrators_token_when_its_secret_is_there_and_tls_is_on(string shell)
     {
         await using var app = await ModelTests.BuildAsync();
         using var tokens = new ScratchDirectory("temporal-token-");
@@ -187,11 +201,12 @@ public sealed class ContainerScriptTests
         var seen = Path.Combine(stubs.Path, "seen");
         stubs.Write("temporal", $"#!/bin/sh\necho \"key=${{TEMPORAL_API_KEY:-none}}\" > '{seen}'\n");
         var script = (await ShellScriptsAsync(app))["temporal-namespace"].Replace("/etc/temporal-token", tokens.Path, StringComparison.Ordinal);
-        async Task<string> KeySent()
+        async Task<string> KeySent(string tls = "true")
         {
             File.Delete(seen);
             var (exitCode, output) = await RunAsync(shell, ["-c", script], new Dictionary<string, string?>
             {
+                ["TEMPORAL_SERVER_TLS"] = tls,
                 ["TEMPORAL_NAMESPACE"] = "orders",
                 ["TEMPORAL_ADDRESS"] = "temporal-server:7233",
                 ["PATH"] = $"{stubs.Path}{Path.PathSeparator}{System.Environment.GetEnvironmentVariable("PATH")}",
@@ -203,6 +218,8 @@ public sealed class ContainerScriptTests
         Assert.Equal("key=none", await KeySent()); // no Secret (an optional mount, empty): no key, and no empty one
         await File.WriteAllTextAsync(Path.Combine(tokens.Path, "admin"), "eyJ.admin.token");
         Assert.Equal("key=eyJ.admin.token", await KeySent());
+        // A plain server has no authorizer, and the CLI would speak TLS to it for a key: none is sent.
+        Assert.Equal("key=none", await KeySent(tls: "false"));
     }
 
     [Theory]

@@ -38,7 +38,7 @@ internal static class TemporalScripts
         set -eu
         if [ "${{{TemporalTls.SwitchVariable}}:-false}" = true ]; then
           d={{TemporalTls.ServerPath}}
-          # The Secret may come after the pod: wait for it rather than fail (and stop at once when told to meanwhile).
+          # The Secret may come after the pod: wait for it rather than fail (and stop when told to meanwhile, within a sleep).
           trap 'exit 143' TERM INT
           until [ -s "$d/tls.key" ]; do echo "Waiting for the Secret {{TemporalTls.ServerSecret}} ($d/tls.key)"; sleep 5; done
           export TEMPORAL_TLS_SERVER_CERT="$d/tls.crt" TEMPORAL_TLS_SERVER_KEY="$d/tls.key" TEMPORAL_TLS_SERVER_CA_CERT="$d/ca.crt"
@@ -58,11 +58,23 @@ internal static class TemporalScripts
           fi
           export TEMPORAL_AUTH_AUTHORIZER=default TEMPORAL_AUTH_CLAIM_MAPPER=default TEMPORAL_JWT_KEY_SOURCE1="${{{TemporalAuthorization.JwksVariable}}}"
           export USE_INTERNAL_FRONTEND=true
-          # The whole server, or the topology's frontend pods, run the internal frontend beside the frontend.
+          # The whole server, or the topology's frontend pods, run the internal frontend beside the frontend; it opens
+          # pools of its own, so each service's share shrinks to keep the process within the connection budget.
+          services=
           case "${TEMPORAL_SERVICES:-}" in
-            "") export TEMPORAL_SERVICES=frontend,internal-frontend,history,matching,worker ;;
-            frontend) export TEMPORAL_SERVICES=frontend,internal-frontend ;;
+            "") services=4; export TEMPORAL_SERVICES=frontend,internal-frontend,history,matching,worker ;;
+            frontend) services=1; export TEMPORAL_SERVICES=frontend,internal-frontend ;;
           esac
+          if [ -n "$services" ]; then
+            for pool in SQL_MAX_CONNS SQL_MAX_IDLE_CONNS SQL_VIS_MAX_CONNS SQL_VIS_MAX_IDLE_CONNS; do
+              eval "size=\${$pool:-}"
+              if [ -n "$size" ]; then
+                size=$((size * services / (services + 1)))
+                [ "$size" -ge 1 ] || size=1
+                export "$pool=$size"
+              fi
+            done
+          fi
           echo "Authorization on: calls need a token whose permissions claim names the namespace (keys from ${{{TemporalAuthorization.JwksVariable}}})"
         fi
         exec /etc/temporal/entrypoint.sh
@@ -88,11 +100,12 @@ internal static class TemporalScripts
           d={{TemporalTls.ClientPath}}
           export TEMPORAL_TLS=true TEMPORAL_TLS_CLIENT_CERT_PATH="$d/tls.crt" TEMPORAL_TLS_CLIENT_KEY_PATH="$d/tls.key"
           export TEMPORAL_TLS_SERVER_CA_CERT_PATH="$d/ca.crt" TEMPORAL_TLS_SERVER_NAME={{serverName}}
-        fi
-        # An administrator's token, where its Secret is there, for a server with authorization (one without ignores it).
-        if [ -s {{TemporalAuthorization.TokenPath}}/{{TemporalAuthorization.AdminKey}} ]; then
-          TEMPORAL_API_KEY=$(cat {{TemporalAuthorization.TokenPath}}/{{TemporalAuthorization.AdminKey}})
-          export TEMPORAL_API_KEY
+          # An administrator's token, where its Secret is there, for a server with an authorizer (which needs TLS; the CLI
+          # would turn TLS on for a key by itself, so never without it).
+          if [ -s {{TemporalAuthorization.TokenPath}}/{{TemporalAuthorization.AdminKey}} ]; then
+            TEMPORAL_API_KEY=$(cat {{TemporalAuthorization.TokenPath}}/{{TemporalAuthorization.AdminKey}})
+            export TEMPORAL_API_KEY
+          fi
         fi
 
         """);

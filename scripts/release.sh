@@ -241,11 +241,16 @@ replay_histories() {
     local admin_tools
     admin_tools="$(grep -m1 -o 'temporalio/admin-tools:[0-9.]*' deploy/compose/docker-compose.yaml)" \
       || fail "no admin-tools image in deploy/compose/docker-compose.yaml"
-    # The CLI's own settings; a self-hosted cluster's mutual TLS also needs its certificate files, mounted where they are.
-    local forward=(-e TEMPORAL_ADDRESS -e TEMPORAL_NAMESPACE -e TEMPORAL_API_KEY -e TEMPORAL_TLS -e TEMPORAL_TLS_SERVER_NAME) variable
+    # The CLI's own settings; a self-hosted cluster's mutual TLS also needs its certificate files, mounted where they are
+    # (absolute, without spaces) and read as the caller, whose key file may be private to it.
+    local forward=(--user "$(id -u):$(id -g)" -e TEMPORAL_ADDRESS -e TEMPORAL_NAMESPACE -e TEMPORAL_API_KEY -e TEMPORAL_TLS -e TEMPORAL_TLS_SERVER_NAME)
+    local variable file
     for variable in TEMPORAL_TLS_CLIENT_CERT_PATH TEMPORAL_TLS_CLIENT_KEY_PATH TEMPORAL_TLS_SERVER_CA_CERT_PATH; do
       if [[ -n "${!variable:-}" ]]; then
-        forward+=(-e "$variable" -v "${!variable}:${!variable}:ro")
+        file="$(realpath "${!variable}")"
+        [[ "$file" != *" "* ]] || fail "$variable: a path without spaces, please ($file)"
+        export "$variable=$file"
+        forward+=(-e "$variable" -v "$file:$file:ro")
       fi
     done
     export TEMPORAL_CLI="docker run --rm ${forward[*]} $admin_tools temporal"
