@@ -63,5 +63,5 @@ rm -rf "$app"
 
 cm=$(median "${container_ms[@]}"); hm=$(median "${host_ms[@]}")
 echo "runs: $runs each, alternated (medians); container: ${container_ms[*]} ms; host: ${host_ms[*]} ms"
-awk -v cm="$cm" -v hm="$hm" 'BEGIN {
-  printf "start to /alive: container %d ms, host %d ms, ratio %.2f (target <= 1.5)\n", cm, hm, cm / hm }'
+report_header
+report_row "worker image: start to /alive" "$cm" "the same build on the host" "$hm" ms "<=" 1.5

@@ -33,7 +33,6 @@ done
 files=$(find "$out/deploy" -type f | wc -l)
 g=$(median "${generate[@]}")
 m=$(median "${manifest[@]}")
-echo "runs: $runs (median; whole AppHost process, start-up included)"
-echo "deployment artifacts ($files files: compose, kubernetes, helm): $g ms"
-echo "Aspire manifest (--publisher manifest):                 $m ms"
-awk -v g="$g" -v m="$m" 'BEGIN { printf "ratio generate/manifest: %.2f (target <= 2)\n", g / m }'
+echo "runs: $runs (median; whole AppHost process, start-up included); $files files: compose, kubernetes, helm"
+report_header
+report_row "deployment artifacts" "$g" "Aspire manifest" "$m" ms "<=" 2

@@ -11,4 +11,8 @@ cd "$(dirname "$0")/.."
 source scripts/test-services.sh
 trap stop_test_services EXIT
 start_test_services >/dev/null
-dotnet run -c Release --project bench/EndToEnd -- "$@"
+echo "Building (Release)..."
+build_log="$(mktemp)"
+dotnet build -c Release bench/EndToEnd/EndToEnd.csproj --nologo -v q >"$build_log" 2>&1 || { cat "$build_log" >&2; exit 1; }
+rm -f "$build_log"
+dotnet run -c Release --no-build --project bench/EndToEnd -- "$@"

@@ -36,3 +36,17 @@ worker_settings() {
     ConnectionStrings__temporal="Endpoint=127.0.0.1:$temporal_port;Namespace=orders"
     Api__Keys=bench Orders__ShippingStageDuration=00:00:00)
 }
+
+# The table every bench script ends with: one row per figure, its anchor measured in the same run, their ratio and
+# the target the ratio is held to, met (✔) or not (✘).
+#   report_header
+#   report_row FIGURE VALUE ANCHOR-NAME ANCHOR-VALUE UNIT OPERATOR LIMIT     (OPERATOR: <= or >=)
+report_header() {
+  printf '%-44s | %11s | %-28s | %11s | %6s | %-7s |\n' figure value anchor "" ratio target
+  printf '%s\n' "---------------------------------------------+-------------+------------------------------+-------------+--------+---------+---"
+}
+report_row() {
+  awk -v f="$1" -v v="$2" -v an="$3" -v a="$4" -v u="$5" -v op="$6" -v t="$7" 'BEGIN {
+    r = v / a; ok = (op == "<=") ? (r <= t + 1e-9) : (r >= t - 1e-9)
+    printf "%-44s | %7.0f %-3s | %-28s | %7.0f %-3s | %6.2f | %2s %-4s | %s\n", f, v, u, an, a, u, r, op, t, ok ? "✔" : "✘" }'
+}

@@ -46,5 +46,6 @@ for _ in $(seq "$runs"); do
   existing_ms+=("$(run existing)")
 done
 p=$(median "${process_ms[@]}"); e=$(median "${existing_ms[@]}")
-echo "runs: $runs (medians; target ratio <= 1.5)"
-awk -v p="$p" -v e="$e" 'BEGIN { printf "start to worker healthy: process mode %d ms, existing infrastructure %d ms, ratio %.2f\n", p, e, p / e }'
+echo "runs: $runs (medians)"
+report_header
+report_row "process mode: start to worker healthy" "$p" "existing infrastructure" "$e" ms "<=" 1.5

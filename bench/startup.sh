@@ -53,6 +53,6 @@ rm -rf "$out"
 wm=$(median "${worker_ms[@]}"); bm=$(median "${bare_ms[@]}")
 wr=$(median "${worker_rss[@]}"); br=$(median "${bare_rss[@]}")
 echo "runs per app: $runs (medians)${WORKER_PUBLISH_ARGS:+; worker published with $WORKER_PUBLISH_ARGS}"
-awk -v wm="$wm" -v bm="$bm" -v wr="$wr" -v br="$br" 'BEGIN {
-  printf "start to /alive: worker %d ms, bare ASP.NET Core %d ms, ratio %.2f (target <= 3)\n", wm, bm, wm / bm
-  printf "idle RSS:        worker %d MiB, bare ASP.NET Core %d MiB, ratio %.2f (target <= 2)\n", wr / 1024, br / 1024, wr / br }' 
+report_header
+report_row "worker: start to /alive" "$wm" "bare ASP.NET Core" "$bm" ms "<=" 1.5
+report_row "worker: idle RSS" "$((wr / 1024))" "bare ASP.NET Core" "$((br / 1024))" MiB "<=" 1.5

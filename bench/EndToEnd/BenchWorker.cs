@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
 using Temporalio.Client;
 using TestSupport;
 using Worker.Orders.Api;
@@ -15,9 +16,18 @@ internal static class BenchWorker
 {
     public const string ApiKey = "bench";
 
+    /// <summary>Where every bench worker of this run logs (its path printed once).</summary>
+    public static LogFile Log { get; } = LogFile.Create("e2e");
+
     public static WebApplicationFactory<Program> Create(string database, string temporalAddress, bool redis, Action<IWebHostBuilder> configure) =>
         new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
+            // To the run's file, not the terminal the table is printed on.
+            web.ConfigureLogging(logging =>
+            {
+                logging.ClearProviders();
+                logging.AddProvider(Log);
+            });
             web.UseEnvironment("Production");
             web.UseSetting("ConnectionStrings:appdb", database);
             if (redis)

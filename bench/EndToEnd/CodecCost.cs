@@ -29,8 +29,8 @@ internal static class CodecCost
             await Measurement.MeasureAsync(on.PlaceOrderAsync, 64, 300);
         }
 
-        Console.WriteLine($"{perLevel} orders per level; latency = POST until the workflow completed");
-        Console.WriteLine("concurrency | off order/s | off p50 ms | off p95 ms | on order/s | on p50 ms | on p95 ms | on/off throughput");
+        Console.WriteLine($"{perLevel} orders per level; latency = POST until the workflow completed; worker log: {BenchWorker.Log.Path}");
+        Console.WriteLine("concurrency | off order/s | off p50 ms | off p95 ms | on order/s | on p50 ms | on p95 ms | on/off throughput | target");
         foreach (var concurrency in levels)
         {
             var count = concurrency == 1 ? Math.Max(perLevel / 4, 16) : perLevel;
@@ -44,7 +44,7 @@ internal static class CodecCost
                 onRun = Measurement.Combine(onRun, await Measurement.MeasureAsync(on.PlaceOrderAsync, concurrency, count / 8));
                 offRun = Measurement.Combine(offRun, await Measurement.MeasureAsync(off.PlaceOrderAsync, concurrency, count / 8));
             }
-            Console.WriteLine($"{concurrency,11} | {offRun.PerSecond,11:F1} | {offRun.P50,10:F1} | {offRun.P95,10:F1} | {onRun.PerSecond,10:F1} | {onRun.P50,9:F1} | {onRun.P95,9:F1} | {onRun.PerSecond / offRun.PerSecond:F2}");
+            Console.WriteLine($"{concurrency,11} | {offRun.PerSecond,11:F1} | {offRun.P50,10:F1} | {offRun.P95,10:F1} | {onRun.PerSecond,10:F1} | {onRun.P50,9:F1} | {onRun.P95,9:F1} | {onRun.PerSecond / offRun.PerSecond,17:F2} | >= 0.90 {(onRun.PerSecond / offRun.PerSecond >= 0.90 ? "✔" : "✘")}");
         }
         return 0;
     }
