@@ -6,7 +6,7 @@
 # Aspire's orchestrator (DCP) serves its API over TLS. With a trusted ASP.NET developer certificate
 # (dotnet dev-certs https --trust) it uses that; without one it generates a new key on every start, which
 # takes 1.5-7 s of CPU. The AppHost is timed both ways when a trusted certificate exists, else only the second.
-#   bench/apphost-start.sh [runs]   (default 5; target ratio <= 4)
+#   bench/apphost-start.sh [runs]   (default 5; target ratio <= 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-5}"

@@ -158,6 +158,6 @@ echo "sink, over the $rounds measured 'on' windows: traces $(kib "$traces"), met
   "$scrapes scrapes, $(kib "$scraped"); sink CPU median $(median "${sink_cpu[@]}") ms per order"
 echo "orders not completed: $failed"
 echo "worker CPU per order, medians: on $(median "${on_cpu[@]}") ms, off $(median "${off_cpu[@]}") ms"
-awk -v on="$m_on" -v off="$m_off" -v r="$m_ratio" 'BEGIN {
-  printf "medians: on %.1f orders/s, off %.1f orders/s; on/off %.3f (median of rounds %.3f)\n", on, off, on / off, r
-  printf "instrumentation cost: %.1f%% of throughput (1 - on/off of the medians; target <= 10%%)\n", 100 * (1 - on / off) }'
+echo "median of the rounds' on/off: $m_ratio"
+report_header
+report_row "orders/s, instrumentation on (median)" "$m_on" "off (median)" "$m_off" "o/s" ">=" 0.90
