@@ -5,7 +5,7 @@ using Microsoft.Extensions.Configuration;
 // The whole system, top to bottom: infrastructure first, then the worker. Each dependency runs in a
 // container, or as a local process where no container engine answers, unless configuration points at an
 // existing one (docs/run-locally.md).
-var builder = DistributedApplication.CreateBuilder(args);
+var builder = DistributedApplication.CreateBuilder(args).HintWithoutTrustedDevelopmentCertificate();
 
 var stack = Stack.Choose(builder);
 var appDb = stack.AddAppDatabase();
