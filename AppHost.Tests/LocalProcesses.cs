@@ -24,6 +24,9 @@ internal static class LocalProcesses
         return close > 0 && stat.Length > close + 2 && stat[close + 2] != 'Z';
     }
 
+    /// <summary>The command line of a process, its arguments separated by spaces.</summary>
+    public static string CommandLineOf(int pid) => SafeRead($"/proc/{pid}/cmdline");
+
     /// <summary>The command lines of the running processes that contain <paramref name="text"/>.</summary>
     public static List<string> CommandLinesContaining(string text) =>
         Directory.GetDirectories("/proc")

@@ -192,10 +192,15 @@ internal sealed class Stack
         {
             return builder.AddConnectionString(Cache);
         }
-        return Mode == StackMode.Containers
-            ? AddRedisContainer()
-            : builder.AddRedisProcess(Cache, Program(LocalBinaries.Redis), Path.Combine(StateDirectory, "redis"),
-                builder.AddParameter("redis-password", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true));
+        if (Mode == StackMode.Containers)
+        {
+            return AddRedisContainer();
+        }
+        var password = builder.AddParameter("redis-password", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
+        // Without redis-server, Microsoft Garnet (Redis-compatible, a package): nothing to install for the cache.
+        return LocalBinaries.Find(LocalBinaries.Redis, Directories()) is { } redisServer
+            ? builder.AddRedisProcess(Cache, redisServer, Path.Combine(StateDirectory, "redis"), password)
+            : builder.AddGarnetProcess(Cache, BuiltAssembly(new Projects.GarnetHost().ProjectPath, "the Garnet host"), Path.Combine(StateDirectory, "garnet"), password);
     }
 
     private IResourceBuilder<RedisResource> AddRedisContainer()
@@ -292,8 +297,7 @@ internal sealed class Stack
     private IResourceBuilder<TemporalTestServerResource> TemporalTestServer()
     {
         var project = new Projects.TemporalTestServer().ProjectPath;
-        var assembly = BuildOutputLaunch.BuiltAssemblyOf(project)
-            ?? throw new InvalidOperationException($"The Temporal test server is not built ({project}); build the solution first.");
+        var assembly = BuiltAssembly(project, "the Temporal test server");
         var server = new TemporalTestServerResource("temporal-server", Path.GetDirectoryName(project)!);
         return builder.AddResource(server)
             .WithEndpoint(name: "grpc", scheme: "http")
@@ -311,6 +315,10 @@ internal sealed class Stack
             })
             .WithTemporalServingHealthCheck();
     }
+
+    /// <summary>The built assembly of a project the AppHost references (the AppHost's build builds it).</summary>
+    private static string BuiltAssembly(string project, string what) => BuildOutputLaunch.BuiltAssemblyOf(project)
+        ?? throw new InvalidOperationException($"{what} is not built ({project}); build the solution first.");
 
     /// <summary>A file of the repository the AppHost carries (AppHost.csproj's EmbeddedResource items).</summary>
     public static string EmbeddedText(string name)
@@ -333,10 +341,6 @@ internal sealed class Stack
         if (!IsExisting(AppDatabase))
         {
             needed.Add(LocalBinaries.Postgres);
-        }
-        if (builder.Configuration.GetValue("Redis:Enabled", true) && !IsExisting(Cache))
-        {
-            needed.Add(LocalBinaries.Redis);
         }
         var missing = needed.Where(r => LocalBinaries.Find(r, Directories()) is null).ToList();
         if (missing.Count == 0)

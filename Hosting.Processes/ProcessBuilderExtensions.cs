@@ -122,30 +122,69 @@ public static class ProcessBuilderExtensions
         ArgumentNullException.ThrowIfNull(password);
         var redis = new RedisProcessResource(name, redisServer, workingDirectory, password.Resource);
         var configuration = Path.Combine(workingDirectory, "redis.conf");
-        var readyCheck = $"{name}-ready";
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
-            readyCheck, _ => new RedisPingHealthCheck(redis), failureStatus: null, tags: null));
-        builder.Eventing.Subscribe<BeforeResourceStartedEvent>(redis, async (_, ct) =>
+        return builder.AddRedisCompatible(redis, configuration, secret => $"bind 127.0.0.1\nsave \"\"\nappendonly no\nrequirepass \"{secret}\"\n",
+            context =>
+            {
+                context.Args.Add(configuration);
+                context.Args.Add("--port");
+                context.Args.Add(redis.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
+            });
+    }
+
+    /// <summary>
+    /// Adds Microsoft Garnet, a Redis-compatible server, as a local process of the project's <c>GarnetHost</c> on a port
+    /// Aspire allocates, for machines without <c>redis-server</c>: the same connection string, password and health check
+    /// as <see cref="AddRedisProcess"/>, Lua scripts on, nothing kept. The password goes into a file only the AppHost's
+    /// user can read, never onto the command line.
+    /// </summary>
+    /// <param name="builder">The application builder.</param>
+    /// <param name="name">The resource name.</param>
+    /// <param name="garnetHost">Path of the built <c>GarnetHost.dll</c>.</param>
+    /// <param name="workingDirectory">Where it runs and keeps its password file.</param>
+    /// <param name="password">The password clients must give.</param>
+    public static IResourceBuilder<RedisProcessResource> AddGarnetProcess(
+        this IDistributedApplicationBuilder builder, [ResourceName] string name, string garnetHost, string workingDirectory,
+        IResourceBuilder<ParameterResource> password)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(password);
+        var garnet = new RedisProcessResource(name, "dotnet", workingDirectory, password.Resource);
+        var passwordFile = Path.Combine(workingDirectory, "password");
+        return builder.AddRedisCompatible(garnet, passwordFile, secret => secret, context =>
         {
-            Directory.CreateDirectory(workingDirectory);
-            var secret = await password.Resource.GetValueAsync(ct);
+            context.Args.Add(garnetHost);
+            context.Args.Add("--port");
+            context.Args.Add(garnet.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
+            context.Args.Add("--password-file");
+            context.Args.Add(passwordFile);
+        });
+    }
+
+    /// <summary>
+    /// What both servers share: an endpoint Aspire allocates, a file only this user may read with the password in it
+    /// (written as the server starts), and healthy once it answers PING with the password.
+    /// </summary>
+    private static IResourceBuilder<RedisProcessResource> AddRedisCompatible(this IDistributedApplicationBuilder builder,
+        RedisProcessResource server, string secretFile, Func<string, string> contents, Action<CommandLineArgsCallbackContext> arguments)
+    {
+        var readyCheck = $"{server.Name}-ready";
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            readyCheck, _ => new RedisPingHealthCheck(server), failureStatus: null, tags: null));
+        builder.Eventing.Subscribe<BeforeResourceStartedEvent>(server, async (_, ct) =>
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(secretFile)!);
             var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
             if (!OperatingSystem.IsWindows())
             {
                 options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // the password is in it
             }
-            await using var file = new FileStream(configuration, options);
+            await using var file = new FileStream(secretFile, options);
             await using var writer = new StreamWriter(file);
-            await writer.WriteAsync($"bind 127.0.0.1\nsave \"\"\nappendonly no\nrequirepass \"{secret}\"\n");
+            await writer.WriteAsync(contents(await server.PasswordParameter.GetValueAsync(ct) ?? ""));
         });
-        return builder.AddResource(redis)
+        return builder.AddResource(server)
             .WithEndpoint(name: RedisProcessResource.EndpointName, scheme: "tcp")
-            .WithArgs(context =>
-            {
-                context.Args.Add(configuration);
-                context.Args.Add("--port");
-                context.Args.Add(redis.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
-            })
+            .WithArgs(arguments)
             .WithHealthCheck(readyCheck);
     }
 

@@ -1,8 +1,11 @@
 namespace Aspire.Hosting.ApplicationModel;
 
-/// <summary>Redis as a local process (the installed <c>redis-server</c>), without persistence, requiring a password.</summary>
+/// <summary>
+/// Redis as a local process (the installed <c>redis-server</c>, or Garnet where there is none), without persistence,
+/// requiring a password.
+/// </summary>
 /// <param name="name">The resource name.</param>
-/// <param name="command">The <c>redis-server</c> executable.</param>
+/// <param name="command">The <c>redis-server</c> executable, or <c>dotnet</c> for Garnet.</param>
 /// <param name="workingDirectory">Where it runs.</param>
 /// <param name="password">The password clients must give.</param>
 public sealed class RedisProcessResource(string name, string command, string workingDirectory, ParameterResource password)

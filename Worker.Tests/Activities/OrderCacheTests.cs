@@ -5,14 +5,23 @@ using Worker.Orders.Persistence;
 
 namespace Worker.Tests.Activities;
 
-public sealed class OrderCacheTests(OrdersDatabase db) : IClassFixture<OrdersDatabase>
+/// <summary>
+/// The order cache against Redis, and against Garnet where the saga's Lua script (a fill never overwrites a newer
+/// status) and its TTLs must behave the same: process mode runs Garnet where no redis-server is installed.
+/// </summary>
+public sealed class OrderCacheTests(OrdersDatabase db, GarnetCache garnet) : IClassFixture<OrdersDatabase>, IClassFixture<GarnetCache>
 {
     private readonly ActivityEnvironment env = new();
 
-    [Fact]
-    public async Task Each_step_mirrors_the_order_into_redis_briefly_while_it_moves_and_longer_once_finished()
+    public static TheoryData<string> Servers => ["redis", "garnet"];
+
+    private string Cache(string server) => server == "garnet" ? garnet.Connection : TestSettings.RedisConnection;
+
+    [Theory]
+    [MemberData(nameof(Servers))]
+    public async Task Each_step_mirrors_the_order_into_redis_briefly_while_it_moves_and_longer_once_finished(string server)
     {
-        await using var harness = await ActivityHarness.CreateAsync(db, TestSettings.RedisConnection,
+        await using var harness = await ActivityHarness.CreateAsync(db, Cache(server),
             new OrdersOptions { CacheTtl = TimeSpan.FromMinutes(3), InFlightCacheTtl = TimeSpan.FromSeconds(20) });
         var sku = await db.AddProductAsync(5m, 10);
         var order = await db.AddOrderAsync([new(sku, 2)]);
@@ -30,12 +39,13 @@ public sealed class OrderCacheTests(OrdersDatabase db) : IClassFixture<OrdersDat
         Assert.InRange((await harness.Redis.KeyTimeToLiveAsync(RedisOrderCache.Key(order)))!.Value, TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(3));
     }
 
-    [Fact]
-    public async Task A_fill_from_an_older_database_read_never_overwrites_a_newer_status()
+    [Theory]
+    [MemberData(nameof(Servers))]
+    public async Task A_fill_from_an_older_database_read_never_overwrites_a_newer_status(string server)
     {
         // The race: a GET reads the order from PostgreSQL, an activity commits a newer status and caches it,
         // then the GET's cache fill arrives with what it read.
-        await using var harness = await ActivityHarness.CreateAsync(db, TestSettings.RedisConnection);
+        await using var harness = await ActivityHarness.CreateAsync(db, Cache(server));
         var sku = await db.AddProductAsync(5m, 10);
         var order = await db.AddOrderAsync([new(sku, 1)]);
         var readBeforeTheStep = (await new OrderStore(db.DataSource).FindAsync(order, CancellationToken.None))!;
@@ -48,10 +58,11 @@ public sealed class OrderCacheTests(OrdersDatabase db) : IClassFixture<OrdersDat
         Assert.True(cached.Version > readBeforeTheStep.Version);
     }
 
-    [Fact]
-    public async Task A_fill_of_an_absent_entry_is_stored()
+    [Theory]
+    [MemberData(nameof(Servers))]
+    public async Task A_fill_of_an_absent_entry_is_stored(string server)
     {
-        await using var harness = await ActivityHarness.CreateAsync(db, TestSettings.RedisConnection);
+        await using var harness = await ActivityHarness.CreateAsync(db, Cache(server));
         var order = await db.AddOrderAsync([new("TAMPER", 1)]);
         var view = (await new OrderStore(db.DataSource).FindAsync(order, CancellationToken.None))!;
 
@@ -60,10 +71,11 @@ public sealed class OrderCacheTests(OrdersDatabase db) : IClassFixture<OrdersDat
         Assert.Equal(view, (await harness.Cache.GetAsync(order))! with { Lines = view.Lines });
     }
 
-    [Fact]
-    public async Task Record_status_writes_status_and_reason_to_database_and_cache()
+    [Theory]
+    [MemberData(nameof(Servers))]
+    public async Task Record_status_writes_status_and_reason_to_database_and_cache(string server)
     {
-        await using var harness = await ActivityHarness.CreateAsync(db, TestSettings.RedisConnection);
+        await using var harness = await ActivityHarness.CreateAsync(db, Cache(server));
         var order = await db.AddOrderAsync([new("TAMPER", 1)]);
 
         await env.RunAsync(() => harness.Activities.RecordOrderStatusAsync(new(order, OrderStatus.Failed, "Payment declined")));
