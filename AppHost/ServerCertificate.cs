@@ -65,29 +65,23 @@ internal sealed class ServerCertificate(string secretName, string server, string
         YamlNode qualified = kubernetes.IsHelm
             ? new Template($"printf \"{server}.%s.svc.cluster.local\" .Release.Namespace | quote")
             : new Scalar($"{server}.{kubernetes.SystemName}.svc.cluster.local");
-        kubernetes.Add(option, Certificate(kubernetes, secretName, new Map
+        // 90 days, renewed a month ahead, a new key each time, from the issuer above.
+        Map Issued(string secret, string commonName, Seq? dnsNames, string[] usages) => Certificate(kubernetes, secret, new Map
         {
-            { "secretName", secretName },
-            { "commonName", server },
-            { "dnsNames", new Seq { new Scalar(server), namespaced, qualified } },
-            { "usages", Seq.Of(clientSecret is null ? ["server auth", "digital signature"] : ["server auth", "client auth", "digital signature"]) },
+            { "secretName", secret },
+            { "commonName", commonName },
+            { "dnsNames", dnsNames },
+            { "usages", Seq.Of(usages) },
             { "privateKey", new Map { { "algorithm", "ECDSA" }, { "size", 256 }, { "rotationPolicy", "Always" } } },
             { "duration", "2160h" },
             { "renewBefore", "720h" },
             { "issuerRef", new Map { { "name", issuerName }, { "kind", issuerKind }, { "group", "cert-manager.io" } } },
-        }));
+        });
+        kubernetes.Add(option, Issued(secretName, server, new Seq { new Scalar(server), namespaced, qualified },
+            clientSecret is null ? ["server auth", "digital signature"] : ["server auth", "client auth", "digital signature"]));
         if (clientSecret is not null)
         {
-            kubernetes.Add(option, Certificate(kubernetes, clientSecret, new Map
-            {
-                { "secretName", clientSecret },
-                { "commonName", $"{server}-client" },
-                { "usages", Seq.Of(["client auth", "digital signature"]) },
-                { "privateKey", new Map { { "algorithm", "ECDSA" }, { "size", 256 }, { "rotationPolicy", "Always" } } },
-                { "duration", "2160h" },
-                { "renewBefore", "720h" },
-                { "issuerRef", new Map { { "name", issuerName }, { "kind", issuerKind }, { "group", "cert-manager.io" } } },
-            }));
+            kubernetes.Add(option, Issued(clientSecret, $"{server}-client", dnsNames: null, ["client auth", "digital signature"]));
         }
     }
 

@@ -4,6 +4,8 @@ using Aspire.Hosting.Deployment;
 using Aspire.Hosting.Deployment.Helm;
 using Aspire.Hosting.Deployment.Yaml;
 
+using static Aspire.Hosting.Temporal.Deployment.JsonPatches;
+
 namespace Aspire.Hosting.Temporal.Deployment;
 
 /// <summary>
@@ -152,11 +154,7 @@ internal sealed class ServerTopology : DeploymentContribution
             Op("add", "/spec/template/spec/topologySpreadConstraints", KubernetesContext.SpreadOverNodesAndZones(kustomize.Workload)),
         ];
         operations.AddRange(Environment(frontend).Select(v => Op("add", "/spec/template/spec/containers/0/env/-", v)));
-        return new Map
-        {
-            { "target", new Map { { "kind", "Deployment" }, { "name", kustomize.Workload } } },
-            { "patch", "# The server's Deployment runs the frontend alone.\n" + YamlWriter.WriteList(new Seq(operations)) },
-        };
+        return JsonPatches.For("Deployment", kustomize.Workload, "# The server's Deployment runs the frontend alone.", [.. operations]);
     }
 
     /// <summary>A Deployment of one service, from the server's own pod template.</summary>
@@ -305,6 +303,4 @@ internal sealed class ServerTopology : DeploymentContribution
             { "ingress", new Seq { new Map { { "from", new Seq { new Map { { "podSelector", others } } } }, { "ports", new Seq { NetworkPolicyDocument.Port(database.Port) } } } } },
         });
     }
-
-    private static Map Op(string op, string path, YamlNode value) => new() { { "op", op }, { "path", path }, { "value", value } };
 }

@@ -23,14 +23,8 @@ internal sealed record TemporalTarget(string Endpoint, string Namespace, string?
     public static readonly DeploymentOption ClientTlsComponent = new("temporalClientTls", "temporal-client-tls", "temporal-client-tls");
 
     /// <summary>A patch of <see cref="ClientTlsComponent"/>: adds <paramref name="value"/> at <paramref name="path"/> of one object.</summary>
-    public static Map ClientTlsPatch(string kind, string name, string path, YamlNode value) => new()
-    {
-        { "target", new Map { { "kind", kind }, { "name", name } } },
-        {
-            "patch", $"# The server serves mutual TLS: the clients' certificate ({TemporalTls.ClientSecret}).\n"
-                + YamlWriter.WriteList(new Seq { new Map { { "op", "add" }, { "path", path }, { "value", value } } })
-        },
-    };
+    public static Map ClientTlsPatch(string kind, string name, string path, YamlNode value) =>
+        JsonPatches.For(kind, name, $"# The server serves mutual TLS: the clients' certificate ({TemporalTls.ClientSecret}).", JsonPatches.Op("add", path, value));
 
     /// <summary>Helm: the model's server serves TLS (its group on, its switch true).</summary>
     public string? TlsCondition(KubernetesContext helm) => Tls is null ? null

@@ -2,6 +2,8 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Deployment;
 using Aspire.Hosting.Deployment.Yaml;
 
+using static Aspire.Hosting.Temporal.Deployment.JsonPatches;
+
 namespace Aspire.Hosting.Temporal.Deployment;
 
 /// <summary>
@@ -76,7 +78,7 @@ internal sealed class WorkerControllerRollouts : DeploymentContribution
     private void WriteKustomize(KubernetesContext kustomize)
     {
         var w = kustomize.Workload;
-        kustomize.Patch(option, JsonPatch("Deployment", w, """
+        kustomize.Patch(option, JsonPatches.For("Deployment", w, """
             # The Deployment becomes the controller's WorkerDeployment with the same pod template; the controller
             # makes one Deployment per build from it, with its own selector and rollout.
             """,
@@ -107,7 +109,7 @@ internal sealed class WorkerControllerRollouts : DeploymentContribution
                         """) + YamlWriter.Write(hpa)
                 },
             });
-            kustomize.Patch(option, JsonPatch("HorizontalPodAutoscaler", w, """
+            kustomize.Patch(option, JsonPatches.For("HorizontalPodAutoscaler", w, """
                 # The HPA becomes a WorkerResourceTemplate: the controller makes one HPA per build from it.
                 """,
                 // JSON patch cannot move a value into its own child: the HPA's spec waits at the top meanwhile.
@@ -225,23 +227,4 @@ internal sealed class WorkerControllerRollouts : DeploymentContribution
         { "metadata", new Map { { "name", ConnectionName }, { "labels", kubernetes.SystemLabels() } } },
         { "spec", new Map { { "hostPort", hostPort } } },
     };
-
-    private static string Comment(string comment) => comment.ReplaceLineEndings("\n").TrimEnd('\n') + "\n";
-
-    private static Map JsonPatch(string kind, string name, string comment, params Map[] operations) => new()
-    {
-        { "target", new Map { { "kind", kind }, { "name", name } } },
-        { "patch", Comment(comment) + YamlWriter.WriteList(new Seq(operations)) },
-    };
-
-    private static Map Op(string op, string path, YamlNode? value = null)
-    {
-        var operation = new Map { { "op", op }, { "path", path } };
-        operation.Add("value", value);
-        return operation;
-    }
-
-    private static Map Op(string op, string path, string value) => Op(op, path, new Scalar(value));
-
-    private static Map Move(string from, string to) => new() { { "op", "move" }, { "from", from }, { "path", to } };
 }
