@@ -25,9 +25,11 @@ measure() {
   local dll="$1" port start pid ms rss
   port="$(free_port)"
   start=$(date +%s%N)
-  ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Production \
+  # From the app's own folder, as the image runs it (WORKDIR /app): the content root, where appsettings.json is read
+  # and watched, is that folder, not this repository.
+  (cd "$(dirname "$dll")" && ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Production \
     ConnectionStrings__appdb="$TEST_POSTGRES_CONNECTION" Temporal__Address=127.0.0.1:1 Api__Keys=bench \
-    dotnet "$dll" >/dev/null 2>&1 &
+    exec dotnet "$dll") >/dev/null 2>&1 &
   pid=$!
   until curl -sf "http://127.0.0.1:$port/alive" >/dev/null 2>&1; do
     kill -0 "$pid" 2>/dev/null || { echo "process exited" >&2; return 1; }
