@@ -23,13 +23,9 @@ internal static class CodecCost
         await using var off = await Side.StartAsync("off", encryption: false);
         await using var on = await Side.StartAsync("on", encryption: true);
 
-        for (var round = 0; round < 3; round++)
-        {
-            await Measurement.MeasureAsync(off.PlaceOrderAsync, 64, 300);
-            await Measurement.MeasureAsync(on.PlaceOrderAsync, 64, 300);
-        }
+        var warmUp = await Measurement.WarmUpAsync(off.PlaceOrderAsync, on.PlaceOrderAsync);
 
-        Console.WriteLine($"{perLevel} orders per level; latency = POST until the workflow completed; worker log: {BenchWorker.Log.Path}");
+        Console.WriteLine($"{perLevel} orders per level, after {warmUp}; latency = POST until the workflow completed; worker log: {BenchWorker.Log.Path}");
         Console.WriteLine("concurrency | off order/s | off p50 ms | off p95 ms | on order/s | on p50 ms | on p95 ms | on/off throughput | target");
         foreach (var concurrency in levels)
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -49,15 +50,9 @@ internal static class EntryPoint
             await client.ExecuteWorkflowAsync((NullWorkflow wf) => wf.RunAsync(),
                 new($"null-{Interlocked.Increment(ref sequence)}", "orders"));
 
-        // Warm-up until tiered compilation has settled for both paths (connection pools, caches too):
-        // whichever ran first would otherwise pay for the JIT.
-        for (var round = 0; round < 3; round++)
-        {
-            await Measurement.MeasureAsync(PlaceOrder, 64, 300);
-            await Measurement.MeasureAsync(RunNull, 64, 300);
-        }
+        var warmUp = await Measurement.WarmUpAsync(PlaceOrder, RunNull);
 
-        Console.WriteLine($"{perLevel} workflows per level; latency = start until the workflow completed; worker log: {BenchWorker.Log.Path}");
+        Console.WriteLine($"{perLevel} workflows per level, after {warmUp}; latency = start until the workflow completed; worker log: {BenchWorker.Log.Path}");
         Console.WriteLine("concurrency | order/s | order p50 ms | order p95 ms | null/s | null p50 ms | null p95 ms | cost of an order in null workflows | target");
         var levels = args.Length > 1 ? args[1].Split(',').Select(l => int.Parse(l, System.Globalization.CultureInfo.InvariantCulture)) : [1, 8, 64];
         foreach (var concurrency in levels)
@@ -92,6 +87,31 @@ internal static class EntryPoint
 internal static class Measurement
 {
     public static Run Combine(Run a, Run b) => new([.. a.Latencies, .. b.Latencies], a.Seconds + b.Seconds);
+
+    /// <summary>
+    /// Rounds of each operation (64 at a time, 300 each) until a round JIT-compiles fewer than 100 new method bodies,
+    /// at least 3 rounds and at most 20; says how many it took. Tiered compilation goes on promoting hot code to
+    /// optimised code long after the first rounds (a fixed 3 rounds left the tiering thread busy with a quarter of a
+    /// core through the measurement), and whichever operation ran before it settled would pay for it.
+    /// Connection pools and caches warm up on the way.
+    /// </summary>
+    public static async Task<string> WarmUpAsync(params Func<Task>[] operations)
+    {
+        const int MinimumRounds = 3, MaximumRounds = 20, SettledBelow = 100;
+        for (var round = 1; ; round++)
+        {
+            var compiledBefore = JitInfo.GetCompiledMethodCount();
+            foreach (var operation in operations)
+            {
+                await MeasureAsync(operation, 64, 300);
+            }
+            var compiled = JitInfo.GetCompiledMethodCount() - compiledBefore;
+            if ((round >= MinimumRounds && compiled < SettledBelow) || round == MaximumRounds)
+            {
+                return $"{round} warm-up rounds (the last JIT-compiled {compiled} methods)";
+            }
+        }
+    }
 
     public static async Task<Run> MeasureAsync(Func<Task> operation, int concurrency, int count)
     {
