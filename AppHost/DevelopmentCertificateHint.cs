@@ -8,7 +8,8 @@ namespace AppHost;
 /// <summary>
 /// A first run on a machine without a trusted ASP.NET Core development certificate works (the launch profile serves
 /// the dashboard over HTTP) but is slower, since Aspire's orchestrator makes a TLS key of its own on every start, and
-/// HTTPS endpoints are not trusted by browsers. One log line at start says so and what to run, once, instead of
+/// the dashboard opens with an error banner (seen in a browser; after <c>dotnet dev-certs https --trust</c>, on Linux
+/// too, neither the banner nor this line appears). One log line at start says so and what to run, once, instead of
 /// leaving a newcomer to guess. Run mode only.
 /// </summary>
 internal static partial class DevelopmentCertificateHint
@@ -65,6 +66,6 @@ internal static partial class DevelopmentCertificateHint
     }
 
     [LoggerMessage(Level = LogLevel.Warning,
-        Message = "Starting without a trusted development certificate ({Problem}): the dashboard is served over HTTP and each start is a few seconds slower. Run `dotnet dev-certs https --trust` once (docs/run-locally.md).")]
+        Message = "Starting without a trusted development certificate ({Problem}): the dashboard shows a \"No trusted development certificate\" banner and each start is a few seconds slower. Run `dotnet dev-certs https --trust` once (docs/run-locally.md).")]
     private static partial void LogHint(ILogger logger, string problem);
 }
