@@ -99,7 +99,7 @@ public sealed class ContainerScriptTests
         Dictionary<string, string?> Environment(string tls) => new()
         {
             ["TEMPORAL_SERVER_TLS"] = tls,
-            ["PATH"] = $"{stubs.Path}{Path.PathSeparator}{System.Environment.GetEnvironmentVariable("PATH")}",
+            ["PATH"] = SearchedFirst(stubs.Path),
         };
 
         var (plainExit, plain) = await RunAsync(shell, ["-c", rebound], Environment("false"));
@@ -204,14 +204,7 @@ public sealed class ContainerScriptTests
         async Task<string> KeySent(string tls = "true")
         {
             File.Delete(seen);
-            var (exitCode, output) = await RunAsync(shell, ["-c", script], new Dictionary<string, string?>
-            {
-                ["TEMPORAL_SERVER_TLS"] = tls,
-                ["TEMPORAL_NAMESPACE"] = "orders",
-                ["TEMPORAL_ADDRESS"] = "temporal-server:7233",
-                ["PATH"] = $"{stubs.Path}{Path.PathSeparator}{System.Environment.GetEnvironmentVariable("PATH")}",
-            });
-            Assert.True(exitCode == 0, output);
+            await RunTemporalClientAsync(shell, script, stubs.Path, tls);
             return File.ReadAllText(seen).Trim();
         }
 
@@ -238,14 +231,7 @@ public sealed class ContainerScriptTests
         {
             var script = scripts[name].Replace("./start-ui-server.sh", Path.Combine(stubs.Path, "start-ui-server.sh"), StringComparison.Ordinal);
             File.Delete(seen);
-            var (exitCode, run) = await RunAsync(shell, ["-c", script], new Dictionary<string, string?>
-            {
-                ["TEMPORAL_SERVER_TLS"] = tls,
-                ["TEMPORAL_NAMESPACE"] = "orders",
-                ["TEMPORAL_ADDRESS"] = "temporal-server:7233",
-                ["PATH"] = $"{stubs.Path}{Path.PathSeparator}{System.Environment.GetEnvironmentVariable("PATH")}",
-            });
-            Assert.True(exitCode == 0, run);
+            await RunTemporalClientAsync(shell, script, stubs.Path, tls);
             var output = File.ReadAllText(seen);
             if (tls == "false")
             {
@@ -290,9 +276,29 @@ public sealed class ContainerScriptTests
         await using var app = await ModelTests.BuildAsync();
         var script = (await ShellScriptsAsync(app))["temporal-namespace"];
         var environment = (await ModelTests.PublishEnvironmentAsync(app, "temporal-namespace")).ToDictionary(e => e.Key, string? (e) => e.Value);
-        environment["PATH"] = $"{cli.Directory}{Path.PathSeparator}{Environment.GetEnvironmentVariable("PATH")}";
+        environment["PATH"] = SearchedFirst(cli.Directory);
         return await RunAsync(shell, ["-c", script], environment);
     }
+
+    /// <summary>
+    /// Runs a Temporal client's script (a CLI job, or the Web UI's start) against server <c>temporal-server:7233</c>,
+    /// namespace <c>orders</c>, with the TLS switch as given and the stub programs in <paramref name="stubs"/>; it must succeed.
+    /// </summary>
+    private static async Task RunTemporalClientAsync(string shell, string script, string stubs, string tls)
+    {
+        var (exitCode, output) = await RunAsync(shell, ["-c", script], new Dictionary<string, string?>
+        {
+            ["TEMPORAL_SERVER_TLS"] = tls,
+            ["TEMPORAL_NAMESPACE"] = "orders",
+            ["TEMPORAL_ADDRESS"] = "temporal-server:7233",
+            ["PATH"] = SearchedFirst(stubs),
+        });
+        Assert.True(exitCode == 0, output);
+    }
+
+    /// <summary>The PATH with <paramref name="directory"/> (stub programs standing in for the image's) searched first.</summary>
+    private static string SearchedFirst(string directory) =>
+        $"{directory}{Path.PathSeparator}{Environment.GetEnvironmentVariable("PATH")}";
 
     private static async Task<Dictionary<string, string>> ShellScriptsAsync()
     {

@@ -20,6 +20,10 @@ public sealed class EncryptionInTransitFormsTests(GeneratedDeployment generated)
         { "helm", ["-f", "values-production.yaml"], true },
     };
 
+    /// <summary>One of <see cref="Forms"/> as its tool renders it: Helm 4 with the arguments, or the Kustomize overlay.</summary>
+    private Task<string> RenderAsync(string tool, string[] form) =>
+        tool == "helm" ? generated.HelmTemplateAsync(Validators.Helm4, form) : generated.KustomizeAsync(form[0]);
+
     /// <summary>Each client's switch, in its own terms, with its development and production values.</summary>
     private static readonly Dictionary<string, (string Plain, string Verified)> Switches = new()
     {
@@ -34,7 +38,7 @@ public sealed class EncryptionInTransitFormsTests(GeneratedDeployment generated)
     public async Task Every_pod_that_connects_to_postgresql_verifies_it_in_production_and_none_needs_a_certificate_in_development(
         string tool, string[] form, bool production)
     {
-        var rendered = tool == "helm" ? await generated.HelmTemplateAsync(Validators.Helm4, form) : await generated.KustomizeAsync(form[0]);
+        var rendered = await RenderAsync(tool, form);
         var objects = GeneratedDeployment.ParseStrict(rendered);
 
         var (clients, servers) = (0, 0);
@@ -78,7 +82,7 @@ public sealed class EncryptionInTransitFormsTests(GeneratedDeployment generated)
     [MemberData(nameof(Forms))]
     public async Task The_worker_reaches_redis_over_tls_in_production_only(string tool, string[] form, bool production)
     {
-        var rendered = tool == "helm" ? await generated.HelmTemplateAsync(Validators.Helm4, form) : await generated.KustomizeAsync(form[0]);
+        var rendered = await RenderAsync(tool, form);
         var objects = GeneratedDeployment.ParseStrict(rendered);
         var pods = KubernetesPolicy.Pods(rendered, objects).ToDictionary(p => p.Owner[(p.Owner.IndexOf('/') + 1)..], p => p.Template);
 
@@ -103,7 +107,7 @@ public sealed class EncryptionInTransitFormsTests(GeneratedDeployment generated)
     public async Task Temporal_serves_mutual_tls_in_production_and_every_pod_that_calls_it_presents_the_clients_certificate(
         string tool, string[] form, bool production)
     {
-        var rendered = tool == "helm" ? await generated.HelmTemplateAsync(Validators.Helm4, form) : await generated.KustomizeAsync(form[0]);
+        var rendered = await RenderAsync(tool, form);
         var objects = GeneratedDeployment.ParseStrict(rendered);
 
         List<string> servers = [];
