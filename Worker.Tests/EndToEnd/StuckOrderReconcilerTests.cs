@@ -89,6 +89,8 @@ public sealed class StuckOrderReconcilerTests(StuckOrderEnvironment env) : IClas
         var id = $"restored-{Guid.NewGuid():N}"[..30];
         await env.PlaceOrderAsync(id, "tok_visa", new OrderLine("GRINDER", 1));
         await env.WaitForStatusAsync(id, OrderStatus.Completed);
+        // The order reads Completed a moment before its run closes; a restore comes long after.
+        await env.Temporal.GetWorkflowHandle(OrderEndpoints.WorkflowId(id)).GetResultAsync<OrderResult>().WaitAsync(TimeSpan.FromSeconds(60));
         await env.Database.ExecuteAsync("""
             DELETE FROM shipments WHERE order_id = @p0;
             DELETE FROM payments WHERE order_id = @p0;

@@ -70,6 +70,13 @@ public sealed partial class StuckOrderReconciler(
         }
         while (!stoppingToken.IsCancellationRequested)
         {
+            // The first sweep waits an interval too: at start-up it would compete with the start (and a rollout's other
+            // replicas starting together) for the pool, for orders that the next interval finds just as well.
+            await Task.Delay(options.Value.ReconcileInterval, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            if (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
             try
             {
                 await SweepAsync(stoppingToken);
@@ -82,7 +89,6 @@ public sealed partial class StuckOrderReconciler(
             {
                 LogSweepFailed(logger, e);
             }
-            await Task.Delay(options.Value.ReconcileInterval, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
         }
     }
 
