@@ -104,6 +104,23 @@ public sealed class ConfigurationTests
     }
 
     [Theory]
+    [InlineData(null, typeof(Temporalio.Client.GrpcCompression.None))]
+    [InlineData("None", typeof(Temporalio.Client.GrpcCompression.None))]
+    [InlineData("gzip", typeof(Temporalio.Client.GrpcCompression.Gzip))]
+    public void Connect_options_compress_calls_only_when_Temporal_GrpcCompression_says_Gzip(string? setting, Type expected)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Temporal:Address"] = "temporal:7233", ["Temporal:GrpcCompression"] = setting })
+            .Build();
+        var settings = configuration.GetSection(TemporalSettings.Section).Get<TemporalSettings>()!;
+
+        var options = TemporalHostingExtensions.CreateConnectOptions(
+            settings, new Temporalio.Runtime.TemporalRuntime(new()), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+
+        Assert.IsType(expected, options.GrpcCompression);
+    }
+
+    [Theory]
     [InlineData("Endpoint=temporal:7233;Namespace=orders", "temporal:7233", "orders")]
     [InlineData("endpoint = temporal:7233 ; NAMESPACE = orders ;", "temporal:7233", "orders")]
     [InlineData("Namespace=orders;Endpoint=10.0.0.5:7233", "10.0.0.5:7233", "orders")]

@@ -138,6 +138,7 @@ public static class TemporalHostingExtensions
         options.Runtime = runtime;
         options.LoggerFactory = loggerFactory;
         options.Identity = $"{settings.Identity ?? settings.TaskQueue + "-worker"}@{Environment.MachineName}";
+        options.GrpcCompression = settings.GrpcCompression == TemporalGrpcCompression.None ? new GrpcCompression.None() : new GrpcCompression.Gzip();
     }
 
     private static TlsOptions CreateTls(TemporalSettings settings) => new()
