@@ -16,4 +16,26 @@ public static class Loopback
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    /// <summary>
+    /// Returns once something accepts connections on the port (a server that daemonizes returns before it listens),
+    /// or throws after 30 s.
+    /// </summary>
+    public static async Task WaitListeningAsync(int port)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            using var tcp = new TcpClient();
+            try
+            {
+                await tcp.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
 }

@@ -115,6 +115,24 @@ public class ProcessRunner : IDisposable
         return process.ExitCode;
     }
 
+    /// <summary>
+    /// Waits until the standard output contains the text (a line logged just before a state a test saw may still be on
+    /// its way through the logger and the pipe); false after the timeout.
+    /// </summary>
+    public async Task<bool> OutputContainsAsync(string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!StandardOutput.Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow >= deadline)
+            {
+                return false;
+            }
+            await Task.Delay(50);
+        }
+        return true;
+    }
+
     /// <summary>The first line of standard output, or null when the output ended without one.</summary>
     /// <exception cref="TimeoutException">No line and no end of output within <paramref name="timeout"/>.</exception>
     public Task<string?> FirstOutputLineAsync(TimeSpan timeout) => firstOutputLine.Task.WaitAsync(timeout);

@@ -132,10 +132,13 @@ public class EndToEndEnvironment : IAsyncLifetime
     }
 }
 
-/// <summary>Shipping slow enough (3 x 1 s) to act while it is in flight.</summary>
+/// <summary>
+/// Shipping slow enough (3 x 2 s) to act while it is in flight: a cancel reaches the activity at its next heartbeat,
+/// and a loaded machine needs a few seconds from seeing Shipping to that.
+/// </summary>
 public sealed class SlowShippingEnvironment : EndToEndEnvironment
 {
-    protected override TimeSpan ShippingStageDuration => TimeSpan.FromSeconds(1);
+    protected override TimeSpan ShippingStageDuration => TimeSpan.FromSeconds(2);
 }
 
 /// <summary>Skipped when a real Temporal is used: the test relies on the test server's time skipping.</summary>

@@ -82,10 +82,10 @@ public sealed class FaultToleranceTests
         await worker.WaitForAsync("/health", HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(5));
 
         await using var server = await TemporalTestServer.TemporalTestServer.StartAsync(new() { Port = temporalPort });
-        var took = await worker.WaitForAsync("/health", HttpStatusCode.OK, TimeSpan.FromSeconds(10));
+        // Within the connection keeper's backoff (at most 5 s between tries) and a loaded machine's connect and checks.
+        await worker.WaitForAsync("/health", HttpStatusCode.OK, TimeSpan.FromSeconds(30));
 
         Assert.False(worker.HasExited);
-        Assert.True(took < TimeSpan.FromSeconds(10), $"ready after {took}");
         await database.DisposeAsync();
     }
 

@@ -25,6 +25,7 @@ public sealed class CacheTlsTests
             "--requirepass", "cache-secret", "--daemonize", "yes", "--save", "", "--appendonly", "no"], TimeSpan.FromSeconds(30))).EnsureSuccess();
         try
         {
+            await Loopback.WaitListeningAsync(port);
             Assert.True(await PingsAsync($"localhost:{port}", pki.CaCertificate), "the right CA and name are refused");
             Assert.False(await PingsAsync($"localhost:{port}", stranger.CaCertificate), "another CA's certificate is trusted");
             Assert.False(await PingsAsync($"127.0.0.1:{port}", pki.CaCertificate), "a certificate for another name is trusted");

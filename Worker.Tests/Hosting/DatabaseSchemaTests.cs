@@ -116,8 +116,9 @@ public sealed class DatabaseSchemaTests(ITestOutputHelper output)
     {
         await using var source = NpgsqlDataSource.Create(await TestDatabases.CreateAsync("schema"));
         var lockTimeout = TimeSpan.FromMilliseconds(MigrationRunner.LockTimeoutMilliseconds);
-        // The other replica is a newer version with a slow last migration: it holds the migration lock meanwhile.
-        var newer = DatabaseSchema.Migrations.Append(new Migration("test: slow", $"SELECT pg_sleep({2.5 * lockTimeout.TotalSeconds})")).ToList();
+        // The other replica is a newer version with a slow last migration: it holds the migration lock meanwhile, long
+        // enough for two of the waiting replica's lock timeouts with room for a slow start.
+        var newer = DatabaseSchema.Migrations.Append(new Migration("test: slow", $"SELECT pg_sleep({5 * lockTimeout.TotalSeconds})")).ToList();
         var migrator = new MigrationRunner(source, newer, NullLogger.Instance).RunAsync(CancellationToken.None);
         await WaitUntilAsync("the other replica holds the migration lock", source, """
             SELECT EXISTS (SELECT FROM pg_locks WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database())

@@ -33,8 +33,8 @@ public sealed class WorkerProcessTests(OrdersDatabase db) : IClassFixture<Orders
 
         await worker.WaitForAsync("/health", HttpStatusCode.OK, TimeSpan.FromSeconds(30));
 
-        Assert.Contains($"Connected to Temporal at {temporal.Address}, namespace orders-ns", worker.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains("polling task queue orders in namespace orders-ns", worker.StandardOutput, StringComparison.Ordinal);
+        Assert.True(await worker.OutputContainsAsync($"Connected to Temporal at {temporal.Address}, namespace orders-ns", TimeSpan.FromSeconds(10)), worker.StandardOutput);
+        Assert.True(await worker.OutputContainsAsync("polling task queue orders in namespace orders-ns", TimeSpan.FromSeconds(10)), worker.StandardOutput);
     }
 
     [Theory]
