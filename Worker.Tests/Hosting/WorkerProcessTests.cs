@@ -40,6 +40,7 @@ public sealed class WorkerProcessTests(OrdersDatabase db) : IClassFixture<Orders
     [Theory]
     [InlineData("Worker__Roles", "api,scheduler", "Worker:Roles")]
     [InlineData("ConnectionStrings__temporal", "Endpoint=127.0.0.1:1;Namespase=orders", "ConnectionStrings:temporal has an unknown key 'namespase'")]
+    [InlineData("Temporal__GrpcCompression", "brotli", "Temporal:GrpcCompression")]
     public async Task Bad_setting_exits_at_start_naming_the_key(string variable, string value, string message)
     {
         var environment = WorkerFactory.ProcessEnvironment(db.ConnectionString);
