@@ -191,7 +191,7 @@ public sealed class PaymentActivityTests(OrdersDatabase db) : IClassFixture<Orde
         var order = await db.AddOrderAsync([new("TAMPER", 1)], OrderStatus.Reserved);
 
         var late = env.RunAsync(() => harness.Activities.ChargePaymentAsync(new(order, null, 10m)));
-        await gateway.WaitForCallAsync("/charges"); // pending at the gateway
+        await Wait.UntilAsync(() => Task.FromResult(gateway.CallsTo("/charges").Length > 0)); // pending at the gateway
         await db.ExecuteAsync("""
             DELETE FROM pending_charges WHERE order_id = @p0;
             INSERT INTO payments (order_id, kind, amount, reference) VALUES (@p0, 'charge', 10, 'gw-ref-paid');
@@ -212,7 +212,7 @@ public sealed class PaymentActivityTests(OrdersDatabase db) : IClassFixture<Orde
         var order = await db.AddOrderAsync([new("TAMPER", 1)], OrderStatus.Reserved);
 
         var late = env.RunAsync(() => harness.Activities.ChargePaymentAsync(new(order, null, 10m)));
-        await gateway.WaitForCallAsync("/charges"); // pending at the gateway
+        await Wait.UntilAsync(() => Task.FromResult(gateway.CallsTo("/charges").Length > 0)); // pending at the gateway
         await db.ExecuteAsync("UPDATE orders SET status = 'Cancelled' WHERE id = @p0", order);
 
         var failure = await Assert.ThrowsAsync<ApplicationFailureException>(() => late);
@@ -230,7 +230,7 @@ public sealed class PaymentActivityTests(OrdersDatabase db) : IClassFixture<Orde
         var order = await db.AddOrderAsync([new("TAMPER", 1)], OrderStatus.Reserved);
 
         var charging = env.RunAsync(() => harness.Activities.ChargePaymentAsync(new(order, null, 10m)));
-        await gateway.WaitForCallAsync("/charges");                                 // the charge is pending at the gateway
+        await Wait.UntilAsync(() => Task.FromResult(gateway.CallsTo("/charges").Length > 0)); // pending at the gateway
         await db.ExecuteAsync("UPDATE orders SET status = 'Compensating' WHERE id = @p0", order);
         await env.RunAsync(() => harness.Activities.RefundPaymentAsync(order));    // the compensation refunds it by key
 

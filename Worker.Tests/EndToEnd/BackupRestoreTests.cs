@@ -65,7 +65,7 @@ public sealed class BackupRestoreTests
             settings["Temporal:TaskQueue"] = $"orders-restored-{Guid.NewGuid():N}";
             successor = new WorkerFactory(settings);
             using var api = successor.CreateAuthorizedClient();
-            await WorkflowCancelTests.WaitUntilAsync(async () => (await api.GetAsync("/health")).IsSuccessStatusCode);
+            await Wait.UntilAsync(async () => (await api.GetAsync("/health")).IsSuccessStatusCode);
             var stock = await env.Database.StockAsync("GRINDER");
             var fresh = NewId("bk-after");
             var post = await api.PostAsJsonAsync("/api/orders", new { orderId = fresh, lines = new[] { new OrderLine("GRINDER", 1) }, paymentToken = "tok_visa" });

@@ -141,12 +141,8 @@ public sealed class OrderSagaEndToEndTests(EndToEndEnvironment env) : IClassFixt
     {
         var health = await env.Api.GetAsync("/health");
         // The worker's first poll (and its metrics) may follow the first healthy answer by a moment.
-        var metrics = await env.Api.GetStringAsync("/metrics");
-        for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10); !metrics.Contains("poll", StringComparison.Ordinal) && DateTime.UtcNow < deadline;)
-        {
-            await Task.Delay(100);
-            metrics = await env.Api.GetStringAsync("/metrics");
-        }
+        var metrics = "";
+        await Wait.UntilAsync(async () => (metrics = await env.Api.GetStringAsync("/metrics")).Contains("poll", StringComparison.Ordinal));
 
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         Assert.Contains("temporal_", metrics, StringComparison.Ordinal);

@@ -22,7 +22,7 @@ public sealed class RepeatedPostTests(EndToEndEnvironment env) : IClassFixture<E
         settings["Temporal:TaskQueue"] = $"orders-fresh-{Guid.NewGuid():N}";
         await using var factory = new WorkerFactory(settings);
         using var api = factory.CreateAuthorizedClient();
-        await WorkflowCancelTests.WaitUntilAsync(async () => (await api.GetAsync("/health")).IsSuccessStatusCode);
+        await Wait.UntilAsync(async () => (await api.GetAsync("/health")).IsSuccessStatusCode);
 
         var repeat = await api.PostAsJsonAsync("/api/orders", new { orderId = id, lines = new[] { new OrderLine("TAMPER", 1) }, paymentToken = "tok_visa" });
 

@@ -21,7 +21,7 @@ public sealed class WorkflowCancelTests(EndToEndEnvironment env) : IClassFixture
         await using var hold = await blocker.BeginTransactionAsync();
         await new NpgsqlCommand($"SELECT 1 FROM products WHERE sku = '{sku}' FOR UPDATE", blocker, hold).ExecuteNonQueryAsync();
         await env.PlaceOrderAsync(id, "tok_visa", new OrderLine(sku, 2));
-        await WaitUntilAsync(async () => await env.Database.ScalarAsync<long>(
+        await Wait.UntilAsync(async () => await env.Database.ScalarAsync<long>(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0);
 
         await env.Temporal.GetWorkflowHandle(OrderEndpoints.WorkflowId(id)).CancelAsync();
@@ -36,19 +36,6 @@ public sealed class WorkflowCancelTests(EndToEndEnvironment env) : IClassFixture
         Assert.Equal(0L, await env.Database.ScalarAsync<long>("SELECT count(*) FROM payments WHERE order_id = @p0", id));
         Assert.Equal(OrderStatus.Cancelled, (await env.GetOrderAsync(id)).Status);
     }
-
-    internal static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("The condition did not become true.");
-            }
-            await Task.Delay(25);
-        }
-    }
 }
 
 /// <summary>A workflow cancel while a slow payment gateway is charging: the charge finishes and is refunded.</summary>
@@ -60,13 +47,13 @@ public sealed class WorkflowCancelDuringChargeTests(SlowGatewayEnvironment env) 
         var id = $"cancel-charge-{Guid.NewGuid():N}"[..30];
         var stockBefore = await env.Database.StockAsync("MILK-FROTHER");
         await env.PlaceOrderAsync(id, "tok_visa", new OrderLine("MILK-FROTHER", 1));
-        await WorkflowCancelTests.WaitUntilAsync(() => Task.FromResult(env.Gateway.CallsTo("/charges").Any(c => c.IdempotencyKey == $"charge-{id}")));
+        await Wait.UntilAsync(() => Task.FromResult(env.Gateway.CallsTo("/charges").Any(c => c.IdempotencyKey == $"charge-{id}")));
         var handle = env.Temporal.GetWorkflowHandle<OrderWorkflow>(OrderEndpoints.WorkflowId(id));
 
         await handle.CancelAsync();
 
         // The refund takes as long as the charge: while it runs, the database and the query say Compensating.
-        await WorkflowCancelTests.WaitUntilAsync(() => Task.FromResult(env.Gateway.CallsTo("/refunds").Any(c => c.IdempotencyKey == HttpPaymentGateway.RefundIdempotencyKey(id))));
+        await Wait.UntilAsync(() => Task.FromResult(env.Gateway.CallsTo("/refunds").Any(c => c.IdempotencyKey == HttpPaymentGateway.RefundIdempotencyKey(id))));
         Assert.Equal(OrderStatus.Compensating, (await env.GetOrderAsync(id)).Status);
         var progress = await handle.QueryAsync(wf => wf.GetStatus());
         Assert.Equal(("Compensating", OrderStatus.Compensating, "Cancelled by request"), (progress.Step, progress.Status, progress.FailureReason));
@@ -90,7 +77,7 @@ public sealed class WorkflowCancelDuringChargeTests(SlowGatewayEnvironment env) 
     {
         var id = $"signal-charge-{Guid.NewGuid():N}"[..30];
         await env.PlaceOrderAsync(id, "tok_visa", new OrderLine("MILK-FROTHER", 1));
-        await WorkflowCancelTests.WaitUntilAsync(() => Task.FromResult(env.Gateway.CallsTo("/charges").Any(c => c.IdempotencyKey == $"charge-{id}")));
+        await Wait.UntilAsync(() => Task.FromResult(env.Gateway.CallsTo("/charges").Any(c => c.IdempotencyKey == $"charge-{id}")));
 
         var cancel = await env.Api.PostAsync($"/api/orders/{id}/cancel", null);
 
@@ -106,10 +93,10 @@ public sealed class WorkflowCancelDuringChargeTests(SlowGatewayEnvironment env) 
         var id = $"term-comp-{Guid.NewGuid():N}"[..30];
         var stockBefore = await env.Database.StockAsync("GRINDER");
         await env.PlaceOrderAsync(id, "tok_visa", new OrderLine("GRINDER", 1));
-        await WorkflowCancelTests.WaitUntilAsync(() => Task.FromResult(env.Gateway.CallsTo("/charges").Any(c => c.IdempotencyKey == $"charge-{id}")));
+        await Wait.UntilAsync(() => Task.FromResult(env.Gateway.CallsTo("/charges").Any(c => c.IdempotencyKey == $"charge-{id}")));
         var handle = env.Temporal.GetWorkflowHandle(OrderEndpoints.WorkflowId(id));
         await handle.CancelAsync();
-        await WorkflowCancelTests.WaitUntilAsync(async () =>
+        await Wait.UntilAsync(async () =>
             await env.Database.ScalarAsync<string>("SELECT status FROM orders WHERE id = @p0", id) == "Compensating");
         await handle.TerminateAsync("operator");
 

@@ -41,17 +41,6 @@ public sealed class FakePaymentGateway : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until a call to the path has arrived (it is recorded as it arrives, before its answer's delay).</summary>
-    public async Task WaitForCallAsync(string path)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (CallsTo(path).Length == 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"no call to {path} within 30 s");
-            await Task.Delay(10);
-        }
-    }
-
     public static async Task<FakePaymentGateway> StartAsync(HttpStatusCode chargeStatus = HttpStatusCode.OK, TimeSpan delay = default)
     {
         var builder = WebApplication.CreateSlimBuilder();
